@@ -1,0 +1,44 @@
+# p2plab: `make` lists the targets. Labs and benches build in release: they measure.
+CARGO   ?= cargo
+LABS    := napster
+BENCHES := napster
+ARGS    ?=
+
+.PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))
+
+help:
+	@echo "p2plab: the P2P chapter of the notes, run for real"
+	@echo ""
+	@echo "  make lab-<name>   run a lab (ARGS='--seed 7' passes options): $(LABS)"
+	@echo "  make test         unit and integration tests on 127.0.0.1"
+	@echo "  make lint         cargo fmt --check and clippy -D warnings"
+	@echo "  make bench        every bench program; tables on stdout, figures in target/bench/"
+	@echo "  make interop      tests against real third-party tools (aria2c, opentracker, tshark)"
+	@echo "  make build        release build of the CLI, the labs and the benches"
+	@echo "  make doc          API docs with the notes map (target/doc/p2plab/index.html)"
+
+build:
+	$(CARGO) build --release --bins
+
+test:
+	$(CARGO) test --release
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+doc:
+	$(CARGO) doc --no-deps
+
+bench:
+	@mkdir -p target/bench
+	$(CARGO) build --release --bins
+	@set -e; for b in $(BENCHES); do ./target/release/bench-$$b; done
+
+interop:
+	@set -e; found=0; for t in tests/interop/*.sh; do \
+	  [ -e "$$t" ] || continue; found=1; echo "== $$t"; bash "$$t"; done; \
+	  [ $$found = 1 ] || echo "no interop tests yet"
+
+lab-%:
+	$(CARGO) run --release --quiet --bin lab-$* -- $(ARGS)

@@ -1,0 +1,7 @@
+//! The subcommands of `p2plab`, one file per architecture. Each parses its options
+//! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
+
+mod common;
+mod share;
+
+pub use share::share_serve;

@@ -1,0 +1,24 @@
+//! # p2plab: the P2P chapter of the notes, run for real
+//!
+//! Each architecture of `notes/p2p-notes.txt` (section 6, P2P应用) is a module that
+//! speaks a real protocol over real TCP sockets on localhost, one OS thread per
+//! connection. Read a module beside the notes, run its lab, change a constant, run again.
+//!
+//! | notes | idea | module | lab |
+//! |---|---|---|---|
+//! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
+//!
+//! Layers, bottom up; an arrow only points down, and architectures never import each other:
+//!
+//! ```text
+//! labs/*, bin/p2plab  ->  napster | gnutella | kazaa | dht | bittorrent | distribution
+//! architectures       ->  share -> net -> wire
+//! ```
+//!
+//! - [`wire`]: frames (length prefixes, header lines) with limits checked before allocating.
+//! - [`net`]: the thread-per-connection server, stop handles, the upload rate limiter.
+//! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
+
+pub mod net;
+pub mod share;
+pub mod wire;

@@ -1,0 +1,137 @@
+//! A registry of a node's threads and the sockets they block on.
+//!
+//! Stopping a node must not wait for a peer to speak. Each connection thread blocks in
+//! `read`, so the registry keeps a clone of every stream: `shutdown(Both)` on the clone
+//! makes the blocked `read` return at once, the thread ends, and `join` succeeds.
+
+use log::{debug, info};
+use std::collections::HashMap;
+use std::io;
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+
+/// What a connection thread returns: `Err` says why the peer was dropped.
+pub type ConnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Threads and sockets of one node. Cloning shares the registry.
+#[derive(Clone, Default)]
+pub struct Conns {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    streams: HashMap<u64, TcpStream>,
+    handles: Vec<JoinHandle<()>>,
+    closed: bool,
+}
+
+impl Conns {
+    pub fn new() -> Conns {
+        Conns::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panicking thread must not take the whole node down with a poisoned lock.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `serve` on its own thread named `name`, for as long as the connection
+    /// lives. The error it returns is logged: one peer failing never stops the node.
+    pub fn spawn<F>(&self, name: String, stream: TcpStream, serve: F) -> io::Result<()>
+    where
+        F: FnOnce(TcpStream) -> ConnResult + Send + 'static,
+    {
+        let mut inner = self.lock();
+        if inner.closed {
+            let _ = stream.shutdown(Shutdown::Both);
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "node is stopping",
+            ));
+        }
+        inner.handles.retain(|h| !h.is_finished());
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.streams.insert(id, stream.try_clone()?);
+        let registry = self.clone();
+        let thread_name = name.clone();
+        let handle = thread::Builder::new().name(name).spawn(move || {
+            match serve(stream) {
+                Ok(()) => debug!("{thread_name}: closed"),
+                Err(e) => info!("{thread_name}: dropped: {e}"),
+            }
+            if let Some(s) = registry.lock().streams.remove(&id) {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        });
+        match handle {
+            Ok(h) => {
+                inner.handles.push(h);
+                Ok(())
+            }
+            Err(e) => {
+                inner.streams.remove(&id);
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs a worker (a coordinator, a timer) that is joined with the connections.
+    /// It must watch its own stop signal (a closed channel, a flag).
+    pub fn spawn_worker<F>(&self, name: String, work: F) -> io::Result<()>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let mut inner = self.lock();
+        if inner.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "node is stopping",
+            ));
+        }
+        inner.handles.retain(|h| !h.is_finished());
+        let h = thread::Builder::new().name(name).spawn(work)?;
+        inner.handles.push(h);
+        Ok(())
+    }
+
+    /// Open connections right now.
+    pub fn len(&self) -> usize {
+        self.lock().streams.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Refuses new threads and shuts every registered socket down, which wakes every
+    /// thread blocked reading one.
+    pub fn shutdown_all(&self) {
+        let mut inner = self.lock();
+        inner.closed = true;
+        for s in inner.streams.values() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Waits for every thread. Call after [`Conns::shutdown_all`] and after the
+    /// workers' stop signal, or this waits for peers to hang up.
+    pub fn join_all(&self) {
+        let me = thread::current().id();
+        loop {
+            let handles = std::mem::take(&mut self.lock().handles);
+            if handles.is_empty() {
+                return;
+            }
+            for h in handles {
+                // A worker that stops its own node must not join itself.
+                if h.thread().id() != me {
+                    let _ = h.join();
+                }
+            }
+        }
+    }
+}

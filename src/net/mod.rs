@@ -1,0 +1,58 @@
+//! Sockets and threads: the layer every node stands on.
+//!
+//! p2plab uses plain blocking `std::net` sockets and one OS thread per connection, as a
+//! first networking course draws it: a listening socket, an accept loop, and a thread
+//! that reads, decides and writes for one peer. No async runtime hides the control flow.
+//!
+//! - [`Server`]: bind (port 0 picks a free port), accept, one named thread per
+//!   connection, a connection cap, read/write timeouts, and [`Server::stop`], which
+//!   unblocks accept, shuts every connection down and joins every thread.
+//! - [`Conns`]: the registry behind it, also used for outgoing connections and a node's
+//!   worker threads, so that stopping a node leaves no thread behind.
+//! - [`TokenBucket`]: an upload rate limit in bytes/s shared by all of a node's
+//!   connections: the `u_s` and `u_i` of the notes' distribution-time formula (6.2).
+//!
+//! Where to look first: `server.rs`, then `conns.rs`.
+
+mod conns;
+mod rate;
+mod server;
+
+pub use conns::{ConnResult, Conns};
+pub use rate::{LimitedWriter, TokenBucket};
+pub use server::{Server, ServerConfig};
+
+use std::io;
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// How long an outgoing connection attempt may take. Everything in p2plab runs on
+/// loopback, where a connect either succeeds at once or is refused.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connects with [`CONNECT_TIMEOUT`], turns Nagle off (our messages are small and
+/// latency is what the labs measure) and sets the read timeout.
+pub fn connect(addr: impl ToSocketAddrs, read_timeout: Option<Duration>) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, "address resolved to nothing");
+    for a in addr.to_socket_addrs()? {
+        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+            Ok(s) => {
+                s.set_nodelay(true)?;
+                s.set_read_timeout(read_timeout)?;
+                return Ok(s);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Parses `host:port`, with a message that names the offending text.
+pub fn parse_addr(text: &str) -> io::Result<SocketAddr> {
+    text.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("cannot resolve '{text}'"),
+        )
+    })
+}
