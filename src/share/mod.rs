@@ -26,5 +26,5 @@ pub mod ids;
 pub mod url;
 
 pub use fetch::{fetch, Download, FetchError};
-pub use folder::{safe_name, Folder, SharedFile};
+pub use folder::{keywords, safe_name, Folder, SharedFile};
 pub use http::{parse_target, HttpConfig, ShareServer, Target};
