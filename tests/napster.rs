@@ -1,0 +1,259 @@
+//! Napster on 127.0.0.1: a directory server and real peers, plus raw-byte abuse.
+
+mod common;
+
+use common::{eventually, TempDir};
+use p2plab::napster::{DirectoryServer, Msg, Peer, PeerConfig, ServerOptions, Session};
+use p2plab::share::ids;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+fn server() -> DirectoryServer {
+    let opts = ServerOptions {
+        login_timeout: Duration::from_millis(300),
+        ..ServerOptions::default()
+    };
+    DirectoryServer::start("127.0.0.1:0", opts).unwrap()
+}
+
+fn peer(server: SocketAddr, nick: &str, dir: &TempDir) -> Peer {
+    Peer::start(PeerConfig {
+        server,
+        nick: nick.into(),
+        share_dir: dir.path().to_path_buf(),
+        listen: "127.0.0.1:0".into(),
+        upload_rate: None,
+    })
+    .unwrap()
+}
+
+/// A server that still logs a new peer in and answers its search is still serving.
+fn still_serves(server: SocketAddr) {
+    let mut s = Session::login(server, &format!("probe{}", rand_suffix()), 0).unwrap();
+    s.search("anything", 10).unwrap();
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+#[test]
+fn search_finds_other_peers_files_and_download_matches_sha1() {
+    let dir = server();
+    let (a_dir, b_dir, out) = (
+        TempDir::new("nap-a"),
+        TempDir::new("nap-b"),
+        TempDir::new("nap-out"),
+    );
+    let src = a_dir.file("Abbey Road - Come Together.mp3", 700_000, 11);
+    a_dir.file("Let It Be.mp3", 1000, 12);
+    b_dir.file("Road Trip.ogg", 2000, 13);
+    let a = peer(dir.local_addr(), "alice", &a_dir);
+    let b = peer(dir.local_addr(), "bob", &b_dir);
+
+    let hits = b.search("road abbey", 100).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].nick, "alice");
+    assert_eq!(hits[0].file.name, "Abbey Road - Come Together.mp3");
+    assert_eq!(hits[0].file.size, 700_000);
+    // bob's own "Road Trip" is not offered back to bob.
+    assert!(b
+        .search("road", 100)
+        .unwrap()
+        .iter()
+        .all(|h| h.nick != "bob"));
+    // alice finds bob's file.
+    assert_eq!(a.search("trip", 100).unwrap()[0].nick, "bob");
+
+    let before = dir
+        .stats()
+        .bytes_out
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let path = b.download(&hits[0], out.path(), &mut |_| {}).unwrap();
+    assert_eq!(
+        ids::sha1_file(&path).unwrap(),
+        ids::sha1_file(&src).unwrap()
+    );
+    // The file did not pass through the directory: only the small ack did.
+    let after = dir
+        .stats()
+        .bytes_out
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        after - before < 1000,
+        "directory sent {} bytes during a 700 kB download",
+        after - before
+    );
+}
+
+#[test]
+fn a_disconnected_peers_files_vanish() {
+    let dir = server();
+    let (a_dir, b_dir) = (TempDir::new("nap-a"), TempDir::new("nap-b"));
+    a_dir.file("vanishing act.mp3", 100, 1);
+    let mut a = peer(dir.local_addr(), "alice", &a_dir);
+    let b = peer(dir.local_addr(), "bob", &b_dir);
+    assert_eq!(b.search("vanishing", 10).unwrap().len(), 1);
+    a.stop();
+    assert!(eventually(Duration::from_secs(5), || b
+        .search("vanishing", 10)
+        .unwrap()
+        .is_empty()));
+    assert_eq!(dir.counts(), (1, 0));
+}
+
+#[test]
+fn login_rules() {
+    let dir = server();
+    let _s = Session::login(dir.local_addr(), "carol", 0).unwrap();
+    let err = Session::login(dir.local_addr(), "carol", 0).err().unwrap();
+    assert!(err.to_string().contains("in use"), "{err}");
+    // A search before login is refused with a login error (type 0).
+    let mut raw = TcpStream::connect(dir.local_addr()).unwrap();
+    raw.write_all(
+        &Msg::Search {
+            words: "x".into(),
+            max: 1,
+        }
+        .encode()
+        .unwrap(),
+    )
+    .unwrap();
+    let answer = p2plab::napster::read_msg(&mut raw).unwrap().unwrap();
+    assert!(
+        matches!(answer, Msg::LoginError(ref why) if why.contains("login")),
+        "{answer:?}"
+    );
+}
+
+/// Sends `bytes` on a fresh connection and reports whether the server closed it.
+fn closed_after(server: SocketAddr, bytes: &[u8]) -> bool {
+    let mut s = TcpStream::connect(server).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(bytes);
+    let mut sink = Vec::new();
+    match s.read_to_end(&mut sink) {
+        Ok(_) => true,
+        // A reset is a close too (the server hung up with our bytes unread); only
+        // our own timeout means the server kept the connection.
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+#[test]
+fn random_bytes_are_dropped_and_the_server_goes_on() {
+    let dir = server();
+    assert!(closed_after(dir.local_addr(), &common::bytes(3000, 99)));
+    still_serves(dir.local_addr());
+}
+
+#[test]
+fn a_frame_claiming_65535_bytes_then_silence_is_dropped() {
+    let dir = server();
+    // ff ff: length 65535; 02 00: login. Then nothing.
+    assert!(closed_after(dir.local_addr(), &[0xff, 0xff, 0x02, 0x00]));
+    // The same claim within the limit but never completed: dropped at the timeout.
+    assert!(closed_after(
+        dir.local_addr(),
+        &[0x00, 0x01, 0x02, 0x00, b'a']
+    ));
+    still_serves(dir.local_addr());
+}
+
+#[test]
+fn an_unknown_type_gets_an_error_and_a_close() {
+    let dir = server();
+    let mut s = Session::login(dir.local_addr(), "dave", 0).unwrap();
+    s.search("x", 1).unwrap();
+    let mut raw = TcpStream::connect(dir.local_addr()).unwrap();
+    raw.write_all(
+        &Msg::Login {
+            nick: "eve".into(),
+            password: "p".into(),
+            port: 0,
+            client: "c".into(),
+            link: 0,
+        }
+        .encode()
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(matches!(
+        p2plab::napster::read_msg(&mut raw).unwrap(),
+        Some(Msg::LoginAck { .. })
+    ));
+    // 00 00 length 0; 39 05 type 1337: not a Napster type.
+    raw.write_all(&[0x00, 0x00, 0x39, 0x05]).unwrap();
+    let answer = p2plab::napster::read_msg(&mut raw).unwrap().unwrap();
+    assert!(
+        matches!(answer, Msg::Error(ref why) if why.contains("1337")),
+        "{answer:?}"
+    );
+    assert!(
+        p2plab::napster::read_msg(&mut raw).unwrap().is_none(),
+        "closed after the error"
+    );
+    // eve is gone from the directory, dave still served.
+    assert!(eventually(Duration::from_secs(5), || dir.counts().0 == 1));
+    s.search("x", 1).unwrap();
+}
+
+#[test]
+fn a_login_flood_of_200_connections() {
+    let dir = server();
+    let sessions: Vec<Session> = (0..200)
+        .map(|i| Session::login(dir.local_addr(), &format!("flood{i}"), 0).unwrap())
+        .collect();
+    assert_eq!(dir.counts().0, 200);
+    still_serves(dir.local_addr());
+    for s in &sessions {
+        s.close();
+    }
+    assert!(eventually(Duration::from_secs(10), || dir.counts().0 == 0));
+    still_serves(dir.local_addr());
+}
+
+#[test]
+fn a_peer_that_never_speaks_is_dropped_after_the_login_timeout() {
+    let dir = server();
+    let mut silent = TcpStream::connect(dir.local_addr()).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut b = [0u8; 1];
+    // The server closes (read returns 0) well before our own 10 s timeout.
+    assert_eq!(silent.read(&mut b).unwrap(), 0);
+    still_serves(dir.local_addr());
+}
+
+#[test]
+fn traversal_through_a_peers_file_server_reads_nothing_outside() {
+    let dir = server();
+    let top = TempDir::new("nap-trav");
+    let shared = TempDir::new("nap-trav-share");
+    std::fs::write(top.path().join("secret"), b"SECRET").unwrap();
+    shared.file("song.mp3", 10, 1);
+    let a = peer(dir.local_addr(), "alice", &shared);
+    let rel = format!(
+        "../{}/secret",
+        top.path().file_name().unwrap().to_str().unwrap()
+    );
+    for target in [
+        format!("/get/0/{rel}"),
+        format!("/get/0/%2e%2e%2f{}", &rel[3..]),
+        "/etc/passwd".into(),
+    ] {
+        let mut s = TcpStream::connect(a.data_addr()).unwrap();
+        write!(s, "GET {target} HTTP/1.1\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 40"), "{target}: {answer}");
+        assert!(!answer.contains("SECRET"));
+    }
+}
