@@ -11,8 +11,8 @@
 //! For example a search for "abbey road", at most 10 results:
 //!
 //! ```text
-//!   2c 00  c8 00  FILENAME CONTAINS "abbey road" MAX_RESULTS 10
-//!   len 44 type 200
+//!   2d 00  c8 00  FILENAME CONTAINS "abbey road" MAX_RESULTS 10
+//!   len 45 type 200
 //! ```
 //!
 //! Types used here (the numbers are OpenNap's):

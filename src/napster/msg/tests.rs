@@ -31,8 +31,8 @@ fn login_bytes() {
         link: 10,
     };
     let bytes = m.encode().unwrap();
-    // 1f 00: 31 bytes of data; 02 00: type 2 (login).
-    assert_eq!(&bytes[..4], &[0x1f, 0x00, 0x02, 0x00]);
+    // 1d 00: 29 bytes of data; 02 00: type 2 (login).
+    assert_eq!(&bytes[..4], &[0x1d, 0x00, 0x02, 0x00]);
     assert_eq!(&bytes[4..], b"alice pw 6699 \"p2plab 0.1\" 10");
     assert_eq!(read_msg(&mut Cursor::new(bytes)).unwrap(), Some(m));
 }
@@ -44,12 +44,12 @@ fn search_bytes_match_the_doc_example() {
         max: 10,
     };
     let bytes = m.encode().unwrap();
-    // 2c 00: 44 bytes; c8 00: type 200.
+    // 2d 00: 45 bytes; c8 00: type 200.
     assert_eq!(
         bytes,
         frame(200, "FILENAME CONTAINS \"abbey road\" MAX_RESULTS 10")
     );
-    assert_eq!(&bytes[..4], &[0x2c, 0x00, 0xc8, 0x00]);
+    assert_eq!(&bytes[..4], &[0x2d, 0x00, 0xc8, 0x00]);
 }
 
 #[test]
