@@ -18,8 +18,12 @@
 //! - [`wire`]: frames (length prefixes, header lines) with limits checked before allocating.
 //! - [`net`]: the thread-per-connection server, stop handles, the upload rate limiter.
 //! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
+//! - [`rng`]: seeded randomness, so that `--seed 7` tells the same story twice.
+//! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 
 pub mod napster;
 pub mod net;
+pub mod report;
+pub mod rng;
 pub mod share;
 pub mod wire;

@@ -12,6 +12,8 @@ p2plab: the P2P chapter of the notes, one node per terminal
 
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
+  napster server   the central directory (notes 6.3 集中化目录)
+  napster peer     log in, share a folder, search, download straight from a peer
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
 
 Logging: RUST_LOG=debug p2plab ...";
@@ -22,6 +24,8 @@ fn main() -> ExitCode {
     let words: Vec<&str> = args.iter().take(2).map(String::as_str).collect();
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
+        ["napster", "server"] => cli::napster::server(rest),
+        ["napster", "peer"] => cli::napster::peer(rest),
         ["share", "serve"] => cli::share_serve(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");

@@ -32,6 +32,7 @@
 //! - No passwords, channels, chat, hotlists or server linking.
 
 pub mod directory;
+pub mod load;
 pub mod msg;
 pub mod peer;
 pub mod server;
