@@ -21,6 +21,7 @@
 //! - [`rng`]: seeded randomness, so that `--seed 7` tells the same story twice.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 
+pub mod distribution;
 pub mod napster;
 pub mod net;
 pub mod report;

@@ -12,6 +12,7 @@ p2plab: the P2P chapter of the notes, one node per terminal
 
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
+  distribution     C/S vs P2P distribution-time bounds, table and SVG chart (notes 6.2)
   napster server   the central directory (notes 6.3 集中化目录)
   napster peer     log in, share a folder, search, download straight from a peer
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let words: Vec<&str> = args.iter().take(2).map(String::as_str).collect();
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
+        ["distribution", ..] => cli::distribution::run(args.get(1..).unwrap_or_default()),
         ["napster", "server"] => cli::napster::server(rest),
         ["napster", "peer"] => cli::napster::peer(rest),
         ["share", "serve"] => cli::share_serve(rest),

@@ -26,13 +26,15 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// `rate` bytes per second. The burst is 1/50 s of traffic (at least one chunk), so
     /// measured rates match the configured one within a few percent over a second.
+    /// The bucket starts empty: bytes written by time t never exceed `rate`·t, so a
+    /// measured transfer time can never beat the bound that the rate implies.
     pub fn new(rate_bytes_per_s: u64) -> Arc<TokenBucket> {
         let rate = rate_bytes_per_s.max(1) as f64;
         let burst = (rate / 50.0).max(CHUNK as f64);
         Arc::new(TokenBucket {
             rate,
             burst,
-            state: Mutex::new((burst, Instant::now())),
+            state: Mutex::new((0.0, Instant::now())),
         })
     }
 

@@ -2,6 +2,7 @@
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
 mod common;
+pub mod distribution;
 pub mod napster;
 mod share;
 

@@ -1,0 +1,79 @@
+//! The client-server half of the experiment: one server, upload capped at u_s, serves
+//! the same file to N clients at once over real sockets.
+//!
+//! The server is `src/share`'s HTTP server with one [`TokenBucket`] shared by all its
+//! connections, so N clients split u_s between them, just as the formula assumes.
+//! Downloads are not capped (loopback is far faster than u_s), so d_min does not bind.
+
+use crate::net::TokenBucket;
+use crate::share::{fetch, Download, Folder, HttpConfig, ShareServer};
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// One C/S run.
+#[derive(Debug, Clone)]
+pub struct CsRun {
+    pub n: usize,
+    /// From the common start until the last client holds a verified copy.
+    pub total: Duration,
+    /// Each client's own finish time, from the common start.
+    pub finish: Vec<Duration>,
+}
+
+/// Serves the only file of `folder` to `n` clients at once with the server's upload
+/// capped at `server_up` bytes/s. Each client saves into its own folder under `work`
+/// and checks the SHA-1 (a corrupted copy is an error, not a time).
+pub fn measure_cs(folder: &Path, n: usize, server_up: u64, work: &Path) -> io::Result<CsRun> {
+    let folder = Arc::new(Folder::scan(folder)?);
+    let file = folder
+        .files()
+        .first()
+        .cloned()
+        .ok_or_else(|| io::Error::other("the folder holds no file"))?;
+    let cfg = HttpConfig {
+        rate: Some(TokenBucket::new(server_up)),
+        max_conns: n + 8,
+    };
+    let server = ShareServer::start(folder, "127.0.0.1:0", cfg)?;
+    let d = Download::by_index(
+        server.local_addr(),
+        file.index,
+        &file.name,
+        file.size,
+        file.sha1,
+    );
+    let start = Arc::new(Barrier::new(n + 1));
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let out = work.join(format!("client{i}"));
+        std::fs::create_dir_all(&out)?;
+        let _ = std::fs::remove_file(out.join(&file.name));
+        let (d, start) = (d.clone(), start.clone());
+        handles.push(
+            thread::Builder::new()
+                .name(format!("cs-client-{i}"))
+                .spawn(move || {
+                    start.wait();
+                    let t = Instant::now();
+                    fetch(&d, &out, &mut |_| {}).map(|_| t.elapsed())
+                })?,
+        );
+    }
+    start.wait();
+    let t0 = Instant::now();
+    let mut finish = Vec::with_capacity(n);
+    for h in handles {
+        let took = h
+            .join()
+            .map_err(|_| io::Error::other("client thread panicked"))?;
+        finish.push(took.map_err(io::Error::other)?);
+    }
+    Ok(CsRun {
+        n,
+        total: t0.elapsed(),
+        finish,
+    })
+}
