@@ -118,7 +118,7 @@ fn answer<W: Write>(reader: &mut BufReader<TcpStream>, mut out: W, folder: &Fold
     let head = match read_head(reader, MAX_HEAD, MAX_HEADERS) {
         Ok(Some(h)) => h,
         Ok(None) => return Ok(()),
-        Err(WireError::TooLong { .. }) => return refuse(&mut out, 431, "request head too large"),
+        Err(WireError::TooLong { .. }) => return refuse(&mut out, 400, "request head too large"),
         Err(e) => return refuse(&mut out, 400, &e.to_string()),
     };
     let parts: Vec<&str> = head.start.split(' ').collect();
@@ -196,7 +196,7 @@ fn refuse<W: Write>(out: &mut W, code: u16, why: &str) -> ConnResult {
         404 => "Not Found",
         405 => "Method Not Allowed",
         416 => "Range Not Satisfiable",
-        _ => "Request Header Fields Too Large",
+        _ => "Error",
     };
     let body = format!("{why}\n");
     let msg = format!(
