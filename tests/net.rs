@@ -2,28 +2,11 @@
 
 mod common;
 
-use p2plab::net::{LimitedWriter, Server, ServerConfig, TokenBucket};
+use common::{echo, echo_config};
+use p2plab::net::{LimitedWriter, Server, TokenBucket};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-fn echo_config(name: &str) -> ServerConfig {
-    let mut cfg = ServerConfig::new(name);
-    cfg.read_timeout = Some(Duration::from_secs(30));
-    cfg
-}
-
-/// Echoes bytes until the peer closes.
-fn echo(mut s: TcpStream) -> p2plab::net::ConnResult {
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        s.write_all(&buf[..n])?;
-    }
-}
 
 #[test]
 fn connection_cap_refuses_the_extra_peer() {

@@ -3,27 +3,11 @@
 
 mod common;
 
-use p2plab::net::{Server, ServerConfig};
+use common::{echo, echo_config};
+use p2plab::net::Server;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-fn echo(mut s: TcpStream) -> p2plab::net::ConnResult {
-    let mut buf = [0u8; 1024];
-    loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        s.write_all(&buf[..n])?;
-    }
-}
-
-fn echo_config(name: &str) -> ServerConfig {
-    let mut cfg = ServerConfig::new(name);
-    cfg.read_timeout = Some(Duration::from_secs(30));
-    cfg
-}
 
 #[test]
 fn fifty_servers_start_and_stop_leaving_no_thread() {

@@ -72,6 +72,26 @@ pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// A server config for echo tests: a read timeout long enough never to fire.
+pub fn echo_config(name: &str) -> p2plab::net::ServerConfig {
+    let mut cfg = p2plab::net::ServerConfig::new(name);
+    cfg.read_timeout = Some(Duration::from_secs(30));
+    cfg
+}
+
+/// A connection handler that echoes bytes until the peer closes.
+pub fn echo(mut s: std::net::TcpStream) -> p2plab::net::ConnResult {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        s.write_all(&buf[..n])?;
+    }
+}
+
 /// Threads of this process right now (Linux), to check that stopping leaks none.
 pub fn thread_count() -> usize {
     fs::read_dir("/proc/self/task")
