@@ -19,6 +19,7 @@
 //! - [`net`]: the thread-per-connection server, stop handles, the upload rate limiter.
 //! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
 
+pub mod bittorrent;
 pub mod net;
 pub mod share;
 pub mod wire;
