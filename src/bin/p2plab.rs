@@ -12,6 +12,11 @@ p2plab: the P2P chapter of the notes, one node per terminal
 
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
+  bt make          make a .torrent: p2plab bt make FILE -o X.torrent --announce URL
+  bt show          name, size, pieces and info-hash of a .torrent
+  bt tracker       a BitTorrent HTTP tracker (announce, scrape)
+  bt seed          seed a torrent: p2plab bt seed X.torrent FILE
+  bt get           download a torrent with a progress line: p2plab bt get X.torrent -o DIR
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
 
 Logging: RUST_LOG=debug p2plab ...";
@@ -23,6 +28,11 @@ fn main() -> ExitCode {
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
         ["share", "serve"] => cli::share_serve(rest),
+        ["bt", "make"] => cli::bt_make(rest),
+        ["bt", "show"] => cli::bt_show(rest),
+        ["bt", "tracker"] => cli::bt_tracker(rest),
+        ["bt", "seed"] => cli::bt_seed(rest),
+        ["bt", "get"] => cli::bt_get(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())

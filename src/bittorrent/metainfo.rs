@@ -234,7 +234,7 @@ fn parse_info(d: &Value) -> Result<Info> {
         .get("pieces")
         .and_then(Value::as_bytes)
         .ok_or(MetainfoError::Field("pieces"))?;
-    if hashes.len() % 20 != 0 {
+    if !hashes.len().is_multiple_of(20) {
         return Err(MetainfoError::Invalid(
             "pieces length is not a multiple of 20",
         ));
