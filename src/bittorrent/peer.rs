@@ -283,8 +283,10 @@ impl Conn {
                 }
             }
             Message::Bitfield(bits) => {
+                // BEP 3 allows it only first, but aria2c 1.36 sends it again mid-stream:
+                // accept a later one (still fully checked) as the peer's new state.
                 if !first {
-                    return Err(WireError::Malformed("bitfield after the first message").into());
+                    debug!("bitfield after the first message: replacing the old one");
                 }
                 self.peer_has = Bitfield::from_bytes(bits, n)?;
                 self.update_interest();
