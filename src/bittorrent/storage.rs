@@ -162,3 +162,63 @@ impl Storage {
         Ok(have)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bittorrent::metainfo::FileEntry;
+
+    fn info(pieces: Vec<[u8; 20]>) -> Info {
+        Info {
+            name: "t".into(),
+            piece_length: 1024,
+            pieces,
+            // 1500 + 0 + 1000 bytes: piece 1 spans a.bin's end, the empty file, b.bin.
+            files: vec![
+                FileEntry {
+                    path: vec!["a.bin".into()],
+                    length: 1500,
+                },
+                FileEntry {
+                    path: vec!["e.bin".into()],
+                    length: 0,
+                },
+                FileEntry {
+                    path: vec!["b.bin".into()],
+                    length: 1000,
+                },
+            ],
+            multi_file: true,
+        }
+    }
+
+    #[test]
+    fn pieces_straddle_files_and_resume_checks_them() {
+        let dir = std::env::temp_dir().join(format!("p2plab-storage-{}", std::process::id()));
+        let data: Vec<u8> = (0..2500u32).map(|i| (i * 7 % 251) as u8).collect();
+        let hashes = data.chunks(1024).map(|c| Sha1::digest(c).into()).collect();
+        let info = info(hashes);
+        let paths = info.file_paths(&dir);
+        let s = Storage::open(&info, &paths, true).unwrap();
+        assert_eq!((s.num_pieces(), s.piece_size(2)), (3, 452));
+        assert_eq!(s.check_existing().unwrap(), [false; 3]); // fresh files: nothing read
+        for i in 0..3 {
+            let piece = &data[i * 1024..(i * 1024 + s.piece_size(i))];
+            assert!(s.verify(i, piece));
+            s.write_piece(i, piece).unwrap();
+        }
+        assert_eq!(fs::read(&paths[0]).unwrap(), &data[..1500]);
+        assert_eq!(fs::read(&paths[2]).unwrap(), &data[1500..]);
+        let mut block = [0u8; 600];
+        s.read_at(1200, &mut block).unwrap();
+        assert_eq!(block, data[1200..1800]);
+        // Damage b.bin's last byte: reopening finds pieces 0 and 1 good, 2 bad.
+        let mut b = fs::read(&paths[2]).unwrap();
+        b[999] ^= 1;
+        fs::write(&paths[2], b).unwrap();
+        let s = Storage::open(&info, &paths, true).unwrap();
+        assert_eq!(s.check_existing().unwrap(), [true, true, false]);
+        assert!(s.read_at(2400, &mut [0u8; 200]).is_err()); // past the end
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
