@@ -136,7 +136,15 @@ fn run(dir: &Path, size_mib: u64, piece: u64, runs: usize, with_aria: bool) -> R
     wait_until(|| tracker.counts(&meta.info_hash) == (0, 0))?;
 
     let mut aria = Vec::new();
-    if with_aria {
+    let have_aria = Command::new("aria2c")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if with_aria && !have_aria {
+        println!("aria2c not found (apt-get install aria2): only our pair is measured");
+    }
+    if with_aria && have_aria {
         let seed_port = free_port()?;
         let mut seed = Command::new("aria2c");
         seed.args(aria_common())

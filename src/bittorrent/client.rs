@@ -7,7 +7,6 @@
 //!   bt-announce: started ─► peers ─► connect() ... completed ... stopped
 //! ```
 
-use super::announce::{announce, Announce, Event};
 use super::handshake::PeerId;
 use super::metainfo::Metainfo;
 use super::peer;
@@ -16,10 +15,10 @@ use super::state::{Finished, Shared, State};
 use super::storage::Storage;
 use crate::net::{Conns, Server, ServerConfig};
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
-use log::{info, warn};
+use log::info;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -30,8 +29,6 @@ use std::time::{Duration, Instant};
 pub const PIPELINE: usize = 64;
 /// Finished pieces waiting for the verifier; peers wait when it is this far behind.
 pub const VERIFY_QUEUE: usize = 8;
-/// While a download has no peers, ask the tracker again this often.
-pub const STARVED_REANNOUNCE: Duration = Duration::from_secs(2);
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -191,7 +188,7 @@ impl Client {
         if cfg.use_tracker && shared.meta.announce.is_some() {
             let (s, c) = (shared.clone(), conns.clone());
             conns.spawn_worker("bt-announce".into(), move || {
-                announcer(&s, &c, &completed_rx, &stop_rx)
+                super::announcer::announcer(&s, &c, &completed_rx, &stop_rx)
             })?;
         }
         Ok(Client {
@@ -217,18 +214,18 @@ impl Client {
     }
 
     pub fn progress(&self) -> Progress {
+        let left = self.shared.left();
         let st = self.shared.lock();
         Progress {
             pieces: st.have_count,
             total_pieces: self.shared.num_pieces(),
-            left: 0,
+            left,
             total: self.shared.meta.info.total_length(),
             downloaded: self.shared.downloaded.load(Ordering::Relaxed),
             uploaded: self.shared.uploaded.load(Ordering::Relaxed),
             peers: st.peers.len(),
             complete: st.have_count == self.shared.num_pieces(),
         }
-        .with_left(self.shared.left())
     }
 
     /// Waits until every piece is verified; `false` when `limit` passes first.
@@ -263,20 +260,13 @@ impl Client {
     }
 }
 
-impl Progress {
-    fn with_left(mut self, left: u64) -> Progress {
-        self.left = left;
-        self
-    }
-}
-
 impl Drop for Client {
     fn drop(&mut self) {
         self.stop();
     }
 }
 
-fn dial(shared: &Arc<Shared>, conns: &Conns, addr: SocketAddr) -> io::Result<()> {
+pub(super) fn dial(shared: &Arc<Shared>, conns: &Conns, addr: SocketAddr) -> io::Result<()> {
     {
         let mut st = shared.lock();
         if st.banned.contains(&addr) || !st.dialed.insert(addr) {
@@ -309,70 +299,4 @@ fn verifier(shared: &Shared, rx: &Receiver<Finished>, stop: &Receiver<()>) {
             recv(stop) -> _ => return,
         }
     }
-}
-
-/// Talks to the tracker: `started`, then periodically (sooner while we have no
-/// peers), `completed` when the download ends, `stopped` when the node stops.
-fn announcer(shared: &Arc<Shared>, conns: &Conns, completed: &Receiver<()>, stop: &Receiver<()>) {
-    let url = shared.meta.announce.clone().unwrap_or_default();
-    let mut event = Event::Started;
-    loop {
-        let mut wait = STARVED_REANNOUNCE;
-        match tell(shared, &url, event) {
-            Ok(reply) => {
-                info!(
-                    "tracker: {} peers (seeds {:?}, leechers {:?})",
-                    reply.peers.len(),
-                    reply.complete,
-                    reply.incomplete
-                );
-                event = Event::Periodic;
-                wait = reply.interval;
-                for addr in reply.peers {
-                    if is_self(shared.listen(), addr) {
-                        continue; // opentracker lists the announcing peer too
-                    }
-                    if let Err(e) = dial(shared, conns, addr) {
-                        info!("cannot connect to {addr}: {e}");
-                    }
-                }
-            }
-            Err(e) => warn!("tracker {url}: {e}"),
-        }
-        if !shared.is_complete() && shared.lock().peers.is_empty() {
-            wait = wait.min(STARVED_REANNOUNCE);
-        }
-        select! {
-            recv(completed) -> _ => event = Event::Completed,
-            recv(stop) -> _ => break,
-            default(wait) => {}
-        }
-    }
-    let _ = tell(shared, &url, Event::Stopped);
-}
-
-fn tell(
-    shared: &Shared,
-    url: &str,
-    event: Event,
-) -> Result<super::announce::Reply, super::announce::TrackerError> {
-    let a = Announce {
-        info_hash: shared.info_hash(),
-        peer_id: shared.peer_id,
-        port: shared.listen().port(),
-        uploaded: shared.uploaded.load(Ordering::Relaxed),
-        downloaded: shared.downloaded.load(Ordering::Relaxed),
-        left: shared.left(),
-        event,
-        numwant: 50,
-    };
-    announce(url, &a)
-}
-
-fn is_self(listen: SocketAddr, addr: SocketAddr) -> bool {
-    let local = |ip: IpAddr| {
-        ip.is_loopback() || ip.is_unspecified() || ip == IpAddr::V4(Ipv4Addr::LOCALHOST)
-    };
-    addr.port() == listen.port()
-        && (addr.ip() == listen.ip() || (local(addr.ip()) && local(listen.ip())))
 }

@@ -26,13 +26,14 @@
 //!   computed over the exact bytes of the file.
 //! - [`message`], [`handshake`], [`bitfield`]: the peer wire, each decoder a pure
 //!   function tested from byte literals.
-//! - `peer.rs`: one connection's thread — the loop that keeps 64 requests in flight
+//! - `peer/`: one connection's thread — the loop that keeps 64 requests in flight
 //!   and answers the peer's requests from disk.
 //! - [`picker`] and [`choker`]: the two policies, as pure functions. Here they are the
 //!   simplest that work (lowest missing piece first; the first 4 interested peers);
 //!   rarest first (稀缺优先) and tit-for-tat (一报还一报) replace them.
 //! - [`storage`]: pieces on disk, SHA-1 before a piece counts, resume after a restart.
-//! - [`tracker`] and [`announce`]: both sides of the HTTP tracker.
+//! - [`tracker`] and [`announce`]: both sides of the HTTP tracker (`announcer.rs`: the
+//!   node's thread that announces).
 //! - [`client`]: a node (one torrent) that ties it together; `p2plab bt ...` drives it.
 //!
 //! ## Threads
@@ -60,6 +61,7 @@
 //!   peers silent for twice the interval.
 
 pub mod announce;
+mod announcer;
 pub mod bencode;
 pub mod bitfield;
 pub mod choker;

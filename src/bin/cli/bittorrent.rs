@@ -312,7 +312,12 @@ fn print_progress(p: &Progress, rate: f64, tty: bool) {
         p.total_pieces
     );
     if tty {
-        print!("\r{line}   ");
+        let filled = (24.0 * have / p.total as f64) as usize;
+        print!(
+            "\r[{}{}] {line}   ",
+            "#".repeat(filled),
+            "-".repeat(24 - filled)
+        );
         if p.complete {
             println!();
         }

@@ -8,6 +8,9 @@
 //!          read whatever arrived (up to 256 KiB at once)       ◄── piece / request / have ...
 //!          handle every complete message in the buffer
 //! ```
+//! Where to look: `mod.rs` has the loop and the message dispatch, `download.rs`
+//! the requests we send and the blocks we receive, `upload.rs` the other direction.
+//!
 //! Blocks are copied from the receive buffer straight into their piece's buffer; a
 //! complete piece goes to the verifier thread, so hashing never stalls the socket.
 //! The read timeout is short ([`TICK`]): a quiet connection still sees the node's
@@ -15,17 +18,15 @@
 
 use super::bitfield::Bitfield;
 use super::handshake::Handshake;
-use super::message::{self, decode, encode_into, max_message_len, split_frame, Message, MAX_BLOCK};
-use super::picker::pick_piece;
-use super::state::{Cmd, Finished, PeerKey, Shared};
+use super::message::{decode, encode_into, max_message_len, split_frame, Message};
+use super::state::{Cmd, PeerKey, Shared};
 use crate::net::ConnResult;
 use crate::wire::WireError;
 use crossbeam_channel::{unbounded, Receiver};
 use log::debug;
 use std::collections::VecDeque;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -79,48 +80,14 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, outgoing: bool) -> C
     result
 }
 
-/// A piece being fetched from this peer, block by block.
-struct Partial {
-    index: usize,
-    size: usize,
-    buf: Vec<u8>,
-    requested: Vec<bool>,
-    received: Vec<bool>,
-    got: usize,
-}
+mod download;
+mod inbuf;
+mod upload;
 
-impl Partial {
-    fn block_len(&self, b: usize) -> usize {
-        (self.size - b * MAX_BLOCK as usize).min(MAX_BLOCK as usize)
-    }
-}
+use download::Partial;
+use inbuf::InBuf;
 
-/// The receive buffer: bytes read but not yet parsed live in `buf[start..end]`.
-struct InBuf {
-    buf: Vec<u8>,
-    start: usize,
-    end: usize,
-}
-
-impl InBuf {
-    fn data(&self) -> &[u8] {
-        &self.buf[self.start..self.end]
-    }
-
-    fn fill(&mut self, mut r: &TcpStream) -> std::io::Result<usize> {
-        if self.start == self.end {
-            (self.start, self.end) = (0, 0);
-        } else if self.buf.len() - self.end < RECV_BUF / 2 {
-            self.buf.copy_within(self.start..self.end, 0);
-            (self.start, self.end) = (0, self.end - self.start);
-        }
-        let n = r.read(&mut self.buf[self.end..])?;
-        self.end += n;
-        Ok(n)
-    }
-}
-
-struct Conn {
+pub(super) struct Conn {
     shared: Arc<Shared>,
     key: PeerKey,
     rx: Receiver<Cmd>,
@@ -310,134 +277,6 @@ impl Conn {
             } => self.on_piece(index, begin, block)?,
         }
         Ok(())
-    }
-
-    fn on_request(&mut self, index: u32, begin: u32, length: u32) -> Result<(), Error> {
-        let i = index as usize;
-        if i >= self.shared.num_pieces()
-            || begin as u64 + length as u64 > self.shared.storage.piece_size(i) as u64
-        {
-            return Err(WireError::Malformed("request outside the piece").into());
-        }
-        if self.am_choking || !self.shared.has_piece(i) {
-            debug!("ignoring request for piece {i} (choked, or we lack it)");
-            return Ok(());
-        }
-        if self.uploads.len() >= MAX_QUEUED_REQUESTS {
-            return Err(format!("more than {MAX_QUEUED_REQUESTS} requests queued").into());
-        }
-        self.uploads.push_back((index, begin, length));
-        Ok(())
-    }
-
-    /// Answers queued requests: header, then the block read from disk straight into
-    /// the send buffer.
-    fn serve_requests(&mut self, stream: &TcpStream) -> Result<(), Error> {
-        let piece_length = self.shared.meta.info.piece_length;
-        while let Some((index, begin, length)) = self.uploads.pop_front() {
-            message::piece_header(index, begin, length as usize, &mut self.out);
-            let at = self.out.len();
-            self.out.resize(at + length as usize, 0);
-            let offset = index as u64 * piece_length + begin as u64;
-            self.shared.storage.read_at(offset, &mut self.out[at..])?;
-            self.shared
-                .uploaded
-                .fetch_add(length as u64, Ordering::Relaxed);
-            if self.out.len() >= SEND_FLUSH {
-                self.flush(stream)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn on_piece(&mut self, index: u32, begin: u32, block: &[u8]) -> Result<(), Error> {
-        let Some(pos) = self.partials.iter().position(|p| p.index == index as usize) else {
-            debug!("block of piece {index} we are not fetching: dropped");
-            return Ok(());
-        };
-        let p = &mut self.partials[pos];
-        let b = (begin / MAX_BLOCK) as usize;
-        if !begin.is_multiple_of(MAX_BLOCK)
-            || b >= p.received.len()
-            || block.len() != p.block_len(b)
-        {
-            return Err(WireError::Malformed("block does not match any request").into());
-        }
-        if p.received[b] {
-            return Ok(()); // a duplicate
-        }
-        if p.requested[b] {
-            self.outstanding -= 1;
-        }
-        p.requested[b] = true;
-        p.received[b] = true;
-        p.got += 1;
-        let at = begin as usize;
-        p.buf[at..at + block.len()].copy_from_slice(block);
-        self.shared
-            .downloaded
-            .fetch_add(block.len() as u64, Ordering::Relaxed);
-        if p.got == p.received.len() {
-            let mut done = self.partials.swap_remove(pos);
-            done.buf.truncate(done.size);
-            let f = Finished {
-                index: done.index,
-                data: done.buf,
-                from: self.key,
-            };
-            // Blocks when the verifier is behind: back-pressure instead of buffering.
-            self.shared
-                .verify_tx
-                .send(f)
-                .map_err(|_| "node is stopping")?;
-        }
-        Ok(())
-    }
-
-    /// Keeps `pipeline` requests outstanding: the next blocks of pieces in progress,
-    /// then new pieces chosen by the picker.
-    fn fill_pipeline(&mut self) {
-        if self.peer_choking || !self.am_interested {
-            return;
-        }
-        while self.outstanding < self.shared.pipeline {
-            let next = self.partials.iter_mut().find_map(|p| {
-                let b = p.requested.iter().position(|r| !r)?;
-                p.requested[b] = true;
-                Some((p.index, b, p.block_len(b)))
-            });
-            if let Some((index, b, len)) = next {
-                let m = Message::Request {
-                    index: index as u32,
-                    begin: (b * MAX_BLOCK as usize) as u32,
-                    length: len as u32,
-                };
-                encode_into(&m, &mut self.out);
-                self.outstanding += 1;
-                continue;
-            }
-            let Some(index) = self.pick() else { return };
-            let size = self.shared.storage.piece_size(index);
-            let mut buf = self.shared.pool_rx.try_recv().unwrap_or_default();
-            buf.resize(size.max(buf.len()), 0);
-            let blocks = size.div_ceil(MAX_BLOCK as usize);
-            self.partials.push(Partial {
-                index,
-                size,
-                buf,
-                requested: vec![false; blocks],
-                received: vec![false; blocks],
-                got: 0,
-            });
-        }
-    }
-
-    fn pick(&self) -> Option<usize> {
-        let mut st = self.shared.lock();
-        let refused = st.refused.get(&self.key).map(Vec::as_slice).unwrap_or(&[]);
-        let i = pick_piece(&st.pieces, &self.peer_has, refused)?;
-        st.pieces[i] = super::picker::PieceState::InFlight;
-        Some(i)
     }
 }
 
