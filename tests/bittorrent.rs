@@ -376,3 +376,41 @@ fn http_get(addr: SocketAddr, target: &str) -> Vec<u8> {
     let at = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
     all.split_off(at + 4)
 }
+
+#[test]
+fn a_small_swarm_completes_with_leechers_serving_each_other() {
+    let dir = TempDir::new("bt-swarm");
+    let mut tracker = Tracker::start("127.0.0.1:0", TrackerConfig::default()).unwrap();
+    let (meta, src, seeder) = seed(&dir, 4 << 20, 65536, Some(tracker.announce_url()));
+    let leechers: Vec<(PathBuf, Client)> = (0..3)
+        .map(|i| {
+            let out = dir.sub(&format!("out{i}"));
+            let c = Client::start(
+                meta.clone(),
+                &download_paths(&meta, &out),
+                true,
+                ClientConfig::default(),
+            )
+            .unwrap();
+            (out, c)
+        })
+        .collect();
+    for (out, c) in &leechers {
+        assert!(c.wait_complete(LIMIT), "a leecher did not finish");
+        assert_eq!(
+            sha1_file(&out.join("data.bin")).unwrap(),
+            sha1_file(&src).unwrap()
+        );
+    }
+    // Every byte a leecher verified was uploaded by someone: the seed or a leecher.
+    let from_leechers: u64 = leechers.iter().map(|(_, c)| c.progress().uploaded).sum();
+    let from_seed = seeder.progress().uploaded;
+    assert!(from_leechers + from_seed >= 3 * (4 << 20));
+    assert!(
+        from_seed >= 4 << 20,
+        "the seed must have sent each piece at least once"
+    );
+    drop(leechers);
+    drop(seeder);
+    tracker.stop();
+}
