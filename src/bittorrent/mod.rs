@@ -50,7 +50,10 @@
 //! - No extensions: the reserved bytes stay zero, so peers send neither BEP 6 (fast) nor
 //!   BEP 10 (extended) messages; unknown message ids are skipped.
 //! - Picking and choking are deliberately naive (see above); no endgame mode: the last
-//!   pieces come from whichever peer was asked for them.
+//!   pieces come from whichever peer was asked for them, and a peer that chokes us keeps
+//!   the pieces it was sending until it unchokes us or leaves.
+//! - `--pipeline 1` (one request in flight, stop-and-wait) is the instructive slow case:
+//!   every block then costs a round trip, which loopback hides and a real link does not.
 //! - Pieces are written in place under their final names (as aria2c does); what makes a
 //!   file trustworthy is that every piece is verified before it counts, and a restart
 //!   re-verifies what is on disk.

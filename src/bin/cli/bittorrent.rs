@@ -177,7 +177,7 @@ fn client_opts(opts: &mut Options) {
     opts.optopt(
         "",
         "pipeline",
-        "block requests outstanding per peer (default 64)",
+        "block requests in flight per peer (default 64; 1 = stop-and-wait)",
         "N",
     );
 }
