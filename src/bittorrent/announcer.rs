@@ -83,3 +83,18 @@ fn is_self(listen: SocketAddr, addr: SocketAddr) -> bool {
     addr.port() == listen.port()
         && (addr.ip() == listen.ip() || (local(addr.ip()) && local(listen.ip())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_own_address_is_skipped() {
+        let me: SocketAddr = "127.0.0.1:6881".parse().unwrap();
+        assert!(is_self(me, me));
+        // opentracker may list us as 127.0.0.1 while we listen on 0.0.0.0.
+        assert!(is_self("0.0.0.0:6881".parse().unwrap(), me));
+        assert!(!is_self(me, "127.0.0.1:6882".parse().unwrap()));
+        assert!(!is_self(me, "10.0.0.1:6881".parse().unwrap()));
+    }
+}
