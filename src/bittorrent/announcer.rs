@@ -41,7 +41,9 @@ pub(super) fn announcer(
                 );
                 event = Event::Periodic;
                 wait = reply.interval;
-                for addr in reply.peers {
+                // A tracker may list thousands: call no more than we may keep.
+                let room = shared.max_peers.saturating_sub(shared.lock().peers.len());
+                for addr in reply.peers.into_iter().take(room) {
                     if is_self(shared.listen(), addr) {
                         continue; // opentracker lists the announcing peer too
                     }
