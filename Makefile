@@ -2,6 +2,7 @@
 CARGO   ?= cargo
 LABS    := napster
 BENCHES := napster
+BENCHES += bittorrent
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))

@@ -7,6 +7,7 @@
 //! | notes | idea | module | lab |
 //! |---|---|---|---|
 //! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
+//! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!
@@ -21,6 +22,7 @@
 //! - [`rng`]: seeded randomness, so that `--seed 7` tells the same story twice.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 
+pub mod bittorrent;
 pub mod distribution;
 pub mod napster;
 pub mod net;

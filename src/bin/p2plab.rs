@@ -15,6 +15,11 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   distribution     C/S vs P2P distribution-time bounds, table and SVG chart (notes 6.2)
   napster server   the central directory (notes 6.3 集中化目录)
   napster peer     log in, share a folder, search, download straight from a peer
+  bt make          make a .torrent: p2plab bt make FILE -o X.torrent --announce URL
+  bt show          name, size, pieces and info-hash of a .torrent
+  bt tracker       a BitTorrent HTTP tracker (announce, scrape)
+  bt seed          seed a torrent: p2plab bt seed X.torrent FILE
+  bt get           download a torrent with a progress line: p2plab bt get X.torrent -o DIR
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
 
 Logging: RUST_LOG=debug p2plab ...";
@@ -29,6 +34,11 @@ fn main() -> ExitCode {
         ["napster", "server"] => cli::napster::server(rest),
         ["napster", "peer"] => cli::napster::peer(rest),
         ["share", "serve"] => cli::share_serve(rest),
+        ["bt", "make"] => cli::bt_make(rest),
+        ["bt", "show"] => cli::bt_show(rest),
+        ["bt", "tracker"] => cli::bt_tracker(rest),
+        ["bt", "seed"] => cli::bt_seed(rest),
+        ["bt", "get"] => cli::bt_get(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())

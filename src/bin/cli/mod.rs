@@ -1,9 +1,11 @@
 //! The subcommands of `p2plab`, one file per architecture. Each parses its options
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
+mod bittorrent;
 mod common;
 pub mod distribution;
 pub mod napster;
 mod share;
 
+pub use bittorrent::{bt_get, bt_make, bt_seed, bt_show, bt_tracker};
 pub use share::share_serve;

@@ -1,0 +1,350 @@
+//! bench-bittorrent: one seeder → one leecher on loopback, ours against aria2c.
+//!
+//! A 256 MiB file in 256 KiB pieces, shared through our tracker. Our seeder runs in
+//! this process; our leecher is a separate `p2plab bt get` process, so its peak memory
+//! (VmHWM, which it reports from `/proc/self/status` as it exits) is its own. Then
+//! aria2c seeds and aria2c leeches the same torrent. Each leecher is timed from spawn
+//! to exit: start-up, announce, transfer, SHA-1 of every piece, and the last write.
+//! Prints a table and writes `target/bench/bittorrent.json`. Issue target: ours ≥ 320 MiB/s.
+
+use getopts::Options;
+use p2plab::bittorrent::client::{seed_paths, Client, ClientConfig};
+use p2plab::bittorrent::make::make_torrent;
+use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
+use p2plab::share::ids::sha1_file;
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const TARGET_MIB_S: f64 = 320.0;
+/// Give up on a leecher after this long.
+const RUN_LIMIT: Duration = Duration::from_secs(180);
+
+struct Run {
+    seconds: f64,
+    vmhwm_kib: u64,
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let mut opts = Options::new();
+    opts.optopt("", "size", "file size in MiB (default 256)", "MIB");
+    opts.optopt(
+        "",
+        "piece-length",
+        "piece length in KiB (default 256)",
+        "KIB",
+    );
+    opts.optopt(
+        "",
+        "runs",
+        "runs of each pair; the median is reported (default 3)",
+        "N",
+    );
+    opts.optopt(
+        "",
+        "dir",
+        "scratch folder (default /dev/shm if present, so disks do not count)",
+        "DIR",
+    );
+    opts.optflag("", "no-aria2", "only our pair");
+    opts.optflag("h", "help", "print this help");
+    let usage = "Usage: bench-bittorrent [options]";
+    let m = match opts.parse(std::env::args().skip(1)) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}\n{}", opts.usage(usage));
+            return ExitCode::FAILURE;
+        }
+    };
+    if m.opt_present("help") {
+        println!("{}", opts.usage(usage));
+        return ExitCode::SUCCESS;
+    }
+    let num = |k: &str, d: u64| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let base = m.opt_str("dir").map(PathBuf::from).unwrap_or_else(|| {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        }
+    });
+    let scratch = base.join(format!("p2plab-bench-bt-{}", std::process::id()));
+    let result = run(
+        &scratch,
+        num("size", 256),
+        num("piece-length", 256) * 1024,
+        num("runs", 3).max(1) as usize,
+        !m.opt_present("no-aria2"),
+    );
+    let _ = fs::remove_dir_all(&scratch);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench-bittorrent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Res<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn run(dir: &Path, size_mib: u64, piece: u64, runs: usize, with_aria: bool) -> Res<()> {
+    let data_dir = dir.join("data");
+    fs::create_dir_all(&data_dir)?;
+    let src = data_dir.join("bench.bin");
+    write_file(&src, size_mib << 20)?;
+    let mut tracker = Tracker::start("127.0.0.1:0", TrackerConfig::default())?;
+    let meta = make_torrent(&src, piece, Some(tracker.announce_url()))?;
+    let torrent = dir.join("bench.torrent");
+    fs::write(&torrent, meta.to_bytes())?;
+    let want = sha1_file(&src)?;
+    println!(
+        "bench-bittorrent: {size_mib} MiB, {} KiB pieces, one seeder -> one leecher on loopback, files in {}",
+        piece / 1024,
+        dir.display()
+    );
+
+    // Ours: the seeder here, the leecher a process of its own.
+    let p2plab = std::env::current_exe()?.with_file_name("p2plab");
+    let mut seeder = Client::start(
+        meta.clone(),
+        &seed_paths(&meta, &src),
+        false,
+        ClientConfig::default(),
+    )?;
+    wait_until(|| tracker.counts(&meta.info_hash).0 == 1)?;
+    let mut ours = Vec::new();
+    for i in 0..runs {
+        let out = dir.join(format!("ours-{i}"));
+        let mut cmd = Command::new(&p2plab);
+        cmd.args(["bt", "get"])
+            .arg(&torrent)
+            .arg("-o")
+            .arg(&out)
+            .args(["--timeout", "170"]);
+        let run = time_leecher(cmd, true)?;
+        check_copy(&out.join("bench.bin"), &want)?;
+        fs::remove_dir_all(&out)?;
+        ours.push(run);
+    }
+    seeder.stop(); // announces `stopped`: aria2c will only find aria2c
+    wait_until(|| tracker.counts(&meta.info_hash) == (0, 0))?;
+
+    let mut aria = Vec::new();
+    let have_aria = Command::new("aria2c")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok();
+    if with_aria && !have_aria {
+        println!("aria2c not found (apt-get install aria2): only our pair is measured");
+    }
+    if with_aria && have_aria {
+        let seed_port = free_port()?;
+        let mut seed = Command::new("aria2c");
+        seed.args(aria_common())
+            .arg(format!("--dir={}", data_dir.display()))
+            .arg(format!("--listen-port={seed_port}"))
+            .args(["--seed-ratio=0.0", "--bt-seed-unverified=true"])
+            .arg(&torrent)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut seed = Killed(
+            seed.spawn()
+                .map_err(|e| format!("cannot run aria2c ({e}): apt-get install aria2"))?,
+        );
+        wait_until(|| tracker.counts(&meta.info_hash).0 == 1)?;
+        for i in 0..runs {
+            let out = dir.join(format!("aria-{i}"));
+            let mut cmd = Command::new("aria2c");
+            cmd.args(aria_common())
+                .arg(format!("--dir={}", out.display()))
+                .arg(format!("--listen-port={}", free_port()?))
+                .args(["--seed-time=0"])
+                .arg(&torrent);
+            let run = time_leecher(cmd, false)?;
+            check_copy(&out.join("bench.bin"), &want)?;
+            fs::remove_dir_all(&out)?;
+            aria.push(run);
+        }
+        let _ = seed.0.kill();
+        let _ = seed.0.wait();
+    }
+    tracker.stop();
+    report(size_mib as f64, &ours, &aria)
+}
+
+fn report(mib: f64, ours: &[Run], aria: &[Run]) -> Res<()> {
+    let med = |runs: &[Run]| -> (f64, u64) {
+        let mut s: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
+        s.sort_by(f64::total_cmp);
+        let mem = runs.iter().map(|r| r.vmhwm_kib).max().unwrap_or(0);
+        (s[s.len() / 2], mem)
+    };
+    println!(
+        "| seeder -> leecher | runs | median s | MiB/s | best s | leecher peak memory (VmHWM) |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let mut figures = vec![("size_mib", mib)];
+    let rate = |name: &str, key: &str, runs: &[Run], figures: &mut Vec<(String, f64)>| -> f64 {
+        let (secs, mem) = med(runs);
+        let best = runs.iter().map(|r| r.seconds).fold(f64::MAX, f64::min);
+        println!(
+            "| {name} | {} | {secs:.2} | {:.0} | {best:.2} | {:.1} MiB |",
+            runs.len(),
+            mib / secs,
+            mem as f64 / 1024.0
+        );
+        figures.push((format!("{key}_seconds"), secs));
+        figures.push((format!("{key}_mib_per_s"), mib / secs));
+        figures.push((format!("{key}_leecher_vmhwm_kib"), mem as f64));
+        mib / secs
+    };
+    let mut figs: Vec<(String, f64)> = figures.drain(..).map(|(k, v)| (k.to_string(), v)).collect();
+    let ours_rate = rate("p2plab -> p2plab", "ours", ours, &mut figs);
+    if !aria.is_empty() {
+        let aria_rate = rate("aria2c -> aria2c", "aria2c", aria, &mut figs);
+        println!("ratio (ours / aria2c, MiB/s): {:.2}", ours_rate / aria_rate);
+        figs.push(("ratio".into(), ours_rate / aria_rate));
+    }
+    println!(
+        "target: ours >= {TARGET_MIB_S} MiB/s: {}",
+        if ours_rate >= TARGET_MIB_S {
+            "met"
+        } else {
+            "NOT met"
+        }
+    );
+    fs::create_dir_all("target/bench")?;
+    let body: Vec<String> = figs
+        .iter()
+        .map(|(k, v)| format!("  \"{k}\": {v:.3}"))
+        .collect();
+    fs::write(
+        "target/bench/bittorrent.json",
+        format!("{{\n{}\n}}\n", body.join(",\n")),
+    )?;
+    println!("figures written to target/bench/bittorrent.json");
+    Ok(())
+}
+
+fn aria_common() -> Vec<&'static str> {
+    vec![
+        "--enable-dht=false",
+        "--enable-dht6=false",
+        "--bt-enable-lpd=false",
+        "--enable-peer-exchange=false",
+        "--disable-ipv6=true",
+        "--file-allocation=none",
+        "--summary-interval=0",
+        "--console-log-level=warn",
+    ]
+}
+
+/// A child process that is killed (by its PID) when dropped, even on an early return.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Spawns a leecher and times it to its exit. Peak memory: our leecher prints it on
+/// its `done:` line; for aria2c, /proc/PID/status is sampled every 10 ms (VmHWM only grows).
+fn time_leecher(mut cmd: Command, ours: bool) -> Res<Run> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    let start = Instant::now();
+    let mut child = Killed(cmd.spawn()?);
+    let pid = child.0.id();
+    let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let reader = thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| {
+                let at = l.find("peak memory ")?;
+                l[at + 12..].split_whitespace().next()?.parse::<u64>().ok()
+            })
+            .last()
+    });
+    let mut sampled = 0;
+    let status = loop {
+        if let Some(s) = child.0.try_wait()? {
+            break s;
+        }
+        if start.elapsed() > RUN_LIMIT {
+            return Err("a leecher did not finish in time".into());
+        }
+        sampled = sampled.max(vm_hwm(pid).unwrap_or(0));
+        thread::sleep(Duration::from_millis(10));
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(format!("leecher failed: {status}").into());
+    }
+    let reported = reader.join().ok().flatten();
+    let vmhwm_kib = if ours {
+        reported.unwrap_or(sampled)
+    } else {
+        sampled
+    };
+    Ok(Run { seconds, vmhwm_kib })
+}
+
+fn vm_hwm(pid: u32) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn check_copy(path: &Path, want: &[u8; 20]) -> Res<()> {
+    if &sha1_file(path)? != want {
+        return Err(format!("{} differs from the source", path.display()).into());
+    }
+    Ok(())
+}
+
+fn wait_until(mut cond: impl FnMut() -> bool) -> Res<()> {
+    let end = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        if Instant::now() > end {
+            return Err("tracker never saw the seeder".into());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+fn free_port() -> Res<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Reproducible bytes that do not compress, written 1 MiB at a time.
+fn write_file(path: &Path, len: u64) -> Res<()> {
+    let mut f = std::io::BufWriter::new(fs::File::create(path)?);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut left = len;
+    while left > 0 {
+        for chunk in buf.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        let n = left.min(buf.len() as u64) as usize;
+        f.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    f.flush()?;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! # BitTorrent (notes 6.5, P2P文件分发：BitTorrent)
+//!
+//! A file is cut into pieces of 256 KiB (文件被分为一个个块256KB). A **tracker**
+//! (追踪服务器) knows which peers take part in a **torrent** (洪流: the group of peers
+//! exchanging one file's pieces). Each peer keeps a **bitmap** (位图) of the pieces it
+//! has, `0101…`, tells its neighbours, asks them for pieces it lacks, and serves the
+//! pieces it has while it is still downloading: peers serve each other (相互服务).
+//!
+//! ```text
+//!        .torrent (name, piece length, SHA-1 of every piece, tracker URL)
+//!              │ info-hash = SHA-1(info dict)
+//!              ▼
+//!   peer ──announce (info-hash, port, left)──► tracker ──► list of peers
+//!     │
+//!     └──TCP──► peer:  handshake (info-hash) · bitfield 0101… · interested
+//!                      ◄── unchoke · request(index, begin, 16 KiB) ×64 ──►
+//!                      ◄── piece(index, begin, block) ...  SHA-1 check, have ──►
+//! ```
+//!
+//! This module speaks BEP 3 byte for byte (with BEP 23 compact peer lists and BEP 48
+//! scrape), so aria2c, opentracker, mktorrent and Wireshark accept it (`make interop`).
+//!
+//! ## Where to look first
+//!
+//! - [`metainfo`] and [`bencode`]: what a `.torrent` holds and why the info-hash is
+//!   computed over the exact bytes of the file.
+//! - [`message`], [`handshake`], [`bitfield`]: the peer wire, each decoder a pure
+//!   function tested from byte literals.
+//! - `peer/`: one connection's thread — the loop that keeps 64 requests in flight
+//!   and answers the peer's requests from disk.
+//! - [`picker`] and [`choker`]: the two policies, as pure functions. Here they are the
+//!   simplest that work (lowest missing piece first; the first 4 interested peers);
+//!   rarest first (稀缺优先) and tit-for-tat (一报还一报) replace them.
+//! - [`storage`]: pieces on disk, SHA-1 before a piece counts, resume after a restart.
+//! - [`tracker`] and [`announce`]: both sides of the HTTP tracker (`announcer.rs`: the
+//!   node's thread that announces).
+//! - [`client`]: a node (one torrent) that ties it together; `p2plab bt ...` drives it.
+//!
+//! ## Threads
+//!
+//! One thread per peer connection (`bt-peer-<addr>` / `bt-conn-<addr>`) reads, decides and
+//! writes for that peer; `bt-verify` hashes finished pieces and writes them, so SHA-1
+//! never stalls a socket; `bt-announce` talks to the tracker. One lock guards the piece
+//! and peer tables and is never held across I/O.
+//!
+//! ## Simplified here
+//!
+//! - One torrent per node, IPv4 only, HTTP trackers only (no UDP trackers, no DHT, no
+//!   peer exchange, no `announce-list`), no encryption (aria2c falls back to plaintext).
+//! - No extensions: the reserved bytes stay zero, so peers send neither BEP 6 (fast) nor
+//!   BEP 10 (extended) messages; unknown message ids are skipped.
+//! - Picking and choking are deliberately naive (see above); no endgame mode: the last
+//!   pieces come from whichever peer was asked for them, and a peer that chokes us keeps
+//!   the pieces it was sending until it unchokes us or leaves.
+//! - `--pipeline 1` (one request in flight, stop-and-wait) is the instructive slow case:
+//!   every block then costs a round trip, which loopback hides and a real link does not.
+//! - Pieces are written in place under their final names (as aria2c does); what makes a
+//!   file trustworthy is that every piece is verified before it counts, and a restart
+//!   re-verifies what is on disk.
+//! - A connection's thread writes with blocking sends. Two peers that both upload to
+//!   each other could in principle both block writing; each side's pipeline (64 blocks
+//!   = 1 MiB) bounds what is in flight, and the write timeout ends a stuck peer.
+//! - The tracker trusts the socket's address, not the `ip` parameter, and forgets
+//!   peers silent for twice the interval.
+
+pub mod announce;
+mod announcer;
+pub mod bencode;
+pub mod bitfield;
+pub mod choker;
+pub mod client;
+pub mod handshake;
+pub mod make;
+pub mod message;
+pub mod metainfo;
+mod peer;
+pub mod picker;
+mod state;
+pub mod storage;
+pub mod tracker;

@@ -1,0 +1,224 @@
+//! Pieces on disk: where each byte of the torrent lives, and checking pieces by SHA-1.
+//!
+//! ```text
+//!   torrent bytes  |-- piece 0 --|-- piece 1 --|-- piece 2 --|- 3 -|
+//!   files          |---- a.bin ------|------- b.bin -------------|
+//!                                    └ piece 1 straddles two files
+//! ```
+//! Reads and writes use positioned I/O (`pread`/`pwrite`), so every thread can use the
+//! same open files at once without a lock and without seeking.
+
+use super::metainfo::Info;
+use sha1::{Digest, Sha1};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+/// One file of the torrent and where it sits in the torrent's byte stream.
+struct Stored {
+    file: File,
+    start: u64,
+    len: u64,
+    /// Bytes that were on disk before we opened it: only those can hold finished pieces.
+    existing: u64,
+}
+
+/// The files of one torrent.
+pub struct Storage {
+    files: Vec<Stored>,
+    piece_length: u64,
+    total: u64,
+    hashes: Vec<[u8; 20]>,
+}
+
+impl Storage {
+    /// Opens the torrent's files at `paths` (one per file of `info`). `writable`: create
+    /// missing files and folders, at their full length (a leecher); otherwise every file
+    /// must exist with its exact length (a seeder's data is used as it is).
+    pub fn open(info: &Info, paths: &[PathBuf], writable: bool) -> io::Result<Storage> {
+        let mut files = Vec::with_capacity(paths.len());
+        let mut start = 0;
+        for (entry, path) in info.files.iter().zip(paths) {
+            let existing = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let file = if writable {
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir)?;
+                }
+                let f = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(false)
+                    .open(path)?;
+                f.set_len(entry.length)?;
+                f
+            } else {
+                let f = File::open(path)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+                if existing != entry.length {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{} holds {existing} bytes, the torrent says {}",
+                            path.display(),
+                            entry.length
+                        ),
+                    ));
+                }
+                f
+            };
+            files.push(Stored {
+                file,
+                start,
+                len: entry.length,
+                existing: existing.min(entry.length),
+            });
+            start += entry.length;
+        }
+        Ok(Storage {
+            files,
+            piece_length: info.piece_length,
+            total: start,
+            hashes: info.pieces.clone(),
+        })
+    }
+
+    pub fn num_pieces(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn piece_size(&self, index: usize) -> usize {
+        (self.total - index as u64 * self.piece_length).min(self.piece_length) as usize
+    }
+
+    /// Calls `op(file, offset in file, range of buf)` for every file the span touches.
+    fn each_span(
+        &self,
+        offset: u64,
+        len: usize,
+        mut op: impl FnMut(&File, u64, std::ops::Range<usize>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if offset + len as u64 > self.total {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "past the end"));
+        }
+        let mut done = 0;
+        for f in &self.files {
+            let pos = offset + done as u64;
+            if done == len {
+                break;
+            }
+            if pos >= f.start + f.len || f.len == 0 {
+                continue;
+            }
+            let n = ((f.start + f.len - pos) as usize).min(len - done);
+            op(&f.file, pos - f.start, done..done + n)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Reads `buf.len()` torrent bytes from `offset`.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.each_span(offset, buf.len(), |f, at, r| {
+            f.read_exact_at(&mut buf[r], at)
+        })
+    }
+
+    pub fn write_at(&self, offset: u64, buf: &[u8]) -> io::Result<()> {
+        self.each_span(offset, buf.len(), |f, at, r| f.write_all_at(&buf[r], at))
+    }
+
+    /// Does `data` hash to piece `index`'s SHA-1 in the torrent?
+    pub fn verify(&self, index: usize, data: &[u8]) -> bool {
+        <[u8; 20]>::from(Sha1::digest(data)) == self.hashes[index]
+    }
+
+    /// Writes a verified piece to its place.
+    pub fn write_piece(&self, index: usize, data: &[u8]) -> io::Result<()> {
+        self.write_at(index as u64 * self.piece_length, data)
+    }
+
+    /// Resume: which pieces already on disk are right. Only pieces lying wholly in
+    /// bytes that existed before we opened the files are read and hashed.
+    pub fn check_existing(&self) -> io::Result<Vec<bool>> {
+        let mut buf = vec![0u8; self.piece_length as usize];
+        let mut have = vec![false; self.num_pieces()];
+        for (i, h) in have.iter_mut().enumerate() {
+            let start = i as u64 * self.piece_length;
+            let size = self.piece_size(i);
+            let on_disk = self.files.iter().all(|f| {
+                let (a, b) = (
+                    start.max(f.start),
+                    (start + size as u64).min(f.start + f.len),
+                );
+                a >= b || b <= f.start + f.existing
+            });
+            if on_disk {
+                self.read_at(start, &mut buf[..size])?;
+                *h = self.verify(i, &buf[..size]);
+            }
+        }
+        Ok(have)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bittorrent::metainfo::FileEntry;
+
+    fn info(pieces: Vec<[u8; 20]>) -> Info {
+        Info {
+            name: "t".into(),
+            piece_length: 1024,
+            pieces,
+            // 1500 + 0 + 1000 bytes: piece 1 spans a.bin's end, the empty file, b.bin.
+            files: vec![
+                FileEntry {
+                    path: vec!["a.bin".into()],
+                    length: 1500,
+                },
+                FileEntry {
+                    path: vec!["e.bin".into()],
+                    length: 0,
+                },
+                FileEntry {
+                    path: vec!["b.bin".into()],
+                    length: 1000,
+                },
+            ],
+            multi_file: true,
+        }
+    }
+
+    #[test]
+    fn pieces_straddle_files_and_resume_checks_them() {
+        let dir = std::env::temp_dir().join(format!("p2plab-storage-{}", std::process::id()));
+        let data: Vec<u8> = (0..2500u32).map(|i| (i * 7 % 251) as u8).collect();
+        let hashes = data.chunks(1024).map(|c| Sha1::digest(c).into()).collect();
+        let info = info(hashes);
+        let paths = info.file_paths(&dir);
+        let s = Storage::open(&info, &paths, true).unwrap();
+        assert_eq!((s.num_pieces(), s.piece_size(2)), (3, 452));
+        assert_eq!(s.check_existing().unwrap(), [false; 3]); // fresh files: nothing read
+        for i in 0..3 {
+            let piece = &data[i * 1024..(i * 1024 + s.piece_size(i))];
+            assert!(s.verify(i, piece));
+            s.write_piece(i, piece).unwrap();
+        }
+        assert_eq!(fs::read(&paths[0]).unwrap(), &data[..1500]);
+        assert_eq!(fs::read(&paths[2]).unwrap(), &data[1500..]);
+        let mut block = [0u8; 600];
+        s.read_at(1200, &mut block).unwrap();
+        assert_eq!(block, data[1200..1800]);
+        // Damage b.bin's last byte: reopening finds pieces 0 and 1 good, 2 bad.
+        let mut b = fs::read(&paths[2]).unwrap();
+        b[999] ^= 1;
+        fs::write(&paths[2], b).unwrap();
+        let s = Storage::open(&info, &paths, true).unwrap();
+        assert_eq!(s.check_existing().unwrap(), [true, true, false]);
+        assert!(s.read_at(2400, &mut [0u8; 200]).is_err()); // past the end
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
