@@ -41,5 +41,6 @@ interop:
 	  [ -e "$$t" ] || continue; found=1; echo "== $$t"; bash "$$t"; done; \
 	  [ $$found = 1 ] || echo "no interop tests yet"
 
-lab-%:
+# A static pattern rule: make skips plain pattern rules for targets listed in .PHONY.
+$(addprefix lab-,$(LABS)): lab-%:
 	$(CARGO) run --release --quiet --bin lab-$* -- $(ARGS)
