@@ -39,6 +39,7 @@ pub mod descriptor;
 pub mod handshake;
 pub mod hosts;
 pub mod observe;
+pub mod overlay;
 pub mod policy;
 mod route;
 pub mod seen;
