@@ -44,3 +44,8 @@ interop:
 
 lab-%:
 	$(CARGO) run --release --quiet --bin lab-$* -- $(ARGS)
+
+# GNU make skips implicit (pattern) rules for .PHONY targets, so lab-% never runs for
+# them; an explicit rule does.
+lab-gnutella:
+	$(CARGO) run --release --quiet --bin lab-gnutella -- $(ARGS)

@@ -44,7 +44,8 @@ pub struct Coordinator {
     push_routes: Seen<Guid, PeerId>,
     hits: Sender<Hit>,
     wake: Sender<()>,
-    keepalive_guid: u64,
+    /// xorshift state for the GUIDs the coordinator makes itself (pings, Bye).
+    rng: u64,
 }
 
 fn ipv4(a: SocketAddr) -> Ipv4Addr {
@@ -75,7 +76,9 @@ impl Coordinator {
             push_routes: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             hits,
             wake,
-            keepalive_guid: cfg.seed,
+            // The servent id is already unique per servent: seed from it.
+            rng: (u64::from_le_bytes(id[..8].try_into().unwrap_or([1; 8])) ^ 0xD1B5_4A32_D192_ED03)
+                | 1,
         }
     }
 
@@ -103,6 +106,10 @@ impl Coordinator {
                 }
             }
         }
+    }
+
+    fn guid(&mut self) -> Guid {
+        super::servent::new_guid(&mut self.rng)
     }
 
     fn ids(&self) -> Vec<PeerId> {
@@ -210,9 +217,7 @@ impl Coordinator {
             }
             Event::Descriptor { id, d } => self.descriptor(id, d),
             Event::Ping { ttl } => {
-                let mut s = self.keepalive_guid ^ 0x5851_F42D_4C95_7F2D;
-                let guid = super::servent::new_guid(&mut s);
-                self.keepalive_guid = s;
+                let guid = self.guid();
                 self.originate(guid, ttl, Payload::Ping);
             }
         }
@@ -256,7 +261,7 @@ impl Coordinator {
             Command::Leave { done } => {
                 let (tx, rx) = crossbeam_channel::unbounded();
                 let bye = d::encode(&Descriptor {
-                    guid: super::servent::new_guid(&mut (self.keepalive_guid | 1)),
+                    guid: self.guid(),
                     ttl: 1,
                     hops: 0,
                     payload: Payload::Bye(d::Bye {
@@ -289,10 +294,8 @@ impl Coordinator {
 
     fn keepalive(&mut self) {
         for id in self.ids() {
-            let mut s = self.keepalive_guid.wrapping_add(id) | 1;
-            self.keepalive_guid = self.keepalive_guid.wrapping_add(0x9E37_79B9);
             let desc = Descriptor {
-                guid: super::servent::new_guid(&mut s),
+                guid: self.guid(),
                 ttl: 1,
                 hops: 0,
                 payload: Payload::Ping,

@@ -2,6 +2,8 @@
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
 mod common;
+mod gnutella;
 mod share;
 
+pub use gnutella::{gnutella_cache, gnutella_node};
 pub use share::share_serve;
