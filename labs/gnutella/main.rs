@@ -114,7 +114,7 @@ fn make_share(dir: &Path, i: usize, rng: &mut Rng, wanted: bool) -> std::io::Res
             32 * 1024
         };
         let mut r = Rng::new(name.len() as u64 * 31 + name.as_bytes()[0] as u64);
-        let bytes: Vec<u8> = (0..len).map(|_| r.next() as u8).collect();
+        let bytes: Vec<u8> = (0..len).map(|_| r.next_u64() as u8).collect();
         std::fs::write(share.join(name), bytes)?;
     }
     Folder::scan(&share)
