@@ -134,6 +134,17 @@ impl Lab {
                 self.name(w[1])
             );
         }
+        // Had the holder been firewalled, we would ask it to connect out with a Push,
+        // routed by its servent id along the hit's path.
+        let push = self.s[n].push(hit.servent_id, hit.results[0].index);
+        let p = observe::collect(&self.trace, push, WAIT).map_err(|_| "the Push got lost")?;
+        println!(
+            "   a Push for it would travel {} hops and reach {}",
+            p.reply_hops.len(),
+            p.push_arrived
+                .first()
+                .map_or("nobody".into(), |a| self.name(*a))
+        );
         let dl = hit.download(0).ok_or("a hit without urn:sha1")?;
         let out = self.dir.join("downloads");
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
