@@ -125,39 +125,37 @@ impl Coordinator {
         self.ctx.lock().neighbours = list;
     }
 
-    /// Queues `desc` for neighbour `to`; a full queue drops it (counted).
-    fn send_to(&self, to: PeerId, desc: &Descriptor, bytes: &Arc<Vec<u8>>) {
-        let Some(link) = self.links.get(&to) else {
-            return;
-        };
-        // Traced before queueing: the neighbour may handle it before try_send returns,
-        // and a counter must never see its Received before its Sent.
-        let (guid, kind) = (desc.guid, desc.payload.kind());
-        self.ctx.trace(Trace::Sent {
-            at: self.ctx.me,
-            to: link.addr,
-            guid,
-            kind,
-        });
-        match link.out.try_send(Out::Bytes(bytes.clone())) {
-            Ok(()) => self.ctx.lock().stats.sent += 1,
-            Err(e) => {
-                if let TrySendError::Full(_) = e {
-                    debug!("{}: queue to {} full, dropping", self.ctx.me, link.addr);
-                    self.ctx.lock().stats.dropped_full += 1;
-                }
-                self.ctx.trace(Trace::Unsent {
-                    at: self.ctx.me,
-                    guid,
-                });
-            }
-        }
-    }
-
+    /// Queues `desc` for each of `targets`; a full queue drops it (counted).
+    ///
+    /// Every copy is traced as Sent before the first is queued: a neighbour may handle
+    /// its copy before we queue the next, and whoever counts Sent against Received
+    /// must never see the counts meet while copies are still to go out.
     fn send_many(&self, targets: &[PeerId], desc: &Descriptor) {
         let bytes = Arc::new(d::encode(desc));
-        for &t in targets {
-            self.send_to(t, desc, &bytes);
+        let (guid, kind) = (desc.guid, desc.payload.kind());
+        let links: Vec<&Link> = targets.iter().filter_map(|t| self.links.get(t)).collect();
+        for link in &links {
+            self.ctx.trace(Trace::Sent {
+                at: self.ctx.me,
+                to: link.addr,
+                guid,
+                kind,
+            });
+        }
+        for link in links {
+            match link.out.try_send(Out::Bytes(bytes.clone())) {
+                Ok(()) => self.ctx.lock().stats.sent += 1,
+                Err(e) => {
+                    if let TrySendError::Full(_) = e {
+                        debug!("{}: queue to {} full, dropping", self.ctx.me, link.addr);
+                        self.ctx.lock().stats.dropped_full += 1;
+                    }
+                    self.ctx.trace(Trace::Unsent {
+                        at: self.ctx.me,
+                        guid,
+                    });
+                }
+            }
         }
     }
 
