@@ -25,6 +25,7 @@
 //! - `route.rs` and `coordinator.rs`: what a servent does with each descriptor.
 //! - [`descriptor`]: the 23-byte header and the payloads, with byte fixtures.
 //! - `connector.rs`: join and repair.
+//! - [`observe`]: counting a flood from the servents' trace events (what the lab prints).
 //!
 //! Simplified here: no ultrapeers/leaves, no QRP, no GGEP; a Push reaches its servent
 //! but no `GIV` connection follows; files are served over HTTP on a second port (the

@@ -225,7 +225,8 @@ pub struct Servent {
 }
 
 impl Servent {
-    pub fn start(cfg: Config) -> io::Result<Servent> {
+    pub fn start(mut cfg: Config) -> io::Result<Servent> {
+        cfg.max_degree = cfg.max_degree.clamp(1, MAX_DEGREE);
         let share = ShareServer::start(cfg.share.clone(), &cfg.http_listen, HttpConfig::default())?;
         let http = share.local_addr();
         let conns = Conns::new();
