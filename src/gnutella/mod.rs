@@ -33,6 +33,7 @@
 //! replayed, only learned by every servent they pass.
 
 pub mod cache;
+mod codec;
 mod conn;
 mod connector;
 mod coordinator;
@@ -40,8 +41,10 @@ pub mod descriptor;
 pub mod handshake;
 pub mod hosts;
 pub mod observe;
+mod originate;
 pub mod overlay;
 pub mod policy;
+mod report;
 mod route;
 pub mod seen;
 mod servent;
