@@ -62,7 +62,7 @@ pub(super) fn dispatch(c: &mut Coordinator, from: u64, desc: Descriptor, first: 
         Payload::QueryHit(h) => {
             c.push_routes.put(h.servent_id, from, Instant::now());
             if route_back(c, &desc, Kind::Query) {
-                let _ = c.hits.send(Hit {
+                let _ = c.hits.try_send(Hit {
                     guid: desc.guid,
                     hops: desc.hops,
                     http: SocketAddr::new(h.ip.into(), h.port),

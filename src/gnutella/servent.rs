@@ -14,7 +14,7 @@ use super::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
 use super::{connector, coordinator, hosts};
 use crate::net::{Conns, Server, ServerConfig};
 use crate::share::{Folder, HttpConfig, ShareServer};
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_DEGREE: usize = 4;
 /// Never more neighbours than this: "给定一个对等方，通常所连接的节点少于10个".
 pub const MAX_DEGREE: usize = 10;
+/// Events (descriptors, connections) waiting for the coordinator.
+pub const EVENT_QUEUE: usize = 8192;
+/// QueryHits kept for the handle until read; more are dropped.
+pub const HIT_QUEUE: usize = 4096;
 /// Initial TTL of our own queries and pings.
 pub const DEFAULT_TTL: u8 = 7;
 
@@ -143,10 +147,12 @@ impl Servent {
         for h in start_hosts.into_iter().filter(|h| *h != addr) {
             hosts.add_old(h);
         }
-        let (events, events_rx) = unbounded();
+        // Bounded: a neighbour that sends faster than the coordinator routes is slowed
+        // down by TCP, instead of growing a queue in our memory.
+        let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = unbounded();
         let (wake, wake_rx) = unbounded();
-        let (hits_tx, hits) = unbounded();
+        let (hits_tx, hits) = bounded(HIT_QUEUE);
         let ctx = Ctx {
             me: addr,
             events,
@@ -280,7 +286,8 @@ impl Servent {
         if let Some(p) = &self.host_list {
             let mut list = self.neighbours();
             list.extend(self.known_hosts());
-            list.dedup();
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|a| seen.insert(*a));
             if let Err(e) = hosts::save(p, &list) {
                 log::warn!("{}: cannot save host list {}: {e}", self.addr, p.display());
             }
