@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
+//! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!
@@ -24,6 +25,7 @@
 
 pub mod bittorrent;
 pub mod distribution;
+pub mod gnutella;
 pub mod napster;
 pub mod net;
 pub mod report;

@@ -21,6 +21,8 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   bt seed          seed a torrent: p2plab bt seed X.torrent FILE
   bt get           download a torrent with a progress line: p2plab bt get X.torrent -o DIR
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
+  gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
+  gnutella cache   a GWebCache-style host cache for joining servents
 
 Logging: RUST_LOG=debug p2plab ...";
 
@@ -39,6 +41,8 @@ fn main() -> ExitCode {
         ["bt", "tracker"] => cli::bt_tracker(rest),
         ["bt", "seed"] => cli::bt_seed(rest),
         ["bt", "get"] => cli::bt_get(rest),
+        ["gnutella", "node"] => cli::gnutella_node(rest),
+        ["gnutella", "cache"] => cli::gnutella_cache(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())
