@@ -1,0 +1,124 @@
+//! The calling side of a remote procedure call (远程调用): send one request, read one reply.
+//!
+//! Opening a TCP connection per call would leave a socket in TIME_WAIT per hop, and a
+//! bench doing thousands of lookups a second would run out of ports. So each node keeps
+//! a small pool of idle connections ([`POOL_SIZE`], least recently used dropped first):
+//! calls to its successor and predecessor reuse one, rare peers get a fresh one.
+
+use super::decode::decode_reply;
+use super::error::DhtError;
+use super::id::Id;
+use super::msg::{encode_request, Reply, Request, MAX_FRAME};
+use super::routing::NodeRef;
+use crate::net;
+use crate::wire::{read_frame, write_frame, Prefix};
+use std::collections::VecDeque;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Idle connections a node keeps open to others. Enough for successor, predecessor and a
+/// few fingers; small enough that 256 nodes in one process stay far below fd limits.
+pub const POOL_SIZE: usize = 6;
+/// Longest wait for a reply. Loopback answers in microseconds; a node this slow is
+/// treated as failed.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<VecDeque<(SocketAddr, TcpStream)>>,
+}
+
+impl Pool {
+    fn take(&self, addr: SocketAddr) -> Option<TcpStream> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let at = idle.iter().position(|(a, _)| *a == addr)?;
+        idle.remove(at).map(|(_, s)| s)
+    }
+
+    fn give_back(&self, addr: SocketAddr, s: TcpStream) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push_front((addr, s));
+        while idle.len() > POOL_SIZE {
+            if let Some((_, old)) = idle.pop_back() {
+                let _ = old.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    /// Closes every idle connection (the node is stopping, or `addr` has failed).
+    pub fn drop_all(&self, addr: Option<SocketAddr>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.retain(|(a, s)| {
+            let keep = addr.is_some_and(|x| x != *a);
+            if !keep {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            keep
+        });
+    }
+
+    /// Sends `req` to `addr` and returns the reply. An ERROR reply becomes
+    /// [`DhtError::Remote`]. A pooled connection the peer closed while idle is retried
+    /// once on a fresh one; every request is safe to repeat (puts are set unions).
+    pub fn call(&self, addr: SocketAddr, bits: u32, req: &Request) -> Result<Reply, DhtError> {
+        let body = encode_request(bits, req);
+        if let Some(mut s) = self.take(addr) {
+            if let Ok(rep) = exchange(&mut s, &body) {
+                return self.finish(addr, s, rep);
+            }
+        }
+        let mut s = net::connect(addr, Some(RPC_TIMEOUT))?;
+        s.set_write_timeout(Some(RPC_TIMEOUT))?;
+        let rep = exchange(&mut s, &body)?;
+        self.finish(addr, s, rep)
+    }
+
+    fn finish(&self, addr: SocketAddr, s: TcpStream, rep: Reply) -> Result<Reply, DhtError> {
+        match rep {
+            // The peer closes after an ERROR: do not pool that connection.
+            Reply::Error(text) => Err(DhtError::Remote(text)),
+            rep => {
+                self.give_back(addr, s);
+                Ok(rep)
+            }
+        }
+    }
+}
+
+fn exchange(s: &mut TcpStream, body: &[u8]) -> Result<Reply, DhtError> {
+    write_frame(s, Prefix::U32Be, body)?;
+    match read_frame(s, Prefix::U32Be, MAX_FRAME)? {
+        Some(frame) => Ok(decode_reply(&frame)?),
+        None => Err(DhtError::Unexpected("connection closed before the reply")),
+    }
+}
+
+/// True if `n.id` is the hash of `n.addr` on an m-bit ring: the check that keeps a node
+/// from choosing where on the ring it sits (and so which keys it gets to own).
+pub fn honest(n: &NodeRef, bits: u32) -> bool {
+    Id::of_addr(&n.addr, bits) == n.id
+}
+
+/// [`honest`] as an error naming the liar.
+pub fn check_node(n: &NodeRef, bits: u32) -> Result<(), DhtError> {
+    if honest(n, bits) {
+        Ok(())
+    } else {
+        Err(DhtError::BadId {
+            addr: n.addr,
+            claimed: n.id,
+        })
+    }
+}
+
+/// Checks every node named in a reply.
+pub fn check_reply(rep: &Reply, bits: u32) -> Result<(), DhtError> {
+    let nodes: &[NodeRef] = match rep {
+        Reply::Pong(n) => std::slice::from_ref(n),
+        Reply::Predecessor(Some(n)) => std::slice::from_ref(n),
+        Reply::Done(v) | Reply::Next(v) | Reply::Successors(v) => v,
+        _ => &[],
+    };
+    nodes.iter().try_for_each(|n| check_node(n, bits))
+}
