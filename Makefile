@@ -1,7 +1,7 @@
 # p2plab: `make` lists the targets. Labs and benches build in release: they measure.
 CARGO   ?= cargo
-LABS    := napster
-BENCHES := napster
+LABS    := napster dht
+BENCHES := napster dht
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))

@@ -13,6 +13,7 @@ p2plab: the P2P chapter of the notes, one node per terminal
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
+  dht node         a ring DHT node (Chord): --listen ADDR [--join ADDR] [--bits m], then put/get/lookup
 
 Logging: RUST_LOG=debug p2plab ...";
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
         ["share", "serve"] => cli::share_serve(rest),
+        ["dht", "node"] => cli::dht_node(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())

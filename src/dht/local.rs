@@ -8,13 +8,15 @@
 use super::error::DhtError;
 use super::id::Id;
 use super::node::Node;
-use super::routing::{finger_start, owner_of, NodeRef};
+use super::routing::{finger_start, owner_of, NodeRef, Routing};
 use super::state::Config;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 /// Attempts to find a free id for a new node before giving up (small rings collide).
 pub const ID_TRIES: usize = 64;
+/// How long a join wave may take to link up before `start` gives up.
+pub const JOIN_WAVE_LIMIT: Duration = Duration::from_secs(60);
 
 pub struct LocalRing {
     pub nodes: Vec<Node>,
@@ -25,23 +27,38 @@ pub struct LocalRing {
 
 impl LocalRing {
     /// Starts `n` nodes on 127.0.0.1 port 0; each joins through the one before it.
+    ///
+    /// Nodes join in waves that double the ring, and each wave waits until successors
+    /// and predecessors are right again. Joining all at once also works, but every
+    /// newcomer then finds its successor on a ring that does not know the previous
+    /// newcomers yet, and stabilization untangles them one round at a time: O(N) rounds
+    /// instead of O(log N) waves of a few rounds.
     pub fn start(n: usize, cfg: &Config) -> Result<LocalRing, DhtError> {
         let mut ring = LocalRing {
             nodes: Vec::new(),
             cfg: cfg.clone(),
             refused: Vec::new(),
         };
-        for _ in 0..n {
-            ring.add("127.0.0.1:0")?;
+        while ring.nodes.len() < n {
+            let target = n.min((ring.nodes.len() * 2).max(1));
+            while ring.nodes.len() < target {
+                ring.add("127.0.0.1:0")?;
+            }
+            if ring.nodes.len() < n && !wait(JOIN_WAVE_LIMIT, || ring.linked()) {
+                return Err(DhtError::Unexpected(
+                    "ring did not link up after a join wave",
+                ));
+            }
         }
         Ok(ring)
     }
 
     /// Starts one node on `listen` and joins it. When its id is taken it is refused,
-    /// and (for port 0) retried on a new port, as a real peer would restart.
+    /// and (for port 0 only) retried on a new port, as a real peer would restart.
     pub fn add(&mut self, listen: &str) -> Result<&Node, DhtError> {
         let mut last = None;
-        for _ in 0..ID_TRIES {
+        let tries = if listen.ends_with(":0") { ID_TRIES } else { 1 };
+        for _ in 0..tries {
             let node = Node::start(listen, self.cfg.clone())?;
             // Checked here first because a node that joined a moment ago may not be
             // reachable by lookups yet; the protocol's own check is in `Node::join`.
@@ -89,6 +106,20 @@ impl LocalRing {
     /// The true owner of `id`: the first member at or after it.
     pub fn owner(&self, id: &Id) -> NodeRef {
         *owner_of(&self.sorted(), id).expect("ring is not empty")
+    }
+
+    /// True when every node's first successor and predecessor are right: the ring is
+    /// whole, though successor lists and fingers may still be catching up.
+    pub fn linked(&self) -> bool {
+        let sorted = self.sorted();
+        let n = sorted.len();
+        self.nodes.iter().all(|node| {
+            let s = node.snapshot();
+            let pos = sorted.iter().position(|x| *x == s.me).expect("member");
+            let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
+            s.succs.first() == want_pred.map(|_| sorted[(pos + 1) % n]).as_ref()
+                && s.pred == want_pred
+        })
     }
 
     /// True when every predecessor and successor list is exact and, if `fingers`, every
@@ -158,6 +189,22 @@ impl LocalRing {
         limit: Duration,
     ) -> bool {
         wait(limit, || self.replicated(keys))
+    }
+
+    /// Mean hops of `count` lookups of random ids, each from a random member.
+    pub fn mean_hops(
+        &self,
+        count: usize,
+        routing: Routing,
+        rng: &mut Rng,
+    ) -> Result<f64, DhtError> {
+        let mut total = 0;
+        for _ in 0..count {
+            let node = &self.nodes[rng.below(self.nodes.len())];
+            let id = Id::hash(&rng.next_u64().to_be_bytes(), self.cfg.bits);
+            total += node.lookup_with(&id, routing)?.hops();
+        }
+        Ok(total as f64 / count.max(1) as f64)
     }
 
     /// Stops nodes (a crash: no hand-over) by index in `nodes`; returns their refs.

@@ -114,20 +114,37 @@ pub(crate) fn stabilize(n: &Inner) {
     }
 }
 
-/// Chord's `fix_fingers`, one lookup per round: look up the start of the next finger,
-/// and since that node is also the successor of every later start up to its own id,
-/// fill those fingers too. A full table costs about log2 N lookups, not m.
+/// Chord's `fix_fingers`, one finger per round, and since the node found is also the
+/// successor of every later start up to its own id, those fingers are filled too: a
+/// full table costs about log2 N rounds, not m.
+///
+/// A finger that is still right is confirmed by asking it for its predecessor (it owns
+/// `(predecessor, itself]`), one call on a connection we already hold. Only a wrong or
+/// missing finger costs a lookup, whose later hops open connections to nodes we do not
+/// otherwise talk to: done every round by every node, that churn of short connections
+/// was most of a 256-node ring's load.
 pub(crate) fn fix_fingers(n: &Inner) {
     let bits = n.cfg.bits;
     if bits < 2 {
         return;
     }
     let me = n.me;
-    let i = n.state().next_finger.clamp(1, bits - 1);
+    let (i, current) = {
+        let st = n.state();
+        let i = st.next_finger.clamp(1, bits - 1);
+        (i, st.fingers[i as usize])
+    };
     let start = finger_start(&me.id, i, bits);
-    let owner = match lookup(n, &start, Routing::Fingers) {
-        Ok(l) => l.owner,
-        Err(_) => return,
+    let confirmed = current.filter(|f| match n.call(f, &Request::GetPredecessor) {
+        Ok(Reply::Predecessor(Some(p))) => in_half_open(&start, &p.id, &f.id),
+        _ => false,
+    });
+    let owner = match confirmed {
+        Some(f) => f,
+        None => match lookup(n, &start, Routing::Fingers) {
+            Ok(l) => l.owner,
+            Err(_) => return,
+        },
     };
     let mut st = n.state();
     let mut j = i;

@@ -61,8 +61,8 @@ impl Node {
         let inner = Arc::new(Inner {
             me,
             state: Mutex::new(State::new(cfg.bits)),
+            pool: Pool::new(cfg.pool),
             cfg,
-            pool: Pool::default(),
         });
         let _ = slot.set(inner.clone());
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
@@ -200,6 +200,26 @@ impl Node {
             }
         }
         Err(last)
+    }
+
+    /// The ring as the protocol sees it: start here and follow each node's successor
+    /// (GET_SUCCESSORS) until back here, or `max` nodes. What the CLI's `ring` prints.
+    pub fn walk_ring(&self, max: usize) -> Result<Vec<NodeRef>, DhtError> {
+        let n = &self.inner;
+        let mut ring = vec![n.me];
+        let mut at = n.state().succs.first().copied();
+        while let Some(x) = at.filter(|x| *x != n.me && ring.len() < max) {
+            ring.push(x);
+            at = match n.call(&x, &Request::GetSuccessors)? {
+                Reply::Successors(v) => v.first().copied(),
+                _ => {
+                    return Err(DhtError::Unexpected(
+                        "GET_SUCCESSORS answered with something else",
+                    ))
+                }
+            };
+        }
+        Ok(ring)
     }
 
     /// Graceful leave (对等方离开): give every key to the successor, tell the successor

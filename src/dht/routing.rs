@@ -134,7 +134,8 @@ pub fn by_distance_from(me: &NodeRef, known: &[NodeRef], bits: u32) -> Vec<NodeR
 /// The node that owns `id` on a ring whose members are `sorted` (ascending ids): the
 /// first at or clockwise after `id`. What tests and labs compare lookups against.
 pub fn owner_of<'a>(sorted: &'a [NodeRef], id: &Id) -> Option<&'a NodeRef> {
-    sorted.iter().find(|n| n.id >= *id).or(sorted.first())
+    let at = sorted.partition_point(|n| n.id < *id);
+    sorted.get(at).or(sorted.first())
 }
 
 /// Removes repeats, keeping the first occurrence (order matters: best first).

@@ -2,8 +2,9 @@
 //!
 //! Opening a TCP connection per call would leave a socket in TIME_WAIT per hop, and a
 //! bench doing thousands of lookups a second would run out of ports. So each node keeps
-//! a small pool of idle connections ([`POOL_SIZE`], least recently used dropped first):
-//! calls to its successor and predecessor reuse one, rare peers get a fresh one.
+//! a small pool of idle connections (`Config::pool`, default [`POOL_SIZE`]; least
+//! recently used dropped first): calls to its successor and predecessor reuse one, rare
+//! peers get a fresh one. The bench shows what a bigger pool buys.
 
 use super::decode::decode_reply;
 use super::error::DhtError;
@@ -17,19 +18,27 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Idle connections a node keeps open to others. Enough for successor, predecessor and a
-/// few fingers; small enough that 256 nodes in one process stay far below fd limits.
-pub const POOL_SIZE: usize = 6;
+/// Idle connections a node keeps open to others by default. Enough for successor,
+/// predecessor and a few fingers; small enough that 256 nodes in one process (two fds
+/// and one serving thread per connection) stay far below the limits.
+pub const POOL_SIZE: usize = 8;
 /// Longest wait for a reply. Loopback answers in microseconds; a node this slow is
 /// treated as failed.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Default)]
 pub struct Pool {
     idle: Mutex<VecDeque<(SocketAddr, TcpStream)>>,
+    size: usize,
 }
 
 impl Pool {
+    pub fn new(size: usize) -> Pool {
+        Pool {
+            idle: Mutex::new(VecDeque::new()),
+            size,
+        }
+    }
+
     fn take(&self, addr: SocketAddr) -> Option<TcpStream> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         let at = idle.iter().position(|(a, _)| *a == addr)?;
@@ -39,7 +48,7 @@ impl Pool {
     fn give_back(&self, addr: SocketAddr, s: TcpStream) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         idle.push_front((addr, s));
-        while idle.len() > POOL_SIZE {
+        while idle.len() > self.size {
             if let Some((_, old)) = idle.pop_back() {
                 let _ = old.shutdown(Shutdown::Both);
             }

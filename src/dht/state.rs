@@ -32,16 +32,19 @@ pub struct Config {
     pub routing: Routing,
     /// Multiplies every maintenance period: 0.05 runs the ring 20 times faster.
     pub time_scale: f64,
+    /// Idle connections kept open to other nodes (see `rpc.rs`).
+    pub pool: usize,
 }
 
 impl Config {
-    /// A 160-bit ring, r = 3, routing by fingers, real-time periods.
+    /// An m-bit ring, r = 3, routing by fingers, real-time periods, a pool of 8.
     pub fn new(bits: u32) -> Config {
         Config {
             bits,
             r: 3,
             routing: Routing::Fingers,
             time_scale: 1.0,
+            pool: super::rpc::POOL_SIZE,
         }
     }
 

@@ -2,6 +2,8 @@
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
 mod common;
+mod dht;
 mod share;
 
+pub use dht::dht_node;
 pub use share::share_serve;
