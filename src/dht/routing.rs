@@ -17,8 +17,9 @@
 use super::id::{in_half_open, in_open, Id};
 use std::net::SocketAddr;
 
-/// What a node knows about another: its ring position and where to reach it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// What a node knows about another: its ring position and where to reach it. Ordered
+/// by id first, so sorting nodes sorts them around the ring.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct NodeRef {
     pub id: Id,
     pub addr: SocketAddr,
