@@ -45,7 +45,7 @@ pub enum Step {
     Next(Vec<NodeRef>),
 }
 
-/// Start of finger `i` (0-based here: index 0 is the paper's finger[1]): `n + 2^i`.
+/// Start of finger `i` (0-based here: index 0 is the paper's `finger[1]`): `n + 2^i`.
 pub fn finger_start(n: &Id, i: u32, bits: u32) -> Id {
     n.add(&Id::pow2(i), bits)
 }
