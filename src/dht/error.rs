@@ -26,6 +26,8 @@ pub enum DhtError {
     NoRoute(Id),
     /// A lookup went on for longer than any ring we run could need.
     TooManyHops(usize),
+    /// A setting the node cannot run with.
+    Config(&'static str),
 }
 
 impl fmt::Display for DhtError {
@@ -50,6 +52,7 @@ impl fmt::Display for DhtError {
             DhtError::Unexpected(what) => write!(f, "unexpected reply: {what}"),
             DhtError::NoRoute(id) => write!(f, "no live node to ask on the way to {id}"),
             DhtError::TooManyHops(n) => write!(f, "lookup gave up after {n} hops"),
+            DhtError::Config(why) => write!(f, "bad configuration: {why}"),
         }
     }
 }

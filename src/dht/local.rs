@@ -45,9 +45,7 @@ impl LocalRing {
                 ring.add("127.0.0.1:0")?;
             }
             if ring.nodes.len() < n && !wait(JOIN_WAVE_LIMIT, || ring.linked()) {
-                return Err(DhtError::Unexpected(
-                    "ring did not link up after a join wave",
-                ));
+                return Err(DhtError::Config("ring did not link up after a join wave"));
             }
         }
         Ok(ring)
@@ -84,7 +82,7 @@ impl LocalRing {
             self.nodes.push(node);
             return Ok(self.nodes.last().expect("just pushed"));
         }
-        Err(last.unwrap_or(DhtError::Unexpected("no id found")))
+        Err(last.unwrap_or(DhtError::Config("no free id found")))
     }
 
     /// The members in ring order (ascending ids).

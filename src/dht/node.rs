@@ -39,7 +39,7 @@ impl Node {
     /// the address it listens on; `0.0.0.0` is advertised as 127.0.0.1.
     pub fn start(listen: &str, cfg: Config) -> Result<Node, DhtError> {
         if cfg.bits == 0 || cfg.bits > super::id::MAX_BITS {
-            return Err(DhtError::Unexpected("bits must be 1..=160"));
+            return Err(DhtError::Config("bits must be 1..=160"));
         }
         let slot: Arc<OnceLock<Arc<Inner>>> = Arc::new(OnceLock::new());
         let mut scfg = ServerConfig::new("dht");
