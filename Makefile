@@ -42,3 +42,7 @@ interop:
 
 lab-%:
 	$(CARGO) run --release --quiet --bin lab-$* -- $(ARGS)
+
+# Explicit, because make skips pattern rules (lab-%) for targets listed in .PHONY.
+lab-dht:
+	$(CARGO) run --release --quiet --bin lab-dht -- $(ARGS)
