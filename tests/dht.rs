@@ -248,3 +248,32 @@ fn bad_input_gets_an_error_and_the_node_keeps_serving() {
     ring.nodes[1].put(b"still", b"here").unwrap();
     assert_eq!(node.get(b"still").unwrap().len(), 1);
 }
+
+#[test]
+fn a_lookup_step_naming_a_node_with_a_made_up_id_is_refused() {
+    // A fake node that answers any request with NEXT naming a node whose id is not the
+    // hash of its address: a newcomer joining through it must get a clear error.
+    let fake = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let fake_addr = fake.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = fake.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let req = read_frame(&mut s, Prefix::U32Be, 1 << 20).unwrap().unwrap();
+        assert!(p2plab::dht::decode_request(&req).is_ok());
+        let liar = NodeRef {
+            id: Id::from_u64(42, 160),
+            addr: "127.0.0.1:9".parse().unwrap(),
+        };
+        let rep = p2plab::dht::encode_reply(&p2plab::dht::Reply::Next(vec![liar]));
+        write_frame(&mut s, Prefix::U32Be, &rep).unwrap();
+    });
+    let newcomer = Node::start("127.0.0.1:0", fast(160, 3)).unwrap();
+    let err = newcomer.join(fake_addr).unwrap_err();
+    assert!(matches!(err, DhtError::BadId { .. }), "{err}");
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
+    server.join().unwrap();
+    assert!(
+        newcomer.snapshot().succs.is_empty(),
+        "nothing adopted from the liar"
+    );
+}

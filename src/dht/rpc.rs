@@ -131,3 +131,37 @@ pub fn check_reply(rep: &Reply, bits: u32) -> Result<(), DhtError> {
     };
     nodes.iter().try_for_each(|n| check_node(n, bits))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_naming_a_node_with_a_made_up_id_is_refused() {
+        let addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let good = NodeRef {
+            id: Id::of_addr(&addr, 160),
+            addr,
+        };
+        // The id just before ours would make the liar our predecessor: it would own
+        // every key between it and us without having earned the place.
+        let liar = NodeRef {
+            id: good.id.sub(&Id::pow2(0), 160),
+            addr: "127.0.0.1:4001".parse().unwrap(),
+        };
+        assert!(honest(&good, 160));
+        assert!(!honest(&liar, 160));
+        assert!(
+            !honest(&good, 8),
+            "the same address hashes differently on an 8-bit ring"
+        );
+        assert!(check_reply(&Reply::Next(vec![good]), 160).is_ok());
+        let err = check_reply(&Reply::Done(vec![good, liar]), 160).unwrap_err();
+        assert!(
+            err.to_string().contains("not the hash of its address"),
+            "{err}"
+        );
+        assert!(check_reply(&Reply::Predecessor(Some(liar)), 160).is_err());
+        assert!(check_reply(&Reply::Ok, 160).is_ok());
+    }
+}
