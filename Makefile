@@ -2,9 +2,11 @@
 CARGO   ?= cargo
 LABS    := napster
 LABS    += gnutella
+LABS    += dht
 BENCHES := napster
 BENCHES += bittorrent
 BENCHES += gnutella
+BENCHES += dht
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))

@@ -9,6 +9,7 @@
 //! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
 //! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
+//! | 6.3 DHT, 6.4 | ring DHT with shortcuts, churn (Chord) | [`dht`] | `make lab-dht` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!
@@ -24,6 +25,7 @@
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 
 pub mod bittorrent;
+pub mod dht;
 pub mod distribution;
 pub mod gnutella;
 pub mod napster;

@@ -23,6 +23,7 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
   gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
   gnutella cache   a GWebCache-style host cache for joining servents
+  dht node         a ring DHT node (Chord): --listen ADDR [--join ADDR] [--bits m], then put/get/lookup
 
 Logging: RUST_LOG=debug p2plab ...";
 
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         ["bt", "get"] => cli::bt_get(rest),
         ["gnutella", "node"] => cli::gnutella_node(rest),
         ["gnutella", "cache"] => cli::gnutella_cache(rest),
+        ["dht", "node"] => cli::dht_node(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())

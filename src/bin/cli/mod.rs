@@ -3,11 +3,13 @@
 
 mod bittorrent;
 mod common;
+mod dht;
 pub mod distribution;
 mod gnutella;
 pub mod napster;
 mod share;
 
 pub use bittorrent::{bt_get, bt_make, bt_seed, bt_show, bt_tracker};
+pub use dht::dht_node;
 pub use gnutella::{gnutella_cache, gnutella_node};
 pub use share::share_serve;

@@ -1,0 +1,149 @@
+//! bench-dht: lookups per second on a 128-node ring in one process, and mean lookup
+//! hops for N = 8 .. 256 beside Chord's ½·log2 N. Figures go to target/bench/dht.json.
+
+use getopts::Options;
+use p2plab::dht::{Config, LocalRing, Rng, Routing};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const SETTLE: Duration = Duration::from_secs(120);
+
+fn main() {
+    let mut opts = Options::new();
+    opts.optopt("", "seed", "random seed (default 1)", "N");
+    opts.optopt(
+        "",
+        "lookups",
+        "lookups per ring for mean hops (default 2000)",
+        "N",
+    );
+    opts.optopt("", "secs", "seconds of the lookups/s run (default 3)", "S");
+    opts.optopt("", "threads", "threads issuing lookups (default 2)", "N");
+    opts.optopt(
+        "",
+        "pool",
+        "idle connections per node in the lookups/s run (default 32)",
+        "N",
+    );
+    opts.optopt(
+        "",
+        "max",
+        "largest ring in the hops table (default 256)",
+        "N",
+    );
+    opts.optflag("h", "help", "print this help");
+    let m = match opts.parse(std::env::args().skip(1)) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}\n{}", opts.usage("Usage: bench-dht [options]"));
+            std::process::exit(2);
+        }
+    };
+    if m.opt_present("help") {
+        println!("{}", opts.usage("Usage: bench-dht [options]"));
+        return;
+    }
+    let num = |name: &str, def: usize| -> usize {
+        m.opt_str(name).and_then(|v| v.parse().ok()).unwrap_or(def)
+    };
+    let seed = num("seed", 1) as u64;
+    let lookups = num("lookups", 2000);
+    let secs = num("secs", 3) as u64;
+    let threads = num("threads", 2).max(1);
+    let max = num("max", 256);
+    let pool = num("pool", 32);
+    let mut rng = Rng::new(seed);
+    let mut json = String::from("{");
+
+    println!("bench-dht: Chord on 127.0.0.1, m = 160, every node a real TCP server\n");
+    println!("mean lookup hops ({lookups} random lookups per ring, fingers settled)");
+    println!(
+        "{:>6} {:>10} {:>10} {:>10} {:>8}",
+        "N", "settle s", "mean hops", "½·log2 N", "error"
+    );
+    let mut n = 8;
+    while n <= max {
+        let (ring, settle) = build(n, 8);
+        let hops = ring
+            .mean_hops(lookups, Routing::Fingers, &mut rng)
+            .expect("lookups on a settled ring");
+        let half = (n as f64).log2() / 2.0;
+        let err = (hops - half) / half * 100.0;
+        println!("{n:>6} {settle:>10.1} {hops:>10.2} {half:>10.2} {err:>+7.1}%");
+        let _ = write!(
+            json,
+            "\"mean_hops_{n}\": {hops:.3}, \"half_log2_{n}\": {half:.3}, \"settle_s_{n}\": {settle:.2}, "
+        );
+        drop(ring);
+        n *= 2;
+    }
+
+    let n = 128.min(max);
+    println!("\nlookups per second on a {n}-node ring ({threads} threads, {secs} s each)");
+    println!(
+        "{:>6} {:>10} {:>12} {:>10}",
+        "pool", "lookups", "lookups/s", "mean hops"
+    );
+    for pool in [8, pool] {
+        let (count, rate, mean) = measure_rate(n, pool, threads, secs, seed);
+        println!("{pool:>6} {count:>10} {rate:>12.0} {mean:>10.2}");
+        let _ = write!(
+            json,
+            "\"ring_{n}_pool_{pool}_lookups_per_s\": {rate:.0}, \"ring_{n}_pool_{pool}_mean_hops\": {mean:.3}, "
+        );
+    }
+    let _ = write!(json, "\"threads\": {threads}}}");
+    let _ = std::fs::create_dir_all("target/bench");
+    match std::fs::write("target/bench/dht.json", json + "\n") {
+        Ok(()) => println!("\nfigures written to target/bench/dht.json"),
+        Err(e) => eprintln!("cannot write target/bench/dht.json: {e}"),
+    }
+}
+
+/// Lookups from random nodes for random ids, from `threads` threads for `secs` seconds:
+/// (lookups, lookups per second, mean hops).
+fn measure_rate(n: usize, pool: usize, threads: usize, secs: u64, seed: u64) -> (usize, f64, f64) {
+    let (ring, _) = build(n, pool);
+    let done = AtomicUsize::new(0);
+    let hops = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let t0 = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let (ring, done, hops, stop) = (&ring, &done, &hops, &stop);
+            let mut rng = Rng::new(seed + 100 + t as u64);
+            s.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let node = &ring.nodes[rng.below(ring.nodes.len())];
+                    let id = node.key_id(&rng.next_u64().to_be_bytes());
+                    let l = node.lookup(&id).expect("lookup on a settled ring");
+                    hops.fetch_add(l.hops(), Ordering::Relaxed);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_secs(secs));
+        stop.store(true, Ordering::Relaxed);
+    });
+    let count = done.load(Ordering::Relaxed);
+    let rate = count as f64 / t0.elapsed().as_secs_f64();
+    let mean = hops.load(Ordering::Relaxed) as f64 / count.max(1) as f64;
+    (count, rate, mean)
+}
+
+/// A settled ring of `n` nodes (fingers included), and the seconds that took. Bigger rings get slower maintenance so that their
+/// periodic traffic leaves the CPU to the lookups being measured.
+fn build(n: usize, pool: usize) -> (LocalRing, f64) {
+    let mut cfg = Config::new(160);
+    cfg.pool = pool;
+    cfg.r = Config::r_for(n);
+    cfg.time_scale = if n > 64 { 0.1 } else { 0.05 };
+    let t = Instant::now();
+    let ring = LocalRing::start(n, &cfg).expect("start ring");
+    assert!(
+        ring.wait_settled(true, SETTLE),
+        "ring of {n} did not settle"
+    );
+    (ring, t.elapsed().as_secs_f64())
+}

@@ -1,0 +1,267 @@
+//! A whole ring in one process, for the lab, the bench and the tests.
+//!
+//! Every node is a real [`Node`] on its own 127.0.0.1 port, talking TCP; this module
+//! only starts them, and answers the questions a student would check by hand: is every
+//! successor the next node clockwise, is every finger right, is every key on its owner
+//! and the r nodes after it? Tests wait on these conditions instead of sleeping.
+
+use super::error::DhtError;
+use super::id::Id;
+use super::node::Node;
+use super::routing::{finger_start, owner_of, NodeRef, Routing};
+use super::state::Config;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+/// Attempts to find a free id for a new node before giving up (small rings collide).
+pub const ID_TRIES: usize = 64;
+/// How long a join wave may take to link up before `start` gives up.
+pub const JOIN_WAVE_LIMIT: Duration = Duration::from_secs(60);
+
+pub struct LocalRing {
+    pub nodes: Vec<Node>,
+    pub cfg: Config,
+    /// Ids refused because another node had them, with the address that tried.
+    pub refused: Vec<(Id, std::net::SocketAddr)>,
+}
+
+impl LocalRing {
+    /// Starts `n` nodes on 127.0.0.1 port 0; each joins through the one before it.
+    ///
+    /// Nodes join in waves that double the ring, and each wave waits until successors
+    /// and predecessors are right again. Joining all at once also works, but every
+    /// newcomer then finds its successor on a ring that does not know the previous
+    /// newcomers yet, and stabilization untangles them one round at a time: O(N) rounds
+    /// instead of O(log N) waves of a few rounds.
+    pub fn start(n: usize, cfg: &Config) -> Result<LocalRing, DhtError> {
+        let mut ring = LocalRing {
+            nodes: Vec::new(),
+            cfg: cfg.clone(),
+            refused: Vec::new(),
+        };
+        while ring.nodes.len() < n {
+            let target = n.min((ring.nodes.len() * 2).max(1));
+            while ring.nodes.len() < target {
+                ring.add("127.0.0.1:0")?;
+            }
+            if ring.nodes.len() < n && !wait(JOIN_WAVE_LIMIT, || ring.linked()) {
+                return Err(DhtError::Config("ring did not link up after a join wave"));
+            }
+        }
+        Ok(ring)
+    }
+
+    /// Starts one node on `listen` and joins it. When its id is taken it is refused,
+    /// and (for port 0 only) retried on a new port, as a real peer would restart.
+    pub fn add(&mut self, listen: &str) -> Result<&Node, DhtError> {
+        let mut last = None;
+        let tries = if listen.ends_with(":0") { ID_TRIES } else { 1 };
+        for _ in 0..tries {
+            let node = Node::start(listen, self.cfg.clone())?;
+            // Checked here first because a node that joined a moment ago may not be
+            // reachable by lookups yet; the protocol's own check is in `Node::join`.
+            if let Some(other) = self.nodes.iter().find(|o| o.id() == node.id()) {
+                self.refused.push((node.id(), node.addr()));
+                last = Some(DhtError::IdTaken {
+                    id: node.id(),
+                    by: other.addr(),
+                });
+                continue;
+            }
+            if let Some(known) = self.nodes.last() {
+                match node.join(known.addr()) {
+                    Ok(()) => {}
+                    Err(e @ DhtError::IdTaken { .. }) => {
+                        self.refused.push((node.id(), node.addr()));
+                        last = Some(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            self.nodes.push(node);
+            return Ok(self.nodes.last().expect("just pushed"));
+        }
+        Err(last.unwrap_or(DhtError::Config("no free id found")))
+    }
+
+    /// The members in ring order (ascending ids).
+    pub fn sorted(&self) -> Vec<NodeRef> {
+        let mut v: Vec<NodeRef> = self.nodes.iter().map(Node::me).collect();
+        v.sort_by_key(|n| n.id);
+        v
+    }
+
+    /// Index in `nodes` of the node at ring position `pos` (0 = smallest id).
+    pub fn at_position(&self, pos: usize) -> usize {
+        let target = self.sorted()[pos];
+        self.nodes
+            .iter()
+            .position(|n| n.me() == target)
+            .expect("member")
+    }
+
+    /// The true owner of `id`: the first member at or after it.
+    pub fn owner(&self, id: &Id) -> NodeRef {
+        *owner_of(&self.sorted(), id).expect("ring is not empty")
+    }
+
+    /// True when every node's first successor and predecessor are right: the ring is
+    /// whole, though successor lists and fingers may still be catching up.
+    pub fn linked(&self) -> bool {
+        let sorted = self.sorted();
+        let n = sorted.len();
+        self.nodes.iter().all(|node| {
+            let s = node.snapshot();
+            let pos = sorted.iter().position(|x| *x == s.me).expect("member");
+            let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
+            s.succs.first() == want_pred.map(|_| sorted[(pos + 1) % n]).as_ref()
+                && s.pred == want_pred
+        })
+    }
+
+    /// True when every predecessor and successor list is exact and, if `fingers`, every
+    /// finger is the successor of its start.
+    pub fn settled(&self, fingers: bool) -> bool {
+        let sorted = self.sorted();
+        let n = sorted.len();
+        let r = self.cfg.r.min(n.saturating_sub(1));
+        self.nodes.iter().all(|node| {
+            let s = node.snapshot();
+            let pos = sorted.iter().position(|x| *x == s.me).expect("member");
+            let want_succs: Vec<NodeRef> = (1..=r).map(|k| sorted[(pos + k) % n]).collect();
+            let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
+            if s.succs != want_succs || s.pred != want_pred {
+                return false;
+            }
+            !fingers
+                || (0..self.cfg.bits).all(|i| {
+                    let start = finger_start(&s.me.id, i, self.cfg.bits);
+                    let want = owner_of(&sorted, &start).filter(|o| **o != s.me).copied();
+                    s.fingers[i as usize] == want
+                })
+        })
+    }
+
+    /// Polls [`LocalRing::settled`] until it holds or `limit` passes.
+    pub fn wait_settled(&self, fingers: bool, limit: Duration) -> bool {
+        wait(limit, || self.settled(fingers))
+    }
+
+    /// Every value of every key, gathered from every store: what the ring must not lose.
+    pub fn all_values(&self) -> BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> {
+        let mut all: BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>> = BTreeMap::new();
+        for node in &self.nodes {
+            for k in node.keys() {
+                let v = node.holds(&k).unwrap_or_default();
+                all.entry(k).or_default().extend(v);
+            }
+        }
+        all
+    }
+
+    /// True when each of `keys` (with its values) sits on its owner and the owner's r
+    /// successors.
+    pub fn replicated(&self, keys: &BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>) -> bool {
+        let sorted = self.sorted();
+        let copies = (self.cfg.r + 1).min(sorted.len());
+        keys.iter().all(|(k, vals)| {
+            let id = Id::hash(k, self.cfg.bits);
+            let owner = owner_of(&sorted, &id).expect("ring is not empty");
+            let pos = sorted.iter().position(|x| x == owner).expect("member");
+            (0..copies).all(|c| {
+                let holder = sorted[(pos + c) % sorted.len()];
+                let node = self
+                    .nodes
+                    .iter()
+                    .find(|n| n.me() == holder)
+                    .expect("member");
+                node.holds(k).is_some_and(|v| v.is_superset(vals))
+            })
+        })
+    }
+
+    pub fn wait_replicated(
+        &self,
+        keys: &BTreeMap<Vec<u8>, BTreeSet<Vec<u8>>>,
+        limit: Duration,
+    ) -> bool {
+        wait(limit, || self.replicated(keys))
+    }
+
+    /// Mean hops of `count` lookups of random ids, each from a random member.
+    pub fn mean_hops(
+        &self,
+        count: usize,
+        routing: Routing,
+        rng: &mut Rng,
+    ) -> Result<f64, DhtError> {
+        let mut total = 0;
+        for _ in 0..count {
+            let node = &self.nodes[rng.below(self.nodes.len())];
+            let id = Id::hash(&rng.next_u64().to_be_bytes(), self.cfg.bits);
+            total += node.lookup_with(&id, routing)?.hops();
+        }
+        Ok(total as f64 / count.max(1) as f64)
+    }
+
+    /// Stops nodes (a crash: no hand-over) by index in `nodes`; returns their refs.
+    pub fn kill(&mut self, mut idx: Vec<usize>) -> Vec<NodeRef> {
+        idx.sort_unstable_by(|a, b| b.cmp(a));
+        idx.dedup();
+        let mut gone: Vec<Node> = idx.into_iter().map(|i| self.nodes.remove(i)).collect();
+        // Stop them all first, then report: a simultaneous failure.
+        gone.iter_mut().for_each(Node::stop);
+        gone.iter().map(Node::me).collect()
+    }
+
+    /// Stops every node, joining all their threads.
+    pub fn stop(&mut self) {
+        self.nodes.iter_mut().for_each(Node::stop);
+        self.nodes.clear();
+    }
+}
+
+/// Polls `cond` every 10 ms until it holds or `limit` passes.
+pub fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A small seeded generator (xorshift64*), so labs and tests repeat with `--seed`.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    /// Uniform-ish in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    /// `k` distinct values of `0..n`, in the order drawn.
+    pub fn pick(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n).collect();
+        for i in 0..k.min(n) {
+            let j = i + self.below(n - i);
+            all.swap(i, j);
+        }
+        all.truncate(k.min(n));
+        all
+    }
+}

@@ -1,0 +1,67 @@
+//! Ring DHT (环形DHT): a hash table spread over a ring of peers, with shortcuts (Chord).
+//!
+//! Notes 6.3, DHT (结构化) P2P: the overlay is *ordered*. Every peer and every key gets
+//! an id on the same ring (SHA-1 of `ip:port`, SHA-1 of the key, taken modulo 2^m); a
+//! key lives on its *successor*, the first peer at or clockwise after it. Each peer
+//! knows its successor, so any peer can find any key by walking the ring: N/2 steps on
+//! average. Shortcuts (*fingers*, 捷径) to the peers half, a quarter, an eighth... of the
+//! ring away cut that to about ½·log2 N. Peers come and go (Peer波动, 6.4): periodic
+//! stabilization repairs the ring, a successor list routes around failed peers, and
+//! every key is copied to r successors so that a crash loses nothing.
+//!
+//! ```text
+//!                  0
+//!            56 ●     ● 1          key 54 → node 56 (first node clockwise)
+//!          51 ●         ● 8        node 8's fingers: 14 14 14 21 32 42
+//!         48 ●           ● 14      lookup(54) from 8:  8 → 42 → 51 (its successor
+//!          42 ●         ● 21                          56 owns 54): 2 hops
+//!            38 ●     ● 32
+//! ```
+//!
+//! Where to look first:
+//! - [`routing`]: `closest_preceding_finger`, `next_step`, the successor list rule (pure).
+//! - `lookup.rs`: the iterative lookup that walks the ring and records the path.
+//! - `maintain.rs`: stabilize, fix-fingers, check-predecessor, replicate.
+//! - `handle.rs`: what a node answers; `notify` hands keys to a new predecessor.
+//! - [`msg`]: the wire format, byte by byte, and its limits; `decode.rs` parses it.
+//! - [`LocalRing`]: a ring in one process, and the "is it settled?" checks.
+//!
+//! Simplified here:
+//! - Lookups are iterative only; a recursive version (each node forwards) is a
+//!   handout exercise. No virtual nodes, so keys per node are uneven.
+//! - Values are only ever added. There is no delete, and replicas that fall outside
+//!   the r-successor window after a join are kept, not pruned.
+//! - r is fixed per node (`Config::r`; `Config::r_for(n)` gives the issue's default
+//!   for a ring of about n) rather than adapted to an estimate of N.
+//! - A node's id is checked against its address, but nothing stops one host from
+//!   opening many ports to pick an id it likes (the Sybil problem).
+//! - A put during a join or leave can miss the newest owner for one replication period.
+//! - Each node keeps a few idle connections (`Config::pool`); a lookup's later hops
+//!   usually open new ones, each served by a new thread. That, not routing, is what
+//!   limits lookups per second in `make bench`.
+
+mod decode;
+mod error;
+mod handle;
+pub mod id;
+mod local;
+mod lookup;
+mod maintain;
+pub mod msg;
+mod node;
+pub mod routing;
+mod rpc;
+mod state;
+mod store;
+
+pub use decode::{decode_reply, decode_request};
+pub use error::DhtError;
+pub use id::{in_half_open, in_open, Id};
+pub use local::{wait, LocalRing, Rng};
+pub use lookup::{Lookup, MAX_HOPS};
+pub use msg::{encode_reply, encode_request, Reply, Request};
+pub use node::Node;
+pub use routing::{closest_preceding_finger, NodeRef, Routing};
+pub use rpc::honest;
+pub use state::{Config, Snapshot};
+pub use store::Store;

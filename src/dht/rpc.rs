@@ -1,0 +1,167 @@
+//! The calling side of a remote procedure call (远程调用): send one request, read one reply.
+//!
+//! Opening a TCP connection per call would leave a socket in TIME_WAIT per hop, and a
+//! bench doing thousands of lookups a second would run out of ports. So each node keeps
+//! a small pool of idle connections (`Config::pool`, default [`POOL_SIZE`]; least
+//! recently used dropped first): calls to its successor and predecessor reuse one, rare
+//! peers get a fresh one. The bench shows what a bigger pool buys.
+
+use super::decode::decode_reply;
+use super::error::DhtError;
+use super::id::Id;
+use super::msg::{encode_request, Reply, Request, MAX_FRAME};
+use super::routing::NodeRef;
+use crate::net;
+use crate::wire::{read_frame, write_frame, Prefix};
+use std::collections::VecDeque;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Idle connections a node keeps open to others by default. Enough for successor,
+/// predecessor and a few fingers; small enough that 256 nodes in one process (two fds
+/// and one serving thread per connection) stay far below the limits.
+pub const POOL_SIZE: usize = 8;
+/// Longest wait for a reply. Loopback answers in microseconds; a node this slow is
+/// treated as failed.
+pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct Pool {
+    idle: Mutex<VecDeque<(SocketAddr, TcpStream)>>,
+    size: usize,
+}
+
+impl Pool {
+    pub fn new(size: usize) -> Pool {
+        Pool {
+            idle: Mutex::new(VecDeque::new()),
+            size,
+        }
+    }
+
+    fn take(&self, addr: SocketAddr) -> Option<TcpStream> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let at = idle.iter().position(|(a, _)| *a == addr)?;
+        idle.remove(at).map(|(_, s)| s)
+    }
+
+    fn give_back(&self, addr: SocketAddr, s: TcpStream) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push_front((addr, s));
+        while idle.len() > self.size {
+            if let Some((_, old)) = idle.pop_back() {
+                let _ = old.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    /// Closes every idle connection (the node is stopping, or `addr` has failed).
+    pub fn drop_all(&self, addr: Option<SocketAddr>) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.retain(|(a, s)| {
+            let keep = addr.is_some_and(|x| x != *a);
+            if !keep {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            keep
+        });
+    }
+
+    /// Sends `req` to `addr` and returns the reply. An ERROR reply becomes
+    /// [`DhtError::Remote`]. A pooled connection the peer closed while idle is retried
+    /// once on a fresh one; every request is safe to repeat (puts are set unions).
+    pub fn call(&self, addr: SocketAddr, bits: u32, req: &Request) -> Result<Reply, DhtError> {
+        let body = encode_request(bits, req);
+        if let Some(mut s) = self.take(addr) {
+            if let Ok(rep) = exchange(&mut s, &body) {
+                return self.finish(addr, s, rep);
+            }
+        }
+        let mut s = net::connect(addr, Some(RPC_TIMEOUT))?;
+        s.set_write_timeout(Some(RPC_TIMEOUT))?;
+        let rep = exchange(&mut s, &body)?;
+        self.finish(addr, s, rep)
+    }
+
+    fn finish(&self, addr: SocketAddr, s: TcpStream, rep: Reply) -> Result<Reply, DhtError> {
+        match rep {
+            // The peer closes after an ERROR: do not pool that connection.
+            Reply::Error(text) => Err(DhtError::Remote(text)),
+            rep => {
+                self.give_back(addr, s);
+                Ok(rep)
+            }
+        }
+    }
+}
+
+fn exchange(s: &mut TcpStream, body: &[u8]) -> Result<Reply, DhtError> {
+    write_frame(s, Prefix::U32Be, body)?;
+    match read_frame(s, Prefix::U32Be, MAX_FRAME)? {
+        Some(frame) => Ok(decode_reply(&frame)?),
+        None => Err(DhtError::Unexpected("connection closed before the reply")),
+    }
+}
+
+/// True if `n.id` is the hash of `n.addr` on an m-bit ring: the check that keeps a node
+/// from choosing where on the ring it sits (and so which keys it gets to own).
+pub fn honest(n: &NodeRef, bits: u32) -> bool {
+    Id::of_addr(&n.addr, bits) == n.id
+}
+
+/// [`honest`] as an error naming the liar.
+pub fn check_node(n: &NodeRef, bits: u32) -> Result<(), DhtError> {
+    if honest(n, bits) {
+        Ok(())
+    } else {
+        Err(DhtError::BadId {
+            addr: n.addr,
+            claimed: n.id,
+        })
+    }
+}
+
+/// Checks every node named in a reply.
+pub fn check_reply(rep: &Reply, bits: u32) -> Result<(), DhtError> {
+    let nodes: &[NodeRef] = match rep {
+        Reply::Pong(n) => std::slice::from_ref(n),
+        Reply::Predecessor(Some(n)) => std::slice::from_ref(n),
+        Reply::Done(v) | Reply::Next(v) | Reply::Successors(v) => v,
+        _ => &[],
+    };
+    nodes.iter().try_for_each(|n| check_node(n, bits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_naming_a_node_with_a_made_up_id_is_refused() {
+        let addr: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let good = NodeRef {
+            id: Id::of_addr(&addr, 160),
+            addr,
+        };
+        // The id just before ours would make the liar our predecessor: it would own
+        // every key between it and us without having earned the place.
+        let liar = NodeRef {
+            id: good.id.sub(&Id::pow2(0), 160),
+            addr: "127.0.0.1:4001".parse().unwrap(),
+        };
+        assert!(honest(&good, 160));
+        assert!(!honest(&liar, 160));
+        assert!(
+            !honest(&good, 8),
+            "the same address hashes differently on an 8-bit ring"
+        );
+        assert!(check_reply(&Reply::Next(vec![good]), 160).is_ok());
+        let err = check_reply(&Reply::Done(vec![good, liar]), 160).unwrap_err();
+        assert!(
+            err.to_string().contains("not the hash of its address"),
+            "{err}"
+        );
+        assert!(check_reply(&Reply::Predecessor(Some(liar)), 160).is_err());
+        assert!(check_reply(&Reply::Ok, 160).is_ok());
+    }
+}

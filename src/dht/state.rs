@@ -1,0 +1,177 @@
+//! A node's state: its place on the ring, what it knows of its neighbours, its keys.
+//!
+//! One lock per node (`Inner::state`), held only to read or change these fields, never
+//! across a socket call: workers copy what they need, call, then lock again to write.
+
+use super::error::DhtError;
+use super::id::{in_half_open, Id};
+use super::msg::{Reply, Request};
+use super::routing::{NodeRef, Routing};
+use super::rpc::{check_reply, Pool};
+use super::store::Store;
+use std::net::SocketAddr;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// Periods of the maintenance threads at `time_scale = 1`. Chord's paper leaves them to
+/// the implementation; MIT's lsd used about a second for stabilization, which is what
+/// these are. Labs and tests scale them down so rings settle in a moment.
+pub const STABILIZE_EVERY: Duration = Duration::from_secs(1);
+pub const FIX_FINGERS_EVERY: Duration = Duration::from_secs(1);
+pub const CHECK_PREDECESSOR_EVERY: Duration = Duration::from_secs(2);
+pub const REPLICATE_EVERY: Duration = Duration::from_secs(4);
+
+/// How a node behaves; every node of a ring must use the same `bits`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// m: ids are in `0 .. 2^m` (1..=160).
+    pub bits: u32,
+    /// Length of the successor list, and the number of replicas of every key.
+    pub r: usize,
+    /// How this node's lookups (and its fix-fingers) route.
+    pub routing: Routing,
+    /// Multiplies every maintenance period: 0.05 runs the ring 20 times faster.
+    pub time_scale: f64,
+    /// Idle connections kept open to other nodes (see `rpc.rs`).
+    pub pool: usize,
+}
+
+impl Config {
+    /// An m-bit ring, r = 3, routing by fingers, real-time periods, a pool of 8.
+    pub fn new(bits: u32) -> Config {
+        Config {
+            bits,
+            r: 3,
+            routing: Routing::Fingers,
+            time_scale: 1.0,
+            pool: super::rpc::POOL_SIZE,
+        }
+    }
+
+    /// The default successor list for a ring of about `n` nodes:
+    /// log2 n rounded up, at least 3.
+    pub fn r_for(n: usize) -> usize {
+        let log = usize::BITS - n.saturating_sub(1).leading_zeros();
+        (log as usize).max(3)
+    }
+
+    pub(crate) fn period(&self, base: Duration) -> Duration {
+        base.mul_f64(self.time_scale.max(0.001))
+    }
+}
+
+pub(crate) struct State {
+    /// None until someone notifies us, or after the predecessor failed.
+    pub pred: Option<NodeRef>,
+    /// The successor list, nearest first; never holds ourselves. Empty: we are alone.
+    pub succs: Vec<NodeRef>,
+    /// `fingers[i] = successor(n + 2^i)`, None when that is ourselves or unknown.
+    pub fingers: Vec<Option<NodeRef>>,
+    /// The finger fix-fingers refreshes next.
+    pub next_finger: u32,
+    pub store: Store,
+    /// Where we joined, to rejoin if every neighbour we knew has failed.
+    pub bootstrap: Option<SocketAddr>,
+}
+
+impl State {
+    pub fn new(bits: u32) -> State {
+        State {
+            pred: None,
+            succs: Vec::new(),
+            fingers: vec![None; bits as usize],
+            next_finger: 1,
+            store: Store::new(bits),
+            bootstrap: None,
+        }
+    }
+
+    /// True if `me` owns `id`: it lies in (predecessor, me]. Without a predecessor we
+    /// act as owner, as Chord's lone node does.
+    pub fn owns(&self, me: &NodeRef, id: &Id) -> bool {
+        self.pred.is_none_or(|p| in_half_open(id, &p.id, &me.id))
+    }
+
+    /// Every node we know, for routing around failures.
+    pub fn known(&self) -> Vec<NodeRef> {
+        let mut v: Vec<NodeRef> = self.succs.clone();
+        v.extend(self.fingers.iter().flatten());
+        v.extend(self.pred);
+        v
+    }
+
+    pub fn set_succs(&mut self, succs: Vec<NodeRef>) {
+        if let Some(f) = self.fingers.first_mut() {
+            *f = succs.first().copied();
+        }
+        self.succs = succs;
+    }
+
+    /// Drops a node that failed to answer from every table.
+    pub fn forget(&mut self, n: &NodeRef) {
+        let succs: Vec<NodeRef> = self.succs.iter().filter(|s| *s != n).copied().collect();
+        self.set_succs(succs);
+        for f in self.fingers.iter_mut() {
+            if f.as_ref() == Some(n) {
+                *f = None;
+            }
+        }
+        if self.pred.as_ref() == Some(n) {
+            self.pred = None;
+        }
+    }
+}
+
+/// Everything a node's threads share.
+pub(crate) struct Inner {
+    pub me: NodeRef,
+    pub cfg: Config,
+    pub state: Mutex<State>,
+    pub pool: Pool,
+}
+
+impl Inner {
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        // A panicking thread must not take the node down with a poisoned lock.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One remote call; every node named in the reply must be honest about its id.
+    pub fn call(&self, to: &NodeRef, req: &Request) -> Result<Reply, DhtError> {
+        let rep = self.pool.call(to.addr, self.cfg.bits, req)?;
+        check_reply(&rep, self.cfg.bits)?;
+        Ok(rep)
+    }
+
+    /// A node failed to answer: forget it and its pooled connections.
+    pub fn forget(&self, n: &NodeRef) {
+        self.pool.drop_all(Some(n.addr));
+        self.state().forget(n);
+    }
+}
+
+/// What the labs and tests may read of a node's state.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub me: NodeRef,
+    pub pred: Option<NodeRef>,
+    pub succs: Vec<NodeRef>,
+    pub fingers: Vec<Option<NodeRef>>,
+    /// Keys held, as owner or replica.
+    pub keys: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r_is_log2_n_rounded_up_at_least_3() {
+        assert_eq!(Config::r_for(2), 3);
+        assert_eq!(Config::r_for(8), 3);
+        assert_eq!(Config::r_for(9), 4);
+        assert_eq!(Config::r_for(32), 5);
+        assert_eq!(Config::r_for(64), 6);
+        assert_eq!(Config::r_for(100), 7);
+    }
+}

@@ -1,0 +1,20 @@
+//! Stopping a ring leaves no thread behind. Alone in its own test binary because it
+//! counts the process's threads, which tests running beside it would change.
+
+mod common;
+
+use p2plab::dht::{Config, LocalRing};
+use std::time::Duration;
+
+#[test]
+fn stopping_a_ring_joins_every_thread() {
+    let before = common::thread_count();
+    let mut cfg = Config::new(160);
+    cfg.time_scale = 0.05;
+    let mut ring = LocalRing::start(10, &cfg).unwrap();
+    assert!(ring.wait_settled(false, Duration::from_secs(60)));
+    // Per node: accept, four workers, and the connections its neighbours keep open.
+    assert!(common::thread_count() >= before + 50);
+    ring.stop();
+    assert_eq!(common::thread_count(), before, "every thread joined");
+}
