@@ -47,7 +47,9 @@ done
   echo "FAIL: lab-gnutella failed" >&2
   exit 1
 }
-sleep 0.5 # let the last segments reach the capture
+# libpcap hands packets over a block at a time (a block fills or times out after about
+# a second); interrupting dumpcap sooner drops the last block, and with it the Byes.
+sleep 2
 kill -INT "$dumpcap_pid"
 wait "$dumpcap_pid" || true
 dumpcap_pid=""
