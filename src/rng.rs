@@ -38,6 +38,17 @@ impl Rng {
         (!items.is_empty()).then(|| &items[self.below(items.len())])
     }
 
+    /// `k` distinct values of `0..n` (all of them if `k >= n`), in the order drawn.
+    pub fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n).collect();
+        for i in 0..k.min(n) {
+            let j = i + self.below(n - i);
+            all.swap(i, j);
+        }
+        all.truncate(k.min(n));
+        all
+    }
+
     /// Fisher–Yates shuffle in place.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -81,5 +92,11 @@ mod tests {
         r.shuffle(&mut v);
         v.sort();
         assert_eq!(v, (0..20).collect::<Vec<_>>());
+        let mut s = r.sample(10, 4);
+        assert_eq!(s.len(), 4);
+        s.sort();
+        s.dedup();
+        assert_eq!(s.len(), 4, "distinct");
+        assert_eq!(r.sample(3, 10).len(), 3);
     }
 }

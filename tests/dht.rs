@@ -133,7 +133,7 @@ fn a_quarter_of_64_nodes_crash_and_nothing_is_lost() {
     );
     // Which ring positions die is fixed by the seed, whatever ids the ports gave.
     let victims: Vec<usize> = rng
-        .pick(64, 16)
+        .sample(64, 16)
         .into_iter()
         .map(|pos| ring.at_position(pos))
         .collect();

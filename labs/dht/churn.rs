@@ -27,7 +27,7 @@ pub fn churn(o: &Opts, rng: &mut Rng, results: &mut Vec<(String, String)>) {
     let stored = ring.all_values();
     assert!(ring.wait_replicated(&stored, SETTLE));
     let victims: Vec<usize> = rng
-        .pick(n, n / 4)
+        .sample(n, n / 4)
         .into_iter()
         .map(|p| ring.at_position(p))
         .collect();

@@ -17,13 +17,13 @@ use super::policy::PeerId;
 use super::servent::{Stats, Trace};
 use crate::net::{self, ConnResult, Conns};
 use crate::wire::WireError;
-use crossbeam_channel::{bounded, Sender};
+use crossbeam_channel::{bounded, select, Receiver, Sender};
 use log::{debug, info};
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A handshake must complete within this time; a silent connector is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -91,6 +91,10 @@ pub struct Ctx {
     pub max_degree: usize,
     pub trace: Option<Sender<Trace>>,
     pub next_id: Arc<AtomicU64>,
+    /// Never carries a message; it disconnects when the servent stops. Writer threads
+    /// wait on it beside their queue: a queue's sender can outlive the coordinator
+    /// (parked in the events channel's buffer), so "queue closed" alone may never come.
+    pub stop: Receiver<()>,
 }
 
 impl Ctx {
@@ -151,8 +155,10 @@ pub fn serve_incoming(stream: TcpStream, ctx: Ctx) -> ConnResult {
 
 /// Connects to `addr` and completes the handshake on a registered connection thread,
 /// so stopping the servent interrupts it. Returns once the coordinator has the
-/// neighbour, or with the refusal.
-pub fn dial(ctx: &Ctx, addr: SocketAddr) -> Result<Answer, String> {
+/// neighbour, or with the refusal. `stop` is the connector's wake channel: when the
+/// servent drops its end, the wait ends at once instead of running out its timeout,
+/// so that stopping a servent never waits on a dial.
+pub fn dial(ctx: &Ctx, addr: SocketAddr, stop: Option<&Receiver<()>>) -> Result<Answer, String> {
     let stream = net::connect(addr, Some(HANDSHAKE_TIMEOUT)).map_err(|e| e.to_string())?;
     stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
@@ -164,8 +170,22 @@ pub fn dial(ctx: &Ctx, addr: SocketAddr) -> Result<Answer, String> {
             outgoing(s, addr, c, tx)
         })
         .map_err(|e| e.to_string())?;
-    rx.recv_timeout(HANDSHAKE_TIMEOUT * 2)
-        .map_err(|_| format!("{addr}: handshake did not finish"))?
+    let unfinished = || format!("{addr}: handshake did not finish");
+    let Some(stop) = stop else {
+        return rx
+            .recv_timeout(HANDSHAKE_TIMEOUT * 2)
+            .map_err(|_| unfinished())?;
+    };
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT * 2;
+    loop {
+        select! {
+            recv(rx) -> answer => return answer.map_err(|_| unfinished())?,
+            recv(stop) -> woken => if woken.is_err() {
+                return Err(format!("{addr}: servent stopping"));
+            },
+            default(deadline.saturating_duration_since(Instant::now())) => return Err(unfinished()),
+        }
+    }
 }
 
 fn outgoing(
@@ -204,11 +224,19 @@ fn run_neighbour(
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     let (out, out_rx) = bounded::<Out>(OUT_QUEUE);
     let wstream = stream.try_clone()?;
+    let stop = ctx.stop.clone();
     ctx.conns
         .spawn_worker(format!("gnutella-send-{addr}"), move || {
             let mut w = BufWriter::new(&wstream);
             let result: std::io::Result<()> = (|| {
-                for o in out_rx.iter() {
+                loop {
+                    let o = select! {
+                        recv(out_rx) -> o => match o {
+                            Ok(o) => o,
+                            Err(_) => return Ok(()),
+                        },
+                        recv(stop) -> _ => return Ok(()),
+                    };
                     match o {
                         Out::Bytes(b) => w.write_all(&b)?,
                         Out::Bye(b, _done) => {
@@ -223,7 +251,6 @@ fn run_neighbour(
                         w.flush()?;
                     }
                 }
-                Ok(())
             })();
             if let Err(e) = result {
                 debug!("writer to {addr} ends: {e}");

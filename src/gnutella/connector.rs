@@ -114,7 +114,7 @@ impl Connector {
             if got == need || is_stopping(wake) {
                 break;
             }
-            match dial(&self.ctx, addr) {
+            match dial(&self.ctx, addr, Some(wake)) {
                 Ok(Answer::Accepted(_)) => {
                     got += 1;
                     have += 1;

@@ -3,29 +3,8 @@
 //! The notes' overlay (覆盖网络) is "arbitrary": real Gnutella grew it from whoever
 //! answered. Labs want the same graph for the same seed, so they build it on purpose.
 
+pub use crate::rng::Rng;
 use std::collections::VecDeque;
-
-/// xorshift64*: small, seedable, good enough to shuffle a lab.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
 
 /// A random overlay where every servent has at most `d` neighbours and almost all
 /// have exactly `d`: pairs of servents still below `d` are joined at random.

@@ -111,6 +111,8 @@ pub struct Servent {
     ctx: Ctx,
     cmds: Option<Sender<Command>>,
     wake: Option<Sender<()>>,
+    /// Dropped first in `stop`: disconnects `Ctx::stop` for every writer thread.
+    stop: Option<Sender<()>>,
     hits: Receiver<Hit>,
     rng: Mutex<u64>,
     host_list: Option<PathBuf>,
@@ -153,6 +155,7 @@ impl Servent {
         let (cmds, cmds_rx) = unbounded();
         let (wake, wake_rx) = unbounded();
         let (hits_tx, hits) = bounded(HIT_QUEUE);
+        let (stop, stop_rx) = bounded(0);
         let ctx = Ctx {
             me: addr,
             events,
@@ -166,6 +169,7 @@ impl Servent {
             max_degree: cfg.max_degree,
             trace: cfg.trace.clone(),
             next_id: Arc::new(AtomicU64::new(1)),
+            stop: stop_rx,
         };
         let _ = cell.set(ctx.clone());
         let route = coordinator::Coordinator::new(&cfg, &ctx, id, http, hits_tx, wake.clone());
@@ -181,6 +185,7 @@ impl Servent {
             ctx,
             cmds: Some(cmds),
             wake: Some(wake),
+            stop: Some(stop),
             hits,
             rng: Mutex::new(seed),
             host_list: cfg.host_list,
@@ -219,7 +224,7 @@ impl Servent {
 
     /// Connects to `peer` now; returns once it is a neighbour (or why not).
     pub fn connect(&self, peer: SocketAddr) -> Result<(), String> {
-        match conn::dial(&self.ctx, peer)? {
+        match conn::dial(&self.ctx, peer, None)? {
             super::handshake::Answer::Accepted(_) => Ok(()),
             super::handshake::Answer::Refused { code, .. } => {
                 Err(format!("{peer} answered {code}"))
@@ -304,6 +309,7 @@ impl Servent {
 
     /// Stops at once: closes every connection and joins every thread.
     pub fn stop(&mut self) {
+        self.stop.take();
         self.cmds.take();
         self.wake.take();
         self.server.stop();
