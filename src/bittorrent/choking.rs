@@ -24,7 +24,7 @@ pub(crate) fn choker_thread(shared: &Shared, stop: &Receiver<()>) {
             default(period) => {}
         }
         round += 1;
-        shared.rechoke_round(round % every == 0);
+        shared.rechoke_round(round.is_multiple_of(every));
     }
 }
 

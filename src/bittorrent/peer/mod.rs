@@ -159,8 +159,9 @@ impl Conn {
             }
             self.flush(stream)?;
             // Capped uploads still queued: do not sleep a whole tick in `read`.
-            if busy != !self.uploads.is_empty() {
-                busy = !self.uploads.is_empty();
+            let queued = !self.uploads.is_empty();
+            if busy != queued {
+                busy = queued;
                 stream.set_read_timeout(Some(if busy { BUSY_TICK } else { TICK }))?;
             }
             match inb.fill(stream) {
