@@ -78,6 +78,7 @@ pub mod metainfo;
 mod peer;
 pub mod picker;
 mod state;
+pub use state::NodeEvent;
 pub mod storage;
 pub mod swarm;
 pub mod tracker;
