@@ -21,9 +21,19 @@ const TARGET: f64 = 1.3;
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let mut opts = Options::new();
-    opts.optopt("", "peers", "comma-separated N values (default 8,16,32)", "LIST");
+    opts.optopt(
+        "",
+        "peers",
+        "comma-separated N values (default 8,16,32)",
+        "LIST",
+    );
     opts.optopt("", "file-mb", "file size in MiB (default 32)", "MIB");
-    opts.optopt("", "time-scale", "protocol periods × this (default 0.05)", "X");
+    opts.optopt(
+        "",
+        "time-scale",
+        "protocol periods × this (default 0.05)",
+        "X",
+    );
     opts.optopt("", "seed", "random seed (default 1)", "N");
     opts.optflag("h", "help", "print this help");
     let usage = "Usage: bench-bittorrent_swarm [options]";
@@ -44,8 +54,14 @@ fn main() -> ExitCode {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let file_mb: u64 = m.opt_str("file-mb").and_then(|v| v.parse().ok()).unwrap_or(32);
-    let scale: f64 = m.opt_str("time-scale").and_then(|v| v.parse().ok()).unwrap_or(0.05);
+    let file_mb: u64 = m
+        .opt_str("file-mb")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let scale: f64 = m
+        .opt_str("time-scale")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.05);
     let seed: u64 = m.opt_str("seed").and_then(|v| v.parse().ok()).unwrap_or(1);
     let base = if std::path::Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
@@ -55,12 +71,20 @@ fn main() -> ExitCode {
     println!(
         "bench-bittorrent_swarm: u_s = 4 MiB/s, u_i = 1 MiB/s, F = {file_mb} MiB, time scale {scale}"
     );
-    let mut table = Table::new(&["N", "bound (s)", "binding term", "measured (s)", "ratio", "sha1"]);
+    let mut table = Table::new(&[
+        "N",
+        "bound (s)",
+        "binding term",
+        "measured (s)",
+        "ratio",
+        "sha1",
+    ]);
     let mut figures: Vec<(String, f64)> = Vec::new();
     let mut ok = true;
     for &n in &ns {
         let work = base.join(format!("p2plab-bench-swarm-{}-{n}", std::process::id()));
-        let mut cfg = SwarmConfig::uniform(n, file_mb * MIB, Some(4 * MIB), Some(MIB), work.clone());
+        let mut cfg =
+            SwarmConfig::uniform(n, file_mb * MIB, Some(4 * MIB), Some(MIB), work.clone());
         cfg.time_scale = scale;
         cfg.seed = seed;
         cfg.timeout = Duration::from_secs(300);

@@ -116,6 +116,8 @@ pub struct PeerStats {
     /// ... of which in a regular slot while we were still downloading.
     pub up_regular_leeching: u64,
     pub connected: bool,
+    /// Dropped for bad pieces and not to be called again.
+    pub banned: bool,
 }
 
 /// Files of a download under `dir`: `dir/name` or `dir/name/…`.
@@ -334,6 +336,7 @@ impl Client {
                 up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
                 up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
                 connected: st.peers.values().any(|p| p.peer_id == *id),
+                banned: st.banned_ids.contains(id),
             })
             .collect();
         out.sort_by_key(|s| s.peer_id);

@@ -78,7 +78,7 @@ pub mod metainfo;
 mod peer;
 pub mod picker;
 mod state;
-pub use state::NodeEvent;
+pub use state::{NodeEvent, MAX_BAD_PIECES};
 pub mod storage;
 pub mod swarm;
 pub mod tracker;

@@ -76,6 +76,9 @@ pub struct PeerSpec {
     /// Joins this long after the start (churn); zero for everyone else.
     pub join_after: Duration,
     pub kill: Option<Kill>,
+    /// Fraction of the pieces it already holds at its start (a torrent in mid-life),
+    /// chosen at random; 0 for a newcomer.
+    pub start_with: f64,
 }
 
 impl PeerSpec {
@@ -88,6 +91,7 @@ impl PeerSpec {
             leave: Leave::Altruistic,
             join_after: Duration::ZERO,
             kill: None,
+            start_with: 0.0,
         }
     }
 }
@@ -145,12 +149,25 @@ impl SwarmConfig {
     /// The notes' lower bound for this swarm (free-riders and corrupt peers upload 0).
     pub fn bound(&self) -> Bound {
         let rate = |r: Option<u64>| r.map_or(f64::INFINITY, |r| r as f64);
-        let peers: Vec<&PeerSpec> = self.peers.iter().filter(|p| p.role != Role::Corrupt).collect();
+        let peers: Vec<&PeerSpec> = self
+            .peers
+            .iter()
+            .filter(|p| p.role != Role::Corrupt)
+            .collect();
         let up: Vec<f64> = peers
             .iter()
-            .map(|p| if p.role == Role::FreeRider { 0.0 } else { rate(p.upload) })
+            .map(|p| {
+                if p.role == Role::FreeRider {
+                    0.0
+                } else {
+                    rate(p.upload)
+                }
+            })
             .collect();
-        let d_min = peers.iter().map(|p| rate(p.download)).fold(f64::INFINITY, f64::min);
+        let d_min = peers
+            .iter()
+            .map(|p| rate(p.download))
+            .fold(f64::INFINITY, f64::min);
         p2p_bound(self.file_size as f64, rate(self.seed_upload), d_min, &up)
     }
 }
@@ -255,7 +272,9 @@ pub fn run_swarm(
     fs::write(&src, Rng::new(cfg.seed).bytes(cfg.file_size as usize))?;
     let want_sha1 = sha1_file(&src)?;
     let tracker_cfg = TrackerConfig {
-        interval: Duration::from_secs(60).mul_f64(cfg.time_scale).max(Duration::from_secs(1)),
+        interval: Duration::from_secs(60)
+            .mul_f64(cfg.time_scale)
+            .max(Duration::from_secs(1)),
     };
     let mut tracker = Tracker::start("127.0.0.1:0", tracker_cfg)?;
     let meta = make_torrent(&src, cfg.piece_length, Some(tracker.announce_url()))?;
@@ -307,7 +326,12 @@ pub fn run_swarm(
         if let Some(obs) = observer.as_mut() {
             if finished || last_observed.elapsed() >= OBSERVE_EVERY {
                 last_observed = Instant::now();
-                obs(&snapshot(&seed, &nodes, elapsed, std::mem::take(&mut events)));
+                obs(&snapshot(
+                    &seed,
+                    &nodes,
+                    elapsed,
+                    std::mem::take(&mut events),
+                ));
             }
         }
         if finished || elapsed > cfg.timeout {
@@ -395,7 +419,18 @@ fn step(
                 fs::copy(src, &copy)?;
                 Client::start(meta.clone(), &seed_paths(meta, &copy), false, ccfg)?
             } else {
-                Client::start(meta.clone(), &download_paths(meta, &dir), true, ccfg)?
+                let paths = download_paths(meta, &dir);
+                if n.spec.start_with > 0.0 {
+                    let mut rng = Rng::new(cfg.seed ^ (0xA5A5 + i as u64));
+                    pre_seed(
+                        src,
+                        &paths[0],
+                        meta.info.piece_length,
+                        n.spec.start_with,
+                        &mut rng,
+                    )?;
+                }
+                Client::start(meta.clone(), &paths, true, ccfg)?
             };
             n.client = Some(client);
             n.status = Status::Running;
@@ -426,8 +461,33 @@ fn step(
     Ok(())
 }
 
+/// Writes a random `fraction` of the pieces of `src` into `dst` (zeros elsewhere):
+/// the node finds them on disk, verifies them, and starts with them.
+fn pre_seed(
+    src: &std::path::Path,
+    dst: &std::path::Path,
+    piece_length: u64,
+    fraction: f64,
+    rng: &mut Rng,
+) -> io::Result<()> {
+    let data = fs::read(src)?;
+    let mut out = vec![0u8; data.len()];
+    let pl = piece_length as usize;
+    let mut pieces: Vec<usize> = (0..data.len().div_ceil(pl)).collect();
+    rng.shuffle(&mut pieces);
+    let take = (fraction.clamp(0.0, 1.0) * pieces.len() as f64).round() as usize;
+    for &i in &pieces[..take] {
+        let r = i * pl..((i + 1) * pl).min(data.len());
+        out[r.clone()].copy_from_slice(&data[r]);
+    }
+    fs::write(dst, out)
+}
+
 fn named(stats: Vec<PeerStats>) -> Vec<(String, PeerStats)> {
-    stats.into_iter().map(|s| (name_of(&s.peer_id), s)).collect()
+    stats
+        .into_iter()
+        .map(|s| (name_of(&s.peer_id), s))
+        .collect()
 }
 
 fn snapshot(
