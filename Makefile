@@ -1,8 +1,10 @@
 # p2plab: `make` lists the targets. Labs and benches build in release: they measure.
 CARGO   ?= cargo
 LABS    := napster
+LABS    += bittorrent
 BENCHES := napster
 BENCHES += bittorrent
+BENCHES += bittorrent_swarm
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))
