@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
+//! | 6.5 BitTorrent | rarest first, tit-for-tat, optimistic unchoke, churn; a swarm runner | [`bittorrent::swarm`] | `make lab-bittorrent` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!
