@@ -51,7 +51,8 @@ capture() { # capture "PORT [PORT]" FILE
   for _ in $(seq 100); do [ -s "$2" ] && return 0; sleep 0.1; done
   echo "FAIL dumpcap did not start:"; cat "$2.log"; exit 1
 }
-stop_capture() { kill -INT "$CAP_PID"; wait "$CAP_PID" 2>/dev/null || true; }
+# dumpcap writes what it captured in batches: give the last packets time to land.
+stop_capture() { sleep 0.5; kill -INT "$CAP_PID"; wait "$CAP_PID" 2>/dev/null || true; }
 decode_check() { # decode_check FILE "PORT [PORT]" WHAT: every port decoded as BitTorrent, one pass
   local all bad pieces d=()
   for p in $2; do d+=(-d "tcp.port==$p,bittorrent"); done
