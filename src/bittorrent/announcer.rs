@@ -51,7 +51,7 @@ pub(super) fn announcer(
                 let mut list = reply.peers;
                 let mut have = {
                     let mut st = shared.lock();
-                    st.rng.shuffle(&mut list);
+                    st.dial_rng.shuffle(&mut list);
                     st.peers.len()
                 };
                 let want = shared.policy.neighbours.min(shared.max_peers);

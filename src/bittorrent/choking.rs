@@ -62,7 +62,7 @@ impl Shared {
                 opt,
                 rotate,
                 self.policy.choke,
-                &mut st.rng,
+                &mut st.choke_rng,
             )
         };
         st.regular = u.regular;

@@ -219,6 +219,8 @@ impl Client {
                 optimistic: None,
                 last_rechoke: Instant::now(),
                 rng: Rng::new(rng_seed),
+                choke_rng: Rng::new(rng_seed ^ 0xC0C0_C0C0),
+                dial_rng: Rng::new(rng_seed ^ 0xD1A1_D1A1),
             }),
             pipeline: cfg.pipeline.max(1),
             upload_slots: cfg.upload_slots,

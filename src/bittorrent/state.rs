@@ -116,8 +116,11 @@ pub(crate) struct State {
     pub regular: Vec<PeerKey>,
     pub optimistic: Option<PeerKey>,
     pub last_rechoke: Instant,
-    /// Every random choice of this node (picks, rechokes, neighbours) comes from here.
+    /// The picker's random choices. Choker and announcer draw from streams of their
+    /// own, so a rechoke timed differently cannot change which pieces are picked.
     pub rng: Rng,
+    pub choke_rng: Rng,
+    pub dial_rng: Rng,
 }
 
 /// A piece whose blocks have all arrived, on its way to the verifier.
