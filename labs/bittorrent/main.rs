@@ -53,6 +53,12 @@ fn main() -> ExitCode {
     );
     o.optopt(
         "",
+        "peer-down",
+        "each peer's download cap d_i in KiB/s (default none)",
+        "KIB",
+    );
+    o.optopt(
+        "",
         "picker",
         "rarest | random | sequential (default rarest)",
         "P",
@@ -106,6 +112,10 @@ fn main() -> ExitCode {
         kib("peer-up", 1024.0),
         work.clone(),
     );
+    if m.opt_present("peer-down") {
+        let d = kib("peer-down", 0.0);
+        cfg.peers.iter_mut().for_each(|p| p.download = d);
+    }
     cfg.seed = seed;
     cfg.time_scale = num("time-scale", 0.1);
     cfg.timeout = Duration::from_secs(600);
