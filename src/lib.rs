@@ -10,6 +10,7 @@
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
 //! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
 //! | 6.3 DHT, 6.4 | ring DHT with shortcuts, churn (Chord) | [`dht`] | `make lab-dht` |
+//! | 6.5 BitTorrent | rarest first, tit-for-tat, optimistic unchoke, churn; a swarm runner | [`bittorrent::swarm`] | `make lab-bittorrent` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!

@@ -1,9 +1,12 @@
 //! The node's tracker thread (`bt-announce`): join the torrent, find peers, say goodbye.
 //!
 //! ```text
-//!   started ─► peers ─► connect to each ─► wait `interval` (2 s while we have no peer)
+//!   started ─► peers ─► connect to a random subset ─► wait `interval`
 //!      ─► periodic ... ─► completed (when the last piece is verified) ... ─► stopped
 //! ```
+//! A node that has fewer than `neighbours` peers while it still downloads (at the
+//! start, or after neighbours left: churn 扰动) asks again after [`REFILL`] (scaled),
+//! and calls new ones in place of the dead.
 
 use super::announce::{announce, Announce, Event, Reply, TrackerError};
 use super::client::dial;
@@ -18,6 +21,8 @@ use std::time::Duration;
 
 /// While a download has no peers, ask the tracker again this often.
 pub const STARVED_REANNOUNCE: Duration = Duration::from_secs(2);
+/// While a download has fewer peers than it wants, ask again this often (× time_scale).
+pub const REFILL: Duration = Duration::from_secs(5);
 
 /// Talks to the tracker: `started`, then periodically (sooner while we have no
 /// peers), `completed` when the download ends, `stopped` when the node stops.
@@ -41,21 +46,38 @@ pub(super) fn announcer(
                 );
                 event = Event::Periodic;
                 wait = reply.interval;
-                // A tracker may list thousands: call no more than we may keep.
-                let room = shared.max_peers.saturating_sub(shared.lock().peers.len());
-                for addr in reply.peers.into_iter().take(room) {
-                    if is_self(shared.listen(), addr) {
+                // A random subset: a tracker may list thousands, and peers that all
+                // called the same first few would make a lopsided overlay.
+                let mut list = reply.peers;
+                let mut have = {
+                    let mut st = shared.lock();
+                    st.dial_rng.shuffle(&mut list);
+                    st.peers.len()
+                };
+                let want = shared.policy.neighbours.min(shared.max_peers);
+                for addr in list {
+                    // Handshakes finish on the new threads: count our calls ourselves.
+                    if have >= want {
+                        break;
+                    }
+                    if shared.lock().dialed.contains(&addr) || is_self(shared.listen(), addr) {
                         continue; // opentracker lists the announcing peer too
                     }
-                    if let Err(e) = dial(shared, conns, addr) {
-                        info!("cannot connect to {addr}: {e}");
+                    match dial(shared, conns, addr) {
+                        Ok(()) => have += 1,
+                        Err(e) => info!("cannot connect to {addr}: {e}"),
                     }
                 }
             }
             Err(e) => warn!("tracker {url}: {e}"),
         }
-        if !shared.is_complete() && shared.lock().peers.is_empty() {
-            wait = wait.min(STARVED_REANNOUNCE);
+        if !shared.is_complete() {
+            let have = shared.lock().peers.len();
+            if have == 0 {
+                wait = wait.min(STARVED_REANNOUNCE.min(shared.scaled(REFILL)));
+            } else if have < shared.policy.neighbours.min(shared.max_peers) {
+                wait = wait.min(shared.scaled(REFILL));
+            }
         }
         select! {
             recv(completed) -> _ => event = Event::Completed,
@@ -63,7 +85,9 @@ pub(super) fn announcer(
             default(wait) => {}
         }
     }
-    let _ = tell(shared, &url, Event::Stopped);
+    if !shared.silent.load(Ordering::Relaxed) {
+        let _ = tell(shared, &url, Event::Stopped);
+    }
 }
 
 fn tell(shared: &Shared, url: &str, event: Event) -> Result<Reply, TrackerError> {

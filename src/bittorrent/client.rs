@@ -5,15 +5,18 @@
 //!   bt-accept ─┐                          ┌─► bt-verify  (SHA-1, write, have to all)
 //!   connect() ─┴─► bt-peer-<addr> (×N) ───┘
 //!   bt-announce: started ─► peers ─► connect() ... completed ... stopped
+//!   bt-choke:    every 10 s (× time_scale) rank the peers, unchoke 4 + 1 optimistic
 //! ```
 
+use super::choker::ChokePolicy;
 use super::handshake::PeerId;
 use super::metainfo::Metainfo;
 use super::peer;
-use super::picker::PieceState;
-use super::state::{Finished, Shared, State};
+use super::picker::{PickPolicy, PieceState};
+use super::state::{Finished, NodeEvent, Policy, Shared, State};
 use super::storage::Storage;
-use crate::net::{Conns, Server, ServerConfig};
+use crate::net::{Conns, Server, ServerConfig, TokenBucket};
+use crate::rng::Rng;
 use crossbeam_channel::{bounded, select, unbounded, Receiver, Sender};
 use log::info;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,7 +24,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Block requests kept outstanding per peer: 64 × 16 KiB = 1 MiB in flight, enough
@@ -42,6 +45,26 @@ pub struct ClientConfig {
     pub use_tracker: bool,
     /// Fixed peer id (tests); random `-PL0001-…` otherwise.
     pub peer_id: Option<PeerId>,
+    /// Peers we call from the tracker's list (a random subset); below this many we
+    /// ask the tracker again soon, to replace neighbours that left.
+    pub neighbours: usize,
+    pub picker: PickPolicy,
+    pub choker: ChokePolicy,
+    /// Multiplies the notes' periods (rechoke 10 s, optimistic 30 s, snub 30 s):
+    /// 0.1 runs the same algorithm ten times faster. Byte rates are not scaled.
+    pub time_scale: f64,
+    /// Upload capacity u_i in bytes/s, shared by all connections (None: unlimited).
+    pub upload_rate: Option<u64>,
+    /// Download capacity d_i in bytes/s (None: unlimited).
+    pub download_rate: Option<u64>,
+    /// Never unchoke anybody: a free-rider.
+    pub free_rider: bool,
+    /// Send one wrong byte in every block: a corrupt peer (tests, labs).
+    pub corrupt: bool,
+    /// Seed of this node's random choices (None: from the peer id).
+    pub rng_seed: Option<u64>,
+    /// Where to report picks, rechokes and completion (labs, tests).
+    pub events: Option<Sender<(PeerId, NodeEvent)>>,
 }
 
 impl Default for ClientConfig {
@@ -53,6 +76,16 @@ impl Default for ClientConfig {
             max_peers: 50,
             use_tracker: true,
             peer_id: None,
+            neighbours: 30,
+            picker: PickPolicy::RarestFirst,
+            choker: ChokePolicy::TitForTat,
+            time_scale: 1.0,
+            upload_rate: None,
+            download_rate: None,
+            free_rider: false,
+            corrupt: false,
+            rng_seed: None,
+            events: None,
         }
     }
 }
@@ -68,6 +101,23 @@ pub struct Progress {
     pub uploaded: u64,
     pub peers: usize,
     pub complete: bool,
+}
+
+/// What this node exchanged with one remote peer (by peer id, over all connections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerStats {
+    pub peer_id: PeerId,
+    /// Piece bytes it sent us.
+    pub down: u64,
+    /// Piece bytes we sent it ...
+    pub up: u64,
+    /// ... of which in our optimistic slot,
+    pub up_optimistic: u64,
+    /// ... of which in a regular slot while we were still downloading.
+    pub up_regular_leeching: u64,
+    pub connected: bool,
+    /// Dropped for bad pieces and not to be called again.
+    pub banned: bool,
 }
 
 /// Files of a download under `dir`: `dir/name` or `dir/name/…`.
@@ -141,13 +191,22 @@ impl Client {
         let (completed_tx, completed_rx) = unbounded();
         let (stop_tx, stop_rx) = bounded::<()>(0);
         let conns = Conns::new();
+        let peer_id = cfg.peer_id.unwrap_or_else(new_peer_id);
+        let rng_seed = cfg.rng_seed.unwrap_or_else(|| {
+            peer_id
+                .iter()
+                .fold(0u64, |h, &b| h.rotate_left(8) ^ b as u64)
+        });
+        let n = meta.info.num_pieces();
         let shared = Arc::new(Shared {
-            peer_id: cfg.peer_id.unwrap_or_else(new_peer_id),
-            listen: std::sync::OnceLock::new(),
+            peer_id,
+            listen: OnceLock::new(),
             storage,
             have: have.iter().map(|&h| AtomicBool::new(h)).collect(),
             state: Mutex::new(State {
                 pieces,
+                availability: vec![0; n],
+                partials: BTreeMap::new(),
                 refused: HashMap::new(),
                 peers: BTreeMap::new(),
                 next_key: 0,
@@ -155,10 +214,31 @@ impl Client {
                 banned: HashSet::new(),
                 banned_ids: HashSet::new(),
                 have_count,
+                counters: HashMap::new(),
+                regular: Vec::new(),
+                optimistic: None,
+                last_rechoke: Instant::now(),
+                rng: Rng::new(rng_seed),
+                choke_rng: Rng::new(rng_seed ^ 0xC0C0_C0C0),
+                dial_rng: Rng::new(rng_seed ^ 0xD1A1_D1A1),
             }),
             pipeline: cfg.pipeline.max(1),
             upload_slots: cfg.upload_slots,
             max_peers: cfg.max_peers,
+            policy: Policy {
+                pick: cfg.picker,
+                choke: cfg.choker,
+                time_scale: if cfg.time_scale > 0.0 {
+                    cfg.time_scale
+                } else {
+                    1.0
+                },
+                neighbours: cfg.neighbours.max(1),
+                free_rider: cfg.free_rider,
+                corrupt: cfg.corrupt,
+            },
+            upload_bucket: cfg.upload_rate.map(TokenBucket::new),
+            download_bucket: cfg.download_rate.map(TokenBucket::new),
             downloaded: Default::default(),
             uploaded: Default::default(),
             verify_tx,
@@ -166,7 +246,10 @@ impl Client {
             pool_rx,
             complete: Mutex::new(have_count == meta.info.num_pieces()),
             complete_cv: Condvar::new(),
+            completed_at: OnceLock::new(),
             completed_tx,
+            silent: AtomicBool::new(false),
+            events: cfg.events.clone(),
             meta,
         });
         info!(
@@ -185,6 +268,10 @@ impl Client {
         let s = shared.clone();
         let stop = stop_rx.clone();
         conns.spawn_worker("bt-verify".into(), move || verifier(&s, &verify_rx, &stop))?;
+        let (s, stop) = (shared.clone(), stop_rx.clone());
+        conns.spawn_worker("bt-choke".into(), move || {
+            super::choking::choker_thread(&s, &stop)
+        })?;
         if cfg.use_tracker && shared.meta.announce.is_some() {
             let (s, c) = (shared.clone(), conns.clone());
             conns.spawn_worker("bt-announce".into(), move || {
@@ -226,6 +313,42 @@ impl Client {
             peers: st.peers.len(),
             complete: st.have_count == self.shared.num_pieces(),
         }
+    }
+
+    /// When the last piece was verified (None: not yet, or complete from the start).
+    pub fn completed_at(&self) -> Option<Instant> {
+        self.shared.completed_at.get().copied()
+    }
+
+    /// This node's bitmap (位图): which pieces it has verified.
+    pub fn bitfield(&self) -> super::bitfield::Bitfield {
+        self.shared.bitfield()
+    }
+
+    /// Bytes exchanged with every peer this node has talked to.
+    pub fn peer_stats(&self) -> Vec<PeerStats> {
+        let st = self.shared.lock();
+        let mut out: Vec<PeerStats> = st
+            .counters
+            .iter()
+            .map(|(id, c)| PeerStats {
+                peer_id: *id,
+                down: c.down.load(Ordering::Relaxed),
+                up: c.up.load(Ordering::Relaxed),
+                up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
+                up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
+                connected: st.peers.values().any(|p| p.peer_id == *id),
+                banned: st.banned_ids.contains(id),
+            })
+            .collect();
+        out.sort_by_key(|s| s.peer_id);
+        out
+    }
+
+    /// Stops like a crash: no `stopped` to the tracker, connections just close.
+    pub fn kill(&mut self) {
+        self.shared.silent.store(true, Ordering::Relaxed);
+        self.stop();
     }
 
     /// Waits until every piece is verified; `false` when `limit` passes first.

@@ -28,9 +28,13 @@
 //!   function tested from byte literals.
 //! - `peer/`: one connection's thread — the loop that keeps 64 requests in flight
 //!   and answers the peer's requests from disk.
-//! - [`picker`] and [`choker`]: the two policies, as pure functions. Here they are the
-//!   simplest that work (lowest missing piece first; the first 4 interested peers);
-//!   rarest first (稀缺优先) and tit-for-tat (一报还一报) replace them.
+//! - [`picker`] and [`choker`]: the two policies of the notes, as pure functions with
+//!   unit tests: the first 4 pieces at random, then rarest first (稀缺优先), partial
+//!   pieces first, endgame; tit-for-tat (一报还一报: the top 4 by rate every 10 s) and an
+//!   optimistic unchoke (优化疏通) every 30 s. `blocks.rs` keeps the partial pieces that
+//!   every connection shares, `choking.rs` the rechoke timer.
+//! - [`swarm`]: a tracker, a seed and N capped peers in one call ([`swarm::run_swarm`]),
+//!   measured against the notes' bound; the lab, the bench and the tests use it.
 //! - [`storage`]: pieces on disk, SHA-1 before a piece counts, resume after a restart.
 //! - [`tracker`] and [`announce`]: both sides of the HTTP tracker (`announcer.rs`: the
 //!   node's thread that announces).
@@ -40,8 +44,8 @@
 //!
 //! One thread per peer connection (`bt-peer-<addr>` / `bt-conn-<addr>`) reads, decides and
 //! writes for that peer; `bt-verify` hashes finished pieces and writes them, so SHA-1
-//! never stalls a socket; `bt-announce` talks to the tracker. One lock guards the piece
-//! and peer tables and is never held across I/O.
+//! never stalls a socket; `bt-announce` talks to the tracker; `bt-choke` rechokes.
+//! One lock guards the piece and peer tables and is never held across I/O.
 //!
 //! ## Simplified here
 //!
@@ -49,9 +53,12 @@
 //!   peer exchange, no `announce-list`), no encryption (aria2c falls back to plaintext).
 //! - No extensions: the reserved bytes stay zero, so peers send neither BEP 6 (fast) nor
 //!   BEP 10 (extended) messages; unknown message ids are skipped.
-//! - Picking and choking are deliberately naive (see above); no endgame mode: the last
-//!   pieces come from whichever peer was asked for them, and a peer that chokes us keeps
-//!   the pieces it was sending until it unchokes us or leaves.
+//! - Picking and choking follow mainline 4.x (see above). A leecher gives regular slots
+//!   only to peers that sent it data in the last period, a seed ranks by its upload rate;
+//!   there is no "anti-snubbing" extra optimistic slot. A piece that fails its SHA-1 is
+//!   blamed on a peer only when that peer sent all of it (no block-level smart ban).
+//! - Upload caps are one token bucket per node (its u_i); the protocol's periods scale
+//!   with `time_scale`, byte rates never do.
 //! - `--pipeline 1` (one request in flight, stop-and-wait) is the instructive slow case:
 //!   every block then costs a round trip, which loopback hides and a real link does not.
 //! - Pieces are written in place under their final names (as aria2c does); what makes a
@@ -67,7 +74,9 @@ pub mod announce;
 mod announcer;
 pub mod bencode;
 pub mod bitfield;
+mod blocks;
 pub mod choker;
+mod choking;
 pub mod client;
 pub mod handshake;
 pub mod make;
@@ -76,5 +85,7 @@ pub mod metainfo;
 mod peer;
 pub mod picker;
 mod state;
+pub use state::{NodeEvent, MAX_BAD_PIECES};
 pub mod storage;
+pub mod swarm;
 pub mod tracker;

@@ -180,6 +180,32 @@ fn client_opts(opts: &mut Options) {
         "block requests in flight per peer (default 64; 1 = stop-and-wait)",
         "N",
     );
+    opts.optopt(
+        "",
+        "upload-rate",
+        "upload cap u_i in KiB/s (default none)",
+        "KIB",
+    );
+    opts.optopt(
+        "",
+        "download-rate",
+        "download cap in KiB/s (default none)",
+        "KIB",
+    );
+    opts.optopt(
+        "",
+        "time-scale",
+        "rechoke/optimistic periods x this (default 1)",
+        "X",
+    );
+    opts.optopt(
+        "",
+        "picker",
+        "rarest | random | sequential (default rarest)",
+        "P",
+    );
+    opts.optopt("", "choker", "tft | all (all: unchoke everyone)", "C");
+    opts.optopt("", "rng-seed", "seed of this node's random choices", "N");
 }
 
 fn client_config(m: &getopts::Matches) -> Result<ClientConfig, String> {
@@ -191,6 +217,31 @@ fn client_config(m: &getopts::Matches) -> Result<ClientConfig, String> {
     if let Some(p) = m.opt_str("pipeline") {
         cfg.pipeline = p.parse().map_err(|_| format!("bad pipeline '{p}'"))?;
     }
+    let kib = |k: &str| -> Result<Option<u64>, String> {
+        m.opt_str(k)
+            .map(|v| v.parse::<u64>().map(|n| n * 1024))
+            .transpose()
+            .map_err(|_| format!("bad --{k}"))
+    };
+    cfg.upload_rate = kib("upload-rate")?;
+    cfg.download_rate = kib("download-rate")?;
+    if let Some(x) = m.opt_str("time-scale") {
+        cfg.time_scale = x.parse().map_err(|_| format!("bad time scale '{x}'"))?;
+    }
+    if let Some(x) = m.opt_str("rng-seed") {
+        cfg.rng_seed = Some(x.parse().map_err(|_| format!("bad seed '{x}'"))?);
+    }
+    cfg.picker = match m.opt_str("picker").as_deref() {
+        None | Some("rarest") => p2plab::bittorrent::picker::PickPolicy::RarestFirst,
+        Some("random") => p2plab::bittorrent::picker::PickPolicy::Random,
+        Some("sequential") => p2plab::bittorrent::picker::PickPolicy::Sequential,
+        Some(x) => return Err(format!("unknown picker '{x}'")),
+    };
+    cfg.choker = match m.opt_str("choker").as_deref() {
+        None | Some("tft") => p2plab::bittorrent::choker::ChokePolicy::TitForTat,
+        Some("all") => p2plab::bittorrent::choker::ChokePolicy::UnchokeAll,
+        Some(x) => return Err(format!("unknown choker '{x}'")),
+    };
     Ok(cfg)
 }
 

@@ -17,9 +17,10 @@
 //! commands promptly, and silence is counted against [`PEER_TIMEOUT`].
 
 use super::bitfield::Bitfield;
+use super::blocks::Request;
 use super::handshake::Handshake;
 use super::message::{decode, encode_into, max_message_len, split_frame, Message};
-use super::state::{Cmd, PeerKey, Shared};
+use super::state::{Cmd, PeerCounters, PeerKey, Shared};
 use crate::net::ConnResult;
 use crate::wire::WireError;
 use crossbeam_channel::{unbounded, Receiver};
@@ -68,15 +69,11 @@ pub(crate) fn serve(shared: Arc<Shared>, stream: TcpStream, outgoing: bool) -> C
         ours.write_to(&mut s)?;
     }
     let (tx, rx) = unbounded();
-    let key = shared.register(addr, theirs.peer_id, tx)?;
+    let (key, counters) = shared.register(addr, theirs.peer_id, tx)?;
     debug!("peer {addr}: handshake done, key {key}");
-    let mut conn = Conn::new(shared.clone(), key, rx);
+    let mut conn = Conn::new(shared.clone(), key, rx, counters);
     let result = conn.run(&stream);
-    let in_flight: Vec<usize> = conn.partials.iter().map(|p| p.index).collect();
-    shared.unregister(key, &in_flight);
-    for p in conn.partials.drain(..) {
-        let _ = shared.pool_tx.send(p.buf);
-    }
+    shared.unregister(key, &conn.peer_has, &conn.requests);
     result
 }
 
@@ -84,8 +81,13 @@ mod download;
 mod inbuf;
 mod upload;
 
-use download::Partial;
 use inbuf::InBuf;
+
+/// With an upload cap, bytes answered per turn of the loop, so that a connection
+/// waiting for tokens still reads its peer's messages between blocks.
+pub const UPLOAD_SLICE: usize = 64 * 1024;
+/// Read timeout while capped uploads wait: come back to them almost at once.
+const BUSY_TICK: Duration = Duration::from_millis(1);
 
 pub(super) struct Conn {
     shared: Arc<Shared>,
@@ -96,9 +98,12 @@ pub(super) struct Conn {
     am_choking: bool,
     am_interested: bool,
     peer_choking: bool,
+    /// Which slot the peer holds with us (bytes are counted per kind).
+    optimistic_slot: bool,
     seen_message: bool,
-    partials: Vec<Partial>,
-    outstanding: usize,
+    /// Our block requests this peer has not answered yet.
+    requests: Vec<Request>,
+    counters: Arc<PeerCounters>,
     uploads: VecDeque<(u32, u32, u32)>,
     out: Vec<u8>,
     last_heard: Instant,
@@ -106,7 +111,12 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    fn new(shared: Arc<Shared>, key: PeerKey, rx: Receiver<Cmd>) -> Conn {
+    fn new(
+        shared: Arc<Shared>,
+        key: PeerKey,
+        rx: Receiver<Cmd>,
+        counters: Arc<PeerCounters>,
+    ) -> Conn {
         let n = shared.num_pieces();
         Conn {
             max_len: max_message_len(n),
@@ -117,9 +127,10 @@ impl Conn {
             am_choking: true,
             am_interested: false,
             peer_choking: true,
+            optimistic_slot: false,
             seen_message: false,
-            partials: Vec::new(),
-            outstanding: 0,
+            requests: Vec::new(),
+            counters,
             uploads: VecDeque::new(),
             out: Vec::with_capacity(SEND_FLUSH + 64 * 1024),
             last_heard: Instant::now(),
@@ -138,6 +149,7 @@ impl Conn {
         if have.count() > 0 {
             encode_into(&Message::Bitfield(have.as_bytes()), &mut self.out);
         }
+        let mut busy = false;
         loop {
             self.commands()?;
             self.fill_pipeline();
@@ -146,9 +158,20 @@ impl Conn {
                 encode_into(&Message::KeepAlive, &mut self.out);
             }
             self.flush(stream)?;
+            // Capped uploads still queued: do not sleep a whole tick in `read`.
+            let queued = !self.uploads.is_empty();
+            if busy != queued {
+                busy = queued;
+                stream.set_read_timeout(Some(if busy { BUSY_TICK } else { TICK }))?;
+            }
             match inb.fill(stream) {
                 Ok(0) => return Ok(()),
-                Ok(_) => self.last_heard = Instant::now(),
+                Ok(n) => {
+                    self.last_heard = Instant::now();
+                    if let Some(b) = &self.shared.download_bucket {
+                        b.take(n); // a download cap: TCP flow control slows the sender
+                    }
+                }
                 Err(e) if is_timeout(&e) => {
                     if self.last_heard.elapsed() > PEER_TIMEOUT {
                         return Err(format!("silent for {PEER_TIMEOUT:?}").into());
@@ -185,9 +208,30 @@ impl Conn {
                     self.uploads.clear(); // a choked peer's requests are dropped (BEP 3)
                     encode_into(&Message::Choke, &mut self.out);
                 }
-                Cmd::Unchoke => {
-                    self.am_choking = false;
-                    encode_into(&Message::Unchoke, &mut self.out);
+                Cmd::Unchoke { optimistic } => {
+                    self.optimistic_slot = optimistic;
+                    if self.am_choking {
+                        self.am_choking = false;
+                        encode_into(&Message::Unchoke, &mut self.out);
+                    }
+                }
+                Cmd::Cancel {
+                    index,
+                    begin,
+                    length,
+                } => {
+                    let r = (index, begin, length);
+                    if let Some(pos) = self.requests.iter().position(|&q| q == r) {
+                        self.requests.swap_remove(pos);
+                        encode_into(
+                            &Message::Cancel {
+                                index,
+                                begin,
+                                length,
+                            },
+                            &mut self.out,
+                        );
+                    }
                 }
                 Cmd::Drop(why) => return Err(why.into()),
             }
@@ -201,6 +245,12 @@ impl Conn {
         let want = (0..n).any(|i| self.peer_has.has(i) && !self.shared.has_piece(i));
         if want != self.am_interested {
             self.am_interested = want;
+            let mut st = self.shared.lock();
+            if let Some(p) = st.peers.get_mut(&self.key) {
+                p.we_interested = want;
+                p.last_block = Instant::now(); // snubbed counts from now
+            }
+            drop(st);
             let m = if want {
                 Message::Interested
             } else {
@@ -215,7 +265,9 @@ impl Conn {
         if let Some(p) = st.peers.get_mut(&self.key) {
             p.interested = interested;
         }
-        self.shared.rechoke(&mut st);
+        if interested {
+            self.shared.on_interested(&mut st, self.key);
+        }
     }
 
     fn handle(&mut self, msg: Message<'_>) -> Result<(), Error> {
@@ -229,11 +281,9 @@ impl Conn {
             Message::Unknown(id) => debug!("ignoring message id {id}"),
             Message::Choke => {
                 self.peer_choking = true;
-                // The peer drops our pending requests; ask again after the unchoke.
-                for p in &mut self.partials {
-                    p.requested.clone_from(&p.received);
-                }
-                self.outstanding = 0;
+                // The peer drops our pending requests: other peers may take them over.
+                self.shared.release(self.key, &self.requests);
+                self.requests.clear();
             }
             Message::Unchoke => self.peer_choking = false,
             Message::Interested => self.set_peer_interested(true),
@@ -244,7 +294,10 @@ impl Conn {
                         WireError::Malformed("have names a piece that does not exist").into(),
                     );
                 }
-                self.peer_has.set(i as usize);
+                if !self.peer_has.has(i as usize) {
+                    self.peer_has.set(i as usize);
+                    self.shared.peer_has(i as usize);
+                }
                 if !self.am_interested && !self.shared.has_piece(i as usize) {
                     self.update_interest();
                 }
@@ -255,7 +308,9 @@ impl Conn {
                 if !first {
                     debug!("bitfield after the first message: replacing the old one");
                 }
-                self.peer_has = Bitfield::from_bytes(bits, n)?;
+                let new = Bitfield::from_bytes(bits, n)?;
+                self.shared.peer_bitfield(&self.peer_has, &new);
+                self.peer_has = new;
                 self.update_interest();
             }
             Message::Request {

@@ -1,0 +1,131 @@
+//! bench-bittorrent_swarm: how close does a real swarm come to the notes' lower bound?
+//!
+//! One seed with u_s = 4 MiB/s, N = 8, 16, 32 peers with u_i = 1 MiB/s each, one
+//! 32 MiB file in 256 KiB pieces, rarest first and tit-for-tat on, peers altruistic
+//! (they keep seeding, as the formula assumes). The byte rates are the real token-bucket
+//! rates; only the protocol's periods are scaled (`--time-scale`, default 0.05: rechoke
+//! every 0.5 s instead of 10 s), so the swarm has time to settle within a 20–30 s run.
+//! Prints measured time / max{F/u_s, F/d_min, N·F/(u_s + Σu_i)} per N and writes
+//! `target/bench/bittorrent_swarm.json`. Issue target: at most 1.3 for every N.
+
+use getopts::Options;
+use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
+use p2plab::report::{write_bench_json, Table};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const MIB: u64 = 1 << 20;
+const TARGET: f64 = 1.3;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let mut opts = Options::new();
+    opts.optopt(
+        "",
+        "peers",
+        "comma-separated N values (default 8,16,32)",
+        "LIST",
+    );
+    opts.optopt("", "file-mb", "file size in MiB (default 32)", "MIB");
+    opts.optopt(
+        "",
+        "time-scale",
+        "protocol periods × this (default 0.05)",
+        "X",
+    );
+    opts.optopt("", "seed", "random seed (default 1)", "N");
+    opts.optflag("h", "help", "print this help");
+    let usage = "Usage: bench-bittorrent_swarm [options]";
+    let m = match opts.parse(std::env::args().skip(1)) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}\n{}", opts.usage(usage));
+            return ExitCode::FAILURE;
+        }
+    };
+    if m.opt_present("help") {
+        println!("{}", opts.usage(usage));
+        return ExitCode::SUCCESS;
+    }
+    let ns: Vec<usize> = m
+        .opt_str("peers")
+        .unwrap_or_else(|| "8,16,32".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let file_mb: u64 = m
+        .opt_str("file-mb")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let scale: f64 = m
+        .opt_str("time-scale")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.05);
+    let seed: u64 = m.opt_str("seed").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let base = if std::path::Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    println!(
+        "bench-bittorrent_swarm: u_s = 4 MiB/s, u_i = 1 MiB/s, F = {file_mb} MiB, time scale {scale}"
+    );
+    let mut table = Table::new(&[
+        "N",
+        "bound (s)",
+        "binding term",
+        "measured (s)",
+        "ratio",
+        "sha1",
+    ]);
+    let mut figures: Vec<(String, f64)> = Vec::new();
+    let mut ok = true;
+    for &n in &ns {
+        let work = base.join(format!("p2plab-bench-swarm-{}-{n}", std::process::id()));
+        let mut cfg =
+            SwarmConfig::uniform(n, file_mb * MIB, Some(4 * MIB), Some(MIB), work.clone());
+        cfg.time_scale = scale;
+        cfg.seed = seed;
+        cfg.timeout = Duration::from_secs(300);
+        let r = run_swarm(&cfg, None);
+        let _ = std::fs::remove_dir_all(&work);
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("N = {n}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let bound = r.bound.seconds;
+        let measured = r.distribution_time.map_or(f64::NAN, |d| d.as_secs_f64());
+        let ratio = measured / bound;
+        ok &= ratio <= TARGET && r.all_verified;
+        table.row(&[
+            &n,
+            &format!("{bound:.2}"),
+            &r.bound.binding,
+            &format!("{measured:.2}"),
+            &format!("{ratio:.3}"),
+            &if r.all_verified { "ok" } else { "WRONG" },
+        ]);
+        figures.push((format!("n{n}_bound_s"), bound));
+        figures.push((format!("n{n}_measured_s"), measured));
+        figures.push((format!("n{n}_ratio"), ratio));
+    }
+    table.print();
+    let figs: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    match write_bench_json("bittorrent_swarm", &figs) {
+        Ok(p) => println!("figures in {}", p.display()),
+        Err(e) => eprintln!("cannot write the figures: {e}"),
+    }
+    println!(
+        "target: ratio <= {TARGET} for every N: {}",
+        if ok { "met" } else { "NOT met" }
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

@@ -1,0 +1,271 @@
+//! lab-bittorrent: a whole swarm of notes 6.5 on one machine — tracker, seed, 20 capped
+//! peers — with each peer's bitmap (位图) drawn live, every rechoke (tit-for-tat 一报还一报,
+//! optimistic unchoke 优化疏通) and the first random / later rarest picks (稀缺优先) logged,
+//! and at the end the distribution time beside the notes' lower bound (6.2).
+//! The swarm itself is `p2plab::bittorrent::swarm::run_swarm`. Handout: README.md here.
+
+use getopts::Options;
+use p2plab::bittorrent::choker::ChokePolicy;
+use p2plab::bittorrent::picker::PickPolicy;
+use p2plab::bittorrent::swarm::{
+    run_swarm, Kill, Leave, PeerSpec, Role, Snapshot, SwarmConfig, SwarmReport,
+};
+use p2plab::report::Table;
+use p2plab::rng::Rng;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+mod view;
+use std::time::Duration;
+use view::View;
+
+const MIB: f64 = (1 << 20) as f64;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let mut o = Options::new();
+    o.optopt("", "peers", "leechers (default 20)", "N");
+    o.optopt("", "file-mb", "file size in MiB (default 32)", "MIB");
+    o.optopt(
+        "",
+        "seed",
+        "random seed: same seed, same story (default 7)",
+        "N",
+    );
+    o.optopt(
+        "",
+        "time-scale",
+        "protocol periods × this (default 0.1: rechoke every 1 s)",
+        "X",
+    );
+    o.optopt(
+        "",
+        "seed-up",
+        "the seed's upload cap u_s in KiB/s (default 4096)",
+        "KIB",
+    );
+    o.optopt(
+        "",
+        "peer-up",
+        "each peer's upload cap u_i in KiB/s (default 1024)",
+        "KIB",
+    );
+    o.optopt(
+        "",
+        "peer-down",
+        "each peer's download cap d_i in KiB/s (default none)",
+        "KIB",
+    );
+    o.optopt(
+        "",
+        "picker",
+        "rarest | random | sequential (default rarest)",
+        "P",
+    );
+    o.optopt(
+        "",
+        "choker",
+        "tft | all (all: unchoke everyone, the mistake)",
+        "C",
+    );
+    o.optopt(
+        "",
+        "leave",
+        "altruistic | selfish: what peers do when done",
+        "L",
+    );
+    o.optopt(
+        "",
+        "free-riders",
+        "peers that never upload (default 0)",
+        "N",
+    );
+    o.optflag(
+        "",
+        "churn",
+        "a quarter of the peers crash mid-run, as many new ones join",
+    );
+    o.optflag("", "plain", "plain lines even on a terminal");
+    o.optflag("h", "help", "print this help");
+    let usage = "Usage: lab-bittorrent [options]   (make lab-bittorrent ARGS='...')";
+    let m = match o.parse(std::env::args().skip(1)) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("{e}\n{}", o.usage(usage));
+            return ExitCode::FAILURE;
+        }
+    };
+    if m.opt_present("help") {
+        println!("{}", o.usage(usage));
+        return ExitCode::SUCCESS;
+    }
+    let num = |k: &str, d: f64| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let n = num("peers", 20.0) as usize;
+    let seed = num("seed", 7.0) as u64;
+    let work = std::env::temp_dir().join(format!("p2plab-lab-bt-{}", std::process::id()));
+    let kib = |k: &str, d: f64| Some((num(k, d) * 1024.0) as u64);
+    let mut cfg = SwarmConfig::uniform(
+        n,
+        (num("file-mb", 32.0) * MIB) as u64,
+        kib("seed-up", 4096.0),
+        kib("peer-up", 1024.0),
+        work.clone(),
+    );
+    if m.opt_present("peer-down") {
+        let d = kib("peer-down", 0.0);
+        cfg.peers.iter_mut().for_each(|p| p.download = d);
+    }
+    cfg.seed = seed;
+    cfg.time_scale = num("time-scale", 0.1);
+    cfg.timeout = Duration::from_secs(600);
+    cfg.picker = match m.opt_str("picker").as_deref() {
+        Some("random") => PickPolicy::Random,
+        Some("sequential") => PickPolicy::Sequential,
+        _ => PickPolicy::RarestFirst,
+    };
+    if m.opt_str("choker").as_deref() == Some("all") {
+        cfg.choker = ChokePolicy::UnchokeAll;
+    }
+    let leave = match m.opt_str("leave").as_deref() {
+        Some("selfish") => Leave::Selfish,
+        _ => Leave::Altruistic,
+    };
+    cfg.peers.iter_mut().for_each(|p| p.leave = leave);
+    let riders = num("free-riders", 0.0) as usize;
+    for (i, p) in cfg.peers.iter_mut().rev().take(riders).enumerate() {
+        p.role = Role::FreeRider;
+        p.name = format!("free{}", i + 1);
+    }
+    let bound = cfg.bound();
+    if m.opt_present("churn") {
+        // Crashes and arrivals spread over the first 70% of the bound.
+        let mut rng = Rng::new(seed);
+        let k = (n / 4).max(1);
+        let mut order: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut order);
+        for &i in &order[..k] {
+            let at = bound.seconds * (0.2 + 0.5 * rng.unit());
+            cfg.peers[i].kill = Some(Kill::At(Duration::from_secs_f64(at)));
+        }
+        for j in 0..k {
+            let mut p = PeerSpec::leecher(&format!("N{:02}", j + 1), cfg.peers[0].upload);
+            p.leave = leave;
+            p.join_after = Duration::from_secs_f64(bound.seconds * (0.2 + 0.5 * rng.unit()));
+            cfg.peers.push(p);
+        }
+    }
+    println!(
+        "BitTorrent swarm: tracker, 1 seed (u_s = {:.1} MiB/s), {} peers (u_i = {:.1} MiB/s), \
+         one {:.0} MiB file in 256 KiB pieces; picker {:?}, choker {:?}, peers {:?}, seed {seed}",
+        cfg.seed_upload.unwrap_or(0) as f64 / MIB,
+        cfg.peers.len(),
+        cfg.peers[0].upload.unwrap_or(0) as f64 / MIB,
+        cfg.file_size as f64 / MIB,
+        cfg.picker,
+        cfg.choker,
+        leave,
+    );
+    println!(
+        "rechoke every {:.1} s, optimistic unchoke every {:.1} s (the notes' 10 s and 30 s × {}); \
+         the lower bound is {:.1} s ({})\n",
+        10.0 * cfg.time_scale,
+        30.0 * cfg.time_scale,
+        cfg.time_scale,
+        bound.seconds,
+        bound.binding
+    );
+    let live = std::io::stdout().is_terminal() && !m.opt_present("plain");
+    let mut view = View::new(live);
+    let result = run_swarm(&cfg, Some(&mut |s: &Snapshot| view.show(s)));
+    let _ = std::fs::remove_dir_all(&work);
+    match result {
+        Ok(r) => {
+            summary(&r, &view);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("lab-bittorrent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn summary(r: &SwarmReport, view: &View) {
+    println!("\nPieces picked, by reason: {:?}", view.pick_counts);
+    let mut t = Table::new(&[
+        "peer",
+        "role",
+        "joined s",
+        "done s",
+        "up MiB",
+        "down MiB",
+        "share ratio",
+        "SHA-1",
+    ]);
+    t.row(&[
+        &"seed",
+        &"seed",
+        &"0.0",
+        &"-",
+        &format!("{:.1}", r.seed_uploaded as f64 / MIB),
+        &"0.0",
+        &"-",
+        &"-",
+    ]);
+    for p in &r.peers {
+        let done = match (p.completed, p.killed) {
+            (_, true) => "killed".to_string(),
+            (Some(d), _) => format!("{:.1}", d.as_secs_f64()),
+            (None, _) => "never".into(),
+        };
+        let ratio = if p.downloaded > 0 {
+            format!("{:.2}", p.uploaded as f64 / p.downloaded as f64)
+        } else {
+            "-".into()
+        };
+        let role = match p.role {
+            Role::Leecher => "peer",
+            Role::FreeRider => "free-rider",
+            Role::Corrupt => "corrupt",
+        };
+        let sha = match p.sha1_ok {
+            Some(true) => "ok",
+            Some(false) => "WRONG",
+            None => "-",
+        };
+        t.row(&[
+            &p.name,
+            &role,
+            &format!("{:.1}", p.joined.as_secs_f64()),
+            &done,
+            &format!("{:.1}", p.uploaded as f64 / MIB),
+            &format!("{:.1}", p.downloaded as f64 / MIB),
+            &ratio,
+            &sha,
+        ]);
+    }
+    t.print();
+    let d = r.distribution_time.map(|d| d.as_secs_f64());
+    println!();
+    let mut s = Table::new(&["figure", "seconds"]);
+    s.row(&[
+        &"distribution time (last surviving peer done)",
+        &d.map_or("never".into(), |d| format!("{d:.1}")),
+    ]);
+    s.row(&[
+        &format!(
+            "P2P lower bound max{{F/us, F/dmin, NF/(us+Σui)}} ({})",
+            r.bound.binding
+        ),
+        &format!("{:.1}", r.bound.seconds),
+    ]);
+    s.row(&[
+        &"measured / bound",
+        &d.map_or("-".into(), |d| format!("{:.2}", d / r.bound.seconds)),
+    ]);
+    s.print();
+    println!(
+        "every completed copy has the seed's SHA-1: {}",
+        if r.all_verified { "yes" } else { "NO" }
+    );
+}
