@@ -4,6 +4,7 @@ LABS    := napster
 LABS    += gnutella
 LABS    += dht
 LABS    += bittorrent
+LABS    += distribution
 BENCHES := napster
 BENCHES += bittorrent
 BENCHES += bittorrent_swarm

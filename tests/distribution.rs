@@ -91,3 +91,37 @@ fn the_chart_has_both_bounds_labelled_axes_and_measurements() {
     // Tags balance: every opened <g> is closed.
     assert_eq!(doc.matches("<g ").count(), doc.matches("</g>").count());
 }
+
+#[test]
+fn measured_p2p_time_is_never_below_its_bound() {
+    use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
+    let work = TempDir::new("dist-p2p");
+    let mib = 1024 * 1024;
+    let mut cfg = SwarmConfig::uniform(
+        3,
+        2 * mib,
+        Some(2 * mib),
+        Some(mib),
+        work.path().to_path_buf(),
+    );
+    cfg.seed = 5;
+    cfg.time_scale = 0.05;
+    let report = run_swarm(&cfg, None).unwrap();
+    assert!(report.all_verified, "every copy's SHA-1 matches");
+    let bound = p2p_bound(
+        2.0 * mib as f64,
+        2.0 * mib as f64,
+        f64::INFINITY,
+        &[mib as f64; 3],
+    );
+    assert_eq!(report.bound, bound, "the swarm reports the notes' bound");
+    let took = report
+        .distribution_time
+        .expect("the swarm finished")
+        .as_secs_f64();
+    assert!(
+        took >= bound.seconds,
+        "{took} s beat the bound {} s",
+        bound.seconds
+    );
+}

@@ -154,10 +154,16 @@ pub fn svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Stri
         }
         let ly = TOP + 10.0 + 22.0 * i as f64;
         let lx = LEFT + pw + 15.0;
+        // A bar for a bound, a dot-sized square for a measurement.
+        let (w, h) = match s.style {
+            Style::Line => (14.0, 4.0),
+            Style::Points => (8.0, 8.0),
+        };
         let _ = writeln!(
             o,
-            r#"<rect x="{lx}" y="{}" width="14" height="4"/><text x="{}" y="{}" stroke="none" fill="black">{}</text></g>"#,
-            ly - 2.0,
+            r#"<rect x="{}" y="{}" width="{w}" height="{h}"/><text x="{}" y="{}" stroke="none" fill="black">{}</text></g>"#,
+            lx + (14.0 - w) / 2.0,
+            ly - h / 2.0,
             lx + 20.0,
             ly + 4.0,
             escape(&s.name)
