@@ -6,11 +6,11 @@
 //!
 //! | notes | idea | module | lab |
 //! |---|---|---|---|
-//! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
-//! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, peer wire (BEP 3) | [`bittorrent`] | `p2plab bt ...` (lab: issue 5) |
+//! | 6.2 文件分发 C/S vs P2P | distribution-time bounds, computed and measured | [`distribution`] | `make lab-distribution` |
+//! | 6.3 集中化目录, 6.4 | central directory (Napster): bottleneck, single point of failure | [`napster`] | `make lab-napster` |
 //! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
 //! | 6.3 DHT, 6.4 | ring DHT with shortcuts, churn (Chord) | [`dht`] | `make lab-dht` |
-//! | 6.5 BitTorrent | rarest first, tit-for-tat, optimistic unchoke, churn; a swarm runner | [`bittorrent::swarm`] | `make lab-bittorrent` |
+//! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, rarest first, tit-for-tat (BEP 3) | [`bittorrent`] | `make lab-bittorrent` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
 //!

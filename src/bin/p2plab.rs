@@ -15,15 +15,15 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   distribution     C/S vs P2P distribution-time bounds, table and SVG chart (notes 6.2)
   napster server   the central directory (notes 6.3 集中化目录)
   napster peer     log in, share a folder, search, download straight from a peer
+  gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
+  gnutella cache   a GWebCache-style host cache for joining servents
+  dht node         a ring DHT node (Chord): --listen ADDR [--join ADDR] [--bits m], then put/get/lookup
   bt make          make a .torrent: p2plab bt make FILE -o X.torrent --announce URL
   bt show          name, size, pieces and info-hash of a .torrent
   bt tracker       a BitTorrent HTTP tracker (announce, scrape)
   bt seed          seed a torrent: p2plab bt seed X.torrent FILE
   bt get           download a torrent with a progress line: p2plab bt get X.torrent -o DIR
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
-  gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
-  gnutella cache   a GWebCache-style host cache for joining servents
-  dht node         a ring DHT node (Chord): --listen ADDR [--join ADDR] [--bits m], then put/get/lookup
 
 Logging: RUST_LOG=debug p2plab ...";
 
