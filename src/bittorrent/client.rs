@@ -345,6 +345,17 @@ impl Client {
         out
     }
 
+    /// Throws away the tokens this node's rate limits saved while it sat idle, so a
+    /// measurement that starts its clock now is never helped by them.
+    pub fn empty_buckets(&self) {
+        for b in [&self.shared.upload_bucket, &self.shared.download_bucket]
+            .into_iter()
+            .flatten()
+        {
+            b.empty();
+        }
+    }
+
     /// Stops like a crash: no `stopped` to the tracker, connections just close.
     pub fn kill(&mut self) {
         self.shared.silent.store(true, Ordering::Relaxed);

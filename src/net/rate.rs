@@ -43,6 +43,13 @@ impl TokenBucket {
         self.rate as u64
     }
 
+    /// Spends every token saved so far. An experiment that starts its clock and then
+    /// empties the bucket can never be helped by tokens saved before its start.
+    pub fn empty(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        *st = (st.0.min(0.0), Instant::now());
+    }
+
     /// Blocks until `n` bytes may be sent.
     pub fn take(&self, mut n: usize) {
         while n > 0 {

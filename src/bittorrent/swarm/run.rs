@@ -77,6 +77,9 @@ pub fn run_swarm(
         .collect();
     let mut picks: std::collections::HashMap<String, Vec<(usize, PickReason)>> = Default::default();
     let start = Instant::now();
+    // The seed was ready before the clock started; what its rate limit saved meanwhile
+    // must not count, or a swarm could beat the notes' bound by that much.
+    seed.empty_buckets();
     let mut last_observed = start - OBSERVE_EVERY;
     let mut events = Vec::new();
     loop {
