@@ -1,0 +1,409 @@
+//! The leader's coordinator: one thread owns the index, the peers and the queries in
+//! flight, and decides everything (STYLE rule 8). Connection threads feed it events.
+
+use super::conn::{send, ConnId, Event};
+use super::index::Index;
+use super::msg::{Hit, Msg, Role, MAX_HITS, MAX_TTL};
+use super::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
+use super::query::{Pending, Seen};
+use super::{LeaderStats, KEEPALIVE, QUERY_TIMEOUT};
+use crossbeam_channel::{select, tick, Receiver};
+use log::{debug, info, warn};
+use std::collections::BTreeMap;
+use std::net::{Shutdown, SocketAddrV4, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often pending queries are checked for expiry and idle links pinged.
+const TICK: Duration = Duration::from_millis(50);
+
+enum Kind {
+    Child { capacity: u32 },
+    Leader,
+}
+
+struct Peer {
+    addr: SocketAddrV4,
+    kind: Kind,
+    writer: TcpStream,
+}
+
+/// What a query came from: a child or another leader, by connection.
+pub struct Coordinator {
+    pub me: SocketAddrV4,
+    pub max_children: usize,
+    pub dedup: bool,
+    pub index: Index,
+    pub stats: Arc<Mutex<LeaderStats>>,
+    peers: BTreeMap<ConnId, Peer>,
+    pending: Vec<Pending>,
+    seen: Seen,
+    /// A child told to become a leader, whose leader link we are waiting for.
+    promoting: Option<ConnId>,
+}
+
+impl Coordinator {
+    pub fn new(
+        me: SocketAddrV4,
+        max_children: usize,
+        dedup: bool,
+        index: Index,
+        stats: Arc<Mutex<LeaderStats>>,
+    ) -> Coordinator {
+        Coordinator {
+            me,
+            max_children,
+            dedup,
+            index,
+            stats,
+            peers: BTreeMap::new(),
+            pending: Vec::new(),
+            seen: Seen::default(),
+            promoting: None,
+        }
+    }
+
+    /// Runs until the handle says Stop.
+    pub fn run(mut self, events: Receiver<Event>) {
+        let ticker = tick(TICK);
+        let mut last_ping = Instant::now();
+        loop {
+            select! {
+                recv(events) -> ev => match ev {
+                    Ok(Event::Stop { graceful, done }) => {
+                        for p in self.peers.values() {
+                            if graceful {
+                                let _ = send(&p.writer, &Msg::Bye);
+                            }
+                            let _ = p.writer.shutdown(Shutdown::Both);
+                        }
+                        let _ = done.send(());
+                        return;
+                    }
+                    Ok(ev) => self.handle(ev),
+                    Err(_) => return,
+                },
+                recv(ticker) -> _ => {
+                    self.expire(Instant::now());
+                    if last_ping.elapsed() >= KEEPALIVE {
+                        last_ping = Instant::now();
+                        let ids: Vec<ConnId> = self.peers.keys().copied().collect();
+                        for c in ids {
+                            self.send_to(c, &Msg::Ping);
+                        }
+                    }
+                }
+            }
+            self.update_gauges();
+        }
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Joined {
+                conn,
+                addr,
+                role,
+                capacity,
+                writer,
+                outgoing,
+            } => self.joined(conn, addr, role, capacity, writer, outgoing),
+            Event::Frame { conn, msg } => self.frame(conn, msg),
+            Event::Gone { conn, why } => self.gone(conn, &why),
+            Event::Stop { .. } => {}
+        }
+    }
+
+    fn joined(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddrV4,
+        role: Role,
+        capacity: u32,
+        writer: TcpStream,
+        outgoing: bool,
+    ) {
+        let kind = match role {
+            Role::Node => Kind::Child { capacity },
+            Role::Leader | Role::Promoted => Kind::Leader,
+        };
+        let is_child = matches!(kind, Kind::Child { .. });
+        info!(
+            "leader {}: {} {addr} joined",
+            self.me,
+            if is_child { "child" } else { "leader" }
+        );
+        self.peers.insert(conn, Peer { addr, kind, writer });
+        if !outgoing {
+            self.send_to(conn, &Msg::Welcome(self.leader_addrs()));
+        }
+        if is_child {
+            self.index.set_holder(conn, addr);
+            self.maybe_promote();
+        } else {
+            self.tell_children_leaders();
+            if role == Role::Promoted && self.promoting.take().is_some() {
+                self.move_children_to(addr);
+            }
+        }
+    }
+
+    fn frame(&mut self, conn: ConnId, msg: Msg) {
+        let Some(peer) = self.peers.get(&conn) else {
+            return;
+        };
+        let from_child = matches!(peer.kind, Kind::Child { .. });
+        match msg {
+            Msg::Ping => {}
+            Msg::Publish(files) if from_child => {
+                let n = files.len();
+                let taken = self.index.publish(conn, files);
+                if taken < n {
+                    warn!("leader {}: index full, took {taken} of {n} files", self.me);
+                }
+                self.send_to(conn, &Msg::Indexed(taken as u32));
+            }
+            Msg::Query {
+                id,
+                ttl,
+                hops,
+                text,
+            } => self.query(conn, from_child, id, ttl.min(MAX_TTL), hops, text),
+            Msg::Hits { id, leaders, hits } if !from_child => self.answer(conn, id, leaders, hits),
+            other => {
+                // A message this peer has no business sending: end the peer, not the node.
+                warn!(
+                    "leader {}: dropping {}: unexpected {} from a {}",
+                    self.me,
+                    peer.addr,
+                    short(&other),
+                    if from_child { "child" } else { "leader" }
+                );
+                let _ = peer.writer.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    fn gone(&mut self, conn: ConnId, why: &str) {
+        let Some(peer) = self.peers.remove(&conn) else {
+            return;
+        };
+        info!("leader {}: {} left ({why})", self.me, peer.addr);
+        match peer.kind {
+            Kind::Child { .. } => {
+                // Departed peers' files leave the index at once.
+                self.index.remove_child(conn);
+                if self.promoting == Some(conn) {
+                    // It left to become a leader; its link arrives as Role::Promoted.
+                    debug!("leader {}: promoted child detached", self.me);
+                }
+            }
+            Kind::Leader => {
+                self.tell_children_leaders();
+                // Queries waiting on that leader will get nothing more from it.
+                let done: Vec<usize> = (0..self.pending.len())
+                    .filter(|&i| self.pending[i].waiting.remove(&conn) && self.pending[i].is_done())
+                    .collect();
+                self.finish(done);
+            }
+        }
+    }
+
+    /// The notes' query path: answer from the children's index, forward to the other
+    /// leaders while TTL lasts, and send one combined answer back to whoever asked.
+    fn query(&mut self, from: ConnId, from_child: bool, id: u64, ttl: u8, hops: u8, text: String) {
+        self.stats_mut(|s| s.queries_in += 1);
+        if self.dedup && !self.seen.insert(id) {
+            // Seen before: answer empty so the asker stops waiting for us.
+            self.stats_mut(|s| s.duplicates += 1);
+            let empty = Msg::Hits {
+                id,
+                leaders: 0,
+                hits: vec![],
+            };
+            self.send_answer(from, &empty);
+            return;
+        }
+        self.stats_mut(|s| s.searched += 1);
+        let hits = self.index.search(&text);
+        let links: Vec<ConnId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| matches!(p.kind, Kind::Leader))
+            .map(|(c, _)| *c)
+            .collect();
+        let came_from = (!from_child).then_some(from);
+        let targets = forward_targets(&links, came_from, ttl);
+        let mut pending = Pending::new(from, id, hits, Instant::now() + QUERY_TIMEOUT);
+        let fwd = Msg::Query {
+            id,
+            ttl: ttl.saturating_sub(1),
+            hops: hops.saturating_add(1),
+            text,
+        };
+        for t in targets {
+            if self.send_to(t, &fwd) {
+                pending.waiting.insert(t);
+                self.stats_mut(|s| s.forwarded += 1);
+            }
+        }
+        self.pending.push(pending);
+        if self.pending.last().is_some_and(Pending::is_done) {
+            self.finish(vec![self.pending.len() - 1]);
+        }
+    }
+
+    /// Another leader's answer to a query we forwarded to it.
+    fn answer(&mut self, from: ConnId, id: u64, leaders: u16, hits: Vec<Hit>) {
+        let Some(i) = self
+            .pending
+            .iter()
+            .position(|p| p.id == id && p.waiting.contains(&from))
+        else {
+            debug!("leader {}: answer to a query no longer waiting", self.me);
+            return;
+        };
+        let p = &mut self.pending[i];
+        p.waiting.remove(&from);
+        p.add(leaders, hits);
+        if p.is_done() {
+            self.finish(vec![i]);
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let late: Vec<usize> = (0..self.pending.len())
+            .filter(|&i| self.pending[i].deadline <= now)
+            .collect();
+        self.finish(late);
+    }
+
+    /// Sends the combined answers of the pending queries at `idx` and forgets them.
+    fn finish(&mut self, mut idx: Vec<usize>) {
+        idx.sort_unstable();
+        for i in idx.into_iter().rev() {
+            let p = self.pending.swap_remove(i);
+            let mut hits = p.hits;
+            hits.truncate(MAX_HITS);
+            let msg = Msg::Hits {
+                id: p.id,
+                leaders: p.leaders,
+                hits,
+            };
+            self.send_answer(p.origin, &msg);
+        }
+    }
+
+    fn send_answer(&mut self, to: ConnId, msg: &Msg) {
+        if self.send_to(to, msg) {
+            self.stats_mut(|s| s.hits_out += 1);
+        }
+    }
+
+    /// Too many children for one leader: ask the most capable child to lead.
+    fn maybe_promote(&mut self) {
+        let children = self.children();
+        if self.promoting.is_some() || !needs_promotion(children.len(), self.max_children) {
+            return;
+        }
+        if let Some(c) = pick_promotion(&children) {
+            info!(
+                "leader {}: {} children, promoting {}",
+                self.me,
+                children.len(),
+                self.peers[&c].addr
+            );
+            self.promoting = Some(c);
+            self.stats_mut(|s| s.promotions += 1);
+            self.send_to(c, &Msg::Promote);
+        }
+    }
+
+    /// Moves our newest children to the new leader until half of the limit remain.
+    fn move_children_to(&mut self, to: SocketAddrV4) {
+        let ids: Vec<ConnId> = self.children().into_iter().map(|c| c.0).collect();
+        for c in pick_movers(&ids, self.max_children / 2) {
+            self.stats_mut(|s| s.redirects += 1);
+            self.send_to(c, &Msg::Redirect(to));
+        }
+    }
+
+    fn children(&self) -> Vec<(ConnId, u32)> {
+        self.peers
+            .iter()
+            .filter_map(|(c, p)| match p.kind {
+                Kind::Child { capacity } => Some((*c, capacity)),
+                Kind::Leader => None,
+            })
+            .collect()
+    }
+
+    fn leader_addrs(&self) -> Vec<SocketAddrV4> {
+        let mut v: Vec<SocketAddrV4> = self
+            .peers
+            .values()
+            .filter(|p| matches!(p.kind, Kind::Leader))
+            .map(|p| p.addr)
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    fn tell_children_leaders(&mut self) {
+        let msg = Msg::Leaders(self.leader_addrs());
+        let kids: Vec<ConnId> = self.children().into_iter().map(|c| c.0).collect();
+        kids.into_iter().for_each(|c| {
+            self.send_to(c, &msg);
+        });
+    }
+
+    /// Writes to one peer; a peer that cannot take it is shut (its thread reports Gone).
+    fn send_to(&mut self, conn: ConnId, msg: &Msg) -> bool {
+        let Some(p) = self.peers.get(&conn) else {
+            return false;
+        };
+        match send(&p.writer, msg) {
+            Ok(()) => true,
+            Err(e) => {
+                info!("leader {}: cannot write to {}: {e}", self.me, p.addr);
+                let _ = p.writer.shutdown(Shutdown::Both);
+                false
+            }
+        }
+    }
+
+    fn stats_mut(&self, f: impl FnOnce(&mut LeaderStats)) {
+        f(&mut self.stats.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
+    fn update_gauges(&self) {
+        let children = self.children().len();
+        let links = self.peers.len() - children;
+        let files = self.index.len();
+        let seen = self.seen.len();
+        self.stats_mut(|s| {
+            s.seen = seen;
+            s.children = children;
+            s.links = links;
+            s.files = files;
+        });
+    }
+}
+
+/// A message's name for a log line (not its whole content).
+fn short(m: &Msg) -> &'static str {
+    match m {
+        Msg::Ping => "Ping",
+        Msg::Hello { .. } => "Hello",
+        Msg::Welcome(_) => "Welcome",
+        Msg::Leaders(_) => "Leaders",
+        Msg::Publish(_) => "Publish",
+        Msg::Indexed(_) => "Indexed",
+        Msg::Query { .. } => "Query",
+        Msg::Hits { .. } => "Hits",
+        Msg::Promote => "Promote",
+        Msg::Redirect(_) => "Redirect",
+        Msg::Bye => "Bye",
+    }
+}
