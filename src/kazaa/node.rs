@@ -113,6 +113,8 @@ struct Shared {
     /// The write half of the leader connection. This lock guards nothing but the
     /// socket, so that two queries' frames never interleave; no state sits behind it.
     writer: Mutex<Option<TcpStream>>,
+    /// The leader whose index holds our list now.
+    attached: Mutex<Option<SocketAddrV4>>,
     /// The leader now (or being attached to), kept to shut the socket on stop.
     current: Mutex<Option<(SocketAddrV4, TcpStream)>>,
     known: Mutex<Vec<SocketAddrV4>>,
@@ -151,6 +153,7 @@ impl Node {
             share_port: share.local_addr().port(),
             folder,
             writer: Mutex::new(None),
+            attached: Mutex::new(None),
             current: Mutex::new(None),
             known: Mutex::new(known.clone()),
             pending: Mutex::new(HashMap::new()),
@@ -210,11 +213,9 @@ impl Node {
         fetch(&d, out_dir, &mut |_| {})
     }
 
-    /// The leader this node belongs to now.
+    /// The leader this node belongs to now (its list indexed there).
     pub fn leader(&self) -> Option<SocketAddr> {
-        lock(&self.shared.current)
-            .as_ref()
-            .map(|c| SocketAddr::V4(c.0))
+        lock(&self.shared.attached).map(SocketAddr::V4)
     }
 
     /// Where this node serves its files over HTTP.

@@ -42,7 +42,12 @@ impl Shared {
             }
             match self.attach(a) {
                 Ok((s, early)) => return Some((s, a, early)),
-                Err(e) => info!("node {}: cannot attach to {a}: {e}", self.share_port),
+                Err(e) => {
+                    info!("node {}: cannot attach to {a}: {e}", self.share_port);
+                    if let Some((_, s)) = lock(&self.current).take() {
+                        let _ = s.shutdown(Shutdown::Both);
+                    }
+                }
             }
         }
         None
@@ -88,6 +93,7 @@ impl Shared {
         }
         s.set_read_timeout(Some(KEEPALIVE))?;
         *lock(&self.writer) = Some(s.try_clone()?);
+        *lock(&self.attached) = Some(addr);
         self.attaches.fetch_add(1, Ordering::SeqCst);
         info!("node {}: attached to leader {addr}", self.share_port);
         Ok((s, early))
@@ -188,6 +194,7 @@ impl Shared {
     /// Forgets the leader: no writer, and queries waiting on it fail at once.
     fn detach(&self) {
         *lock(&self.writer) = None;
+        *lock(&self.attached) = None;
         if let Some((_, s)) = lock(&self.current).take() {
             let _ = s.shutdown(Shutdown::Both);
         }

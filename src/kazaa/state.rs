@@ -134,6 +134,7 @@ impl Coordinator {
             if is_child { "child" } else { "leader" }
         );
         self.peers.insert(conn, Peer { addr, kind, writer });
+        self.update_gauges();
         if !outgoing {
             self.send_to(conn, &Msg::Welcome(self.leader_addrs()));
         }
@@ -142,8 +143,10 @@ impl Coordinator {
             self.maybe_promote();
         } else {
             self.tell_children_leaders();
-            if role == Role::Promoted && self.promoting.take().is_some() {
-                self.move_children_to(addr);
+            if role == Role::Promoted {
+                if let Some(promoted) = self.promoting.take() {
+                    self.move_children_to(addr, promoted);
+                }
             }
         }
     }
@@ -158,6 +161,7 @@ impl Coordinator {
             Msg::Publish(files) if from_child => {
                 let n = files.len();
                 let taken = self.index.publish(conn, files);
+                self.update_gauges();
                 if taken < n {
                     warn!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
@@ -189,10 +193,13 @@ impl Coordinator {
             return;
         };
         info!("leader {}: {} left ({why})", self.me, peer.addr);
+        if matches!(peer.kind, Kind::Child { .. }) {
+            self.index.remove_child(conn);
+        }
+        self.update_gauges();
         match peer.kind {
             Kind::Child { .. } => {
-                // Departed peers' files leave the index at once.
-                self.index.remove_child(conn);
+                // Departed peers' files left the index above, at once.
                 if self.promoting == Some(conn) {
                     // It left to become a leader; its link arrives as Role::Promoted.
                     debug!("leader {}: promoted child detached", self.me);
@@ -295,9 +302,9 @@ impl Coordinator {
     }
 
     fn send_answer(&mut self, to: ConnId, msg: &Msg) {
-        if self.send_to(to, msg) {
-            self.stats_mut(|s| s.hits_out += 1);
-        }
+        // Counted before the write, so the asker never sees an answer the stats miss.
+        self.stats_mut(|s| s.hits_out += 1);
+        self.send_to(to, msg);
     }
 
     /// Too many children for one leader: ask the most capable child to lead.
@@ -320,8 +327,11 @@ impl Coordinator {
     }
 
     /// Moves our newest children to the new leader until half of the limit remain.
-    fn move_children_to(&mut self, to: SocketAddrV4) {
-        let ids: Vec<ConnId> = self.children().into_iter().map(|c| c.0).collect();
+    fn move_children_to(&mut self, to: SocketAddrV4, promoted: ConnId) {
+        let ids: Vec<ConnId> = (self.children().into_iter())
+            .map(|c| c.0)
+            .filter(|c| *c != promoted)
+            .collect();
         for c in pick_movers(&ids, self.max_children / 2) {
             self.stats_mut(|s| s.redirects += 1);
             self.send_to(c, &Msg::Redirect(to));
