@@ -13,6 +13,8 @@ p2plab: the P2P chapter of the notes, one node per terminal
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
+  kazaa leader     a KaZaA group leader: indexes its children, forwards queries to leaders
+  kazaa node       a KaZaA child: uploads its list to a leader, queries, downloads by hash
 
 Logging: RUST_LOG=debug p2plab ...";
 
@@ -23,6 +25,8 @@ fn main() -> ExitCode {
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
         ["share", "serve"] => cli::share_serve(rest),
+        ["kazaa", "leader"] => cli::kazaa_leader(rest),
+        ["kazaa", "node"] => cli::kazaa_node(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())

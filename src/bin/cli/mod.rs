@@ -2,6 +2,8 @@
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
 mod common;
+mod kazaa;
 mod share;
 
+pub use kazaa::{kazaa_leader, kazaa_node};
 pub use share::share_serve;
