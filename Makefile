@@ -1,7 +1,9 @@
 # p2plab: `make` lists the targets. Labs and benches build in release: they measure.
 CARGO   ?= cargo
 LABS    := napster
+LABS    += kazaa
 BENCHES := napster
+BENCHES += kazaa
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))

@@ -8,7 +8,7 @@ use super::state::Coordinator;
 use super::{LeaderStats, LINK_TIMEOUT, WRITE_TIMEOUT};
 use crate::net::{Conns, Server, ServerConfig};
 use crossbeam_channel::{bounded, unbounded, Sender};
-use log::warn;
+use log::info;
 use std::io;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::sync::atomic::AtomicU64;
@@ -98,7 +98,7 @@ impl Leader {
         for to in cfg.links.iter().filter(|a| Some(**a) != cfg.promoted_from) {
             if let Err(e) = leader.link(*to) {
                 // A dead address in the list is not fatal: the others still link.
-                warn!("leader {addr}: cannot link to {to}: {e}");
+                info!("leader {addr}: cannot link to {to}: {e}");
             }
         }
         Ok(leader)

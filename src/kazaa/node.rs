@@ -118,6 +118,8 @@ struct Shared {
     /// The leader now (or being attached to), kept to shut the socket on stop.
     current: Mutex<Option<(SocketAddrV4, TcpStream)>>,
     known: Mutex<Vec<SocketAddrV4>>,
+    /// Every leader this node attached to, in order.
+    history: Mutex<Vec<SocketAddrV4>>,
     pending: Mutex<HashMap<u64, Sender<QueryAnswer>>>,
     promoted: Mutex<Option<Leader>>,
     stopping: AtomicBool,
@@ -156,6 +158,7 @@ impl Node {
             attached: Mutex::new(None),
             current: Mutex::new(None),
             known: Mutex::new(known.clone()),
+            history: Mutex::new(Vec::new()),
             pending: Mutex::new(HashMap::new()),
             promoted: Mutex::new(None),
             stopping: AtomicBool::new(false),
@@ -223,6 +226,11 @@ impl Node {
         self.share.local_addr()
     }
 
+    /// The upload capacity this node announces, in KiB/s.
+    pub fn capacity(&self) -> u32 {
+        self.shared.cfg.capacity
+    }
+
     pub fn files(&self) -> usize {
         self.shared.folder.files().len()
     }
@@ -230,6 +238,14 @@ impl Node {
     /// How many times it attached to a leader (1 + reattachments).
     pub fn attaches(&self) -> u64 {
         self.shared.attaches.load(Ordering::SeqCst)
+    }
+
+    /// Every leader this node attached to, first to last.
+    pub fn history(&self) -> Vec<SocketAddr> {
+        lock(&self.shared.history)
+            .iter()
+            .map(|a| SocketAddr::V4(*a))
+            .collect()
     }
 
     /// If promoted: the address of the leader this node now runs.

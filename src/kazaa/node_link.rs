@@ -21,14 +21,27 @@ impl Shared {
         z ^ (z >> 31)
     }
 
-    /// Remembers the leaders a leader told us about, beside the configured ones.
-    fn learn(&self, leader: SocketAddrV4, list: Vec<SocketAddrV4>) {
-        let mut known = lock(&self.known);
-        for a in list.into_iter().chain([leader]) {
-            if !known.contains(&a) {
-                known.push(a);
+    /// Remembers the leaders our leader says it is linked to (and the leader itself).
+    /// The latest list replaces the last: a leader that died drops out of it.
+    fn learn(&self, leader: SocketAddrV4, mut list: Vec<SocketAddrV4>) {
+        list.push(leader);
+        list.sort();
+        list.dedup();
+        *lock(&self.known) = list;
+    }
+
+    /// Where to go after losing `old`: the leaders we heard of, spread by our id, then
+    /// the configured ones as a last resort.
+    fn reattach_order(&self, old: SocketAddrV4) -> Vec<SocketAddrV4> {
+        let known = lock(&self.known).clone();
+        let mut order = pick_leader(&known, &[old], self.cfg.id);
+        let configured: Vec<_> = self.cfg.leaders.iter().filter_map(v4).collect();
+        for a in pick_leader(&configured, &[old], self.cfg.id) {
+            if !order.contains(&a) {
+                order.push(a);
             }
         }
+        order
     }
 
     /// Tries each address in turn; the first that takes our list wins.
@@ -94,6 +107,7 @@ impl Shared {
         s.set_read_timeout(Some(KEEPALIVE))?;
         *lock(&self.writer) = Some(s.try_clone()?);
         *lock(&self.attached) = Some(addr);
+        lock(&self.history).push(addr);
         self.attaches.fetch_add(1, Ordering::SeqCst);
         info!("node {}: attached to leader {addr}", self.share_port);
         Ok((s, early))
@@ -107,8 +121,7 @@ impl Shared {
             if self.stopping.load(Ordering::SeqCst) {
                 return;
             }
-            let known = lock(&self.known).clone();
-            let mut order = pick_leader(&known, &[leader], self.cfg.id);
+            let mut order = self.reattach_order(leader);
             match outcome {
                 Outcome::Lost(why) => {
                     info!("node {}: lost leader {leader}: {why}", self.share_port)
@@ -119,7 +132,7 @@ impl Shared {
                     order.retain(|a| *a != to);
                     order.insert(0, to);
                 }
-                Outcome::Promote => match self.promote(leader, &known) {
+                Outcome::Promote => match self.promote(leader) {
                     Ok(mine) => order = vec![mine],
                     Err(e) => warn!("node {}: promotion failed: {e}", self.share_port),
                 },
@@ -203,7 +216,8 @@ impl Shared {
 
     /// Becomes a leader linked to the old one (told it is a promotion) and to the
     /// other leaders we know. Returns its address; we then attach to it as a child.
-    fn promote(&self, old: SocketAddrV4, known: &[SocketAddrV4]) -> Result<SocketAddrV4, BoxError> {
+    fn promote(&self, old: SocketAddrV4) -> Result<SocketAddrV4, BoxError> {
+        let known = lock(&self.known).clone();
         let mut cfg = self.cfg.as_leader.clone();
         cfg.promoted_from = Some(SocketAddr::V4(old));
         cfg.links = known.iter().map(|a| SocketAddr::V4(*a)).collect();
