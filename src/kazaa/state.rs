@@ -216,158 +216,6 @@ impl Coordinator {
         }
     }
 
-    /// The notes' query path: answer from the children's index, forward to the other
-    /// leaders while TTL lasts, and send one combined answer back to whoever asked.
-    fn query(&mut self, from: ConnId, from_child: bool, id: u64, ttl: u8, hops: u8, text: String) {
-        self.stats_mut(|s| s.queries_in += 1);
-        if self.dedup && !self.seen.insert(id) {
-            // Seen before: answer empty so the asker stops waiting for us.
-            self.stats_mut(|s| s.duplicates += 1);
-            let empty = Msg::Hits {
-                id,
-                leaders: 0,
-                hits: vec![],
-            };
-            self.send_answer(from, &empty);
-            return;
-        }
-        self.stats_mut(|s| s.searched += 1);
-        let hits = self.index.search(&text);
-        let links: Vec<ConnId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| matches!(p.kind, Kind::Leader))
-            .map(|(c, _)| *c)
-            .collect();
-        let came_from = (!from_child).then_some(from);
-        let targets = forward_targets(&links, came_from, ttl);
-        let mut pending = Pending::new(from, id, hits, Instant::now() + QUERY_TIMEOUT);
-        let fwd = Msg::Query {
-            id,
-            ttl: ttl.saturating_sub(1),
-            hops: hops.saturating_add(1),
-            text,
-        };
-        for t in targets {
-            if self.send_to(t, &fwd) {
-                pending.waiting.insert(t);
-                self.stats_mut(|s| s.forwarded += 1);
-            }
-        }
-        self.pending.push(pending);
-        if self.pending.last().is_some_and(Pending::is_done) {
-            self.finish(vec![self.pending.len() - 1]);
-        }
-    }
-
-    /// Another leader's answer to a query we forwarded to it.
-    fn answer(&mut self, from: ConnId, id: u64, leaders: u16, hits: Vec<Hit>) {
-        let Some(i) = self
-            .pending
-            .iter()
-            .position(|p| p.id == id && p.waiting.contains(&from))
-        else {
-            debug!("leader {}: answer to a query no longer waiting", self.me);
-            return;
-        };
-        let p = &mut self.pending[i];
-        p.waiting.remove(&from);
-        p.add(leaders, hits);
-        if p.is_done() {
-            self.finish(vec![i]);
-        }
-    }
-
-    fn expire(&mut self, now: Instant) {
-        let late: Vec<usize> = (0..self.pending.len())
-            .filter(|&i| self.pending[i].deadline <= now)
-            .collect();
-        self.finish(late);
-    }
-
-    /// Sends the combined answers of the pending queries at `idx` and forgets them.
-    fn finish(&mut self, mut idx: Vec<usize>) {
-        idx.sort_unstable();
-        for i in idx.into_iter().rev() {
-            let p = self.pending.swap_remove(i);
-            let mut hits = p.hits;
-            hits.truncate(MAX_HITS);
-            let msg = Msg::Hits {
-                id: p.id,
-                leaders: p.leaders,
-                hits,
-            };
-            self.send_answer(p.origin, &msg);
-        }
-    }
-
-    fn send_answer(&mut self, to: ConnId, msg: &Msg) {
-        // Counted before the write, so the asker never sees an answer the stats miss.
-        self.stats_mut(|s| s.hits_out += 1);
-        self.send_to(to, msg);
-    }
-
-    /// Too many children for one leader: ask the most capable child to lead.
-    fn maybe_promote(&mut self) {
-        let children = self.children();
-        if self.promoting.is_some() || !needs_promotion(children.len(), self.max_children) {
-            return;
-        }
-        if let Some(c) = pick_promotion(&children) {
-            info!(
-                "leader {}: {} children, promoting {}",
-                self.me,
-                children.len(),
-                self.peers[&c].addr
-            );
-            self.promoting = Some(c);
-            self.stats_mut(|s| s.promotions += 1);
-            self.send_to(c, &Msg::Promote);
-        }
-    }
-
-    /// Moves our newest children to the new leader until half of the limit remain.
-    fn move_children_to(&mut self, to: SocketAddrV4, promoted: ConnId) {
-        let ids: Vec<ConnId> = (self.children().into_iter())
-            .map(|c| c.0)
-            .filter(|c| *c != promoted)
-            .collect();
-        for c in pick_movers(&ids, self.max_children / 2) {
-            self.stats_mut(|s| s.redirects += 1);
-            self.send_to(c, &Msg::Redirect(to));
-        }
-    }
-
-    fn children(&self) -> Vec<(ConnId, u32)> {
-        self.peers
-            .iter()
-            .filter_map(|(c, p)| match p.kind {
-                Kind::Child { capacity } => Some((*c, capacity)),
-                Kind::Leader => None,
-            })
-            .collect()
-    }
-
-    fn leader_addrs(&self) -> Vec<SocketAddrV4> {
-        let mut v: Vec<SocketAddrV4> = self
-            .peers
-            .values()
-            .filter(|p| matches!(p.kind, Kind::Leader))
-            .map(|p| p.addr)
-            .collect();
-        v.sort();
-        v.dedup();
-        v
-    }
-
-    fn tell_children_leaders(&mut self) {
-        let msg = Msg::Leaders(self.leader_addrs());
-        let kids: Vec<ConnId> = self.children().into_iter().map(|c| c.0).collect();
-        kids.into_iter().for_each(|c| {
-            self.send_to(c, &msg);
-        });
-    }
-
     /// Writes to one peer; a peer that cannot take it is shut (its thread reports Gone).
     fn send_to(&mut self, conn: ConnId, msg: &Msg) -> bool {
         let Some(p) = self.peers.get(&conn) else {
@@ -400,6 +248,11 @@ impl Coordinator {
         });
     }
 }
+
+#[path = "state_churn.rs"]
+mod churn;
+#[path = "state_query.rs"]
+mod search;
 
 /// A message's name for a log line (not its whole content).
 fn short(m: &Msg) -> &'static str {
