@@ -85,9 +85,7 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
-        for n in &mut self.nodes {
-            n.stop();
-        }
+        Node::stop_all(&mut self.nodes);
         for l in &mut self.leaders {
             l.stop();
         }

@@ -260,20 +260,28 @@ impl Node {
 
     /// Leaves: Bye to the leader (whose index then forgets our files), stop serving.
     pub fn stop(&mut self) {
-        if self.shared.stopping.swap(true, Ordering::SeqCst) {
+        let Some(thread) = self.thread.take() else {
             return;
-        }
+        };
+        self.shared.stopping.store(true, Ordering::SeqCst);
         let _ = self.shared.send(&Msg::Bye);
         if let Some((_, s)) = lock(&self.shared.current).as_ref() {
             let _ = s.shutdown(Shutdown::Both);
         }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let _ = thread.join();
         if let Some(mut l) = lock(&self.shared.promoted).take() {
             l.stop();
         }
         self.share.stop();
+    }
+
+    /// Stops many nodes at once. Each is told first, so that a node whose (promoted)
+    /// leader stops before it does not go looking for another.
+    pub fn stop_all(nodes: &mut [Node]) {
+        for n in nodes.iter() {
+            n.shared.stopping.store(true, Ordering::SeqCst);
+        }
+        nodes.iter_mut().for_each(Node::stop);
     }
 }
 

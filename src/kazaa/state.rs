@@ -77,6 +77,8 @@ impl Coordinator {
                             }
                             let _ = p.writer.shutdown(Shutdown::Both);
                         }
+                        // Gauges say "now": a stopped leader has nobody.
+                        self.stats_mut(|s| (s.children, s.links, s.files) = (0, 0, 0));
                         let _ = done.send(());
                         return;
                     }
@@ -163,7 +165,7 @@ impl Coordinator {
                 let taken = self.index.publish(conn, files);
                 self.update_gauges();
                 if taken < n {
-                    warn!("leader {}: index full, took {taken} of {n} files", self.me);
+                    info!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
                 self.send_to(conn, &Msg::Indexed(taken as u32));
             }
