@@ -369,3 +369,35 @@ fn a_node_drops_a_leader_that_turns_bad_and_keeps_serving() {
     let path = asker.download(&answer.hits[0], out.path()).unwrap();
     assert_eq!(ids::sha1_file(&path).unwrap(), answer.hits[0].sha1);
 }
+
+#[test]
+fn a_leader_that_goes_silent_is_taken_for_dead() {
+    let leaders = mesh(1, 0, true);
+    let real = leaders[0].local_addr();
+    let fake = TcpListener::bind("127.0.0.1:0").unwrap();
+    let fake_addr = fake.local_addr().unwrap();
+    let faker = std::thread::spawn(move || {
+        let (mut s, _) = fake.accept().unwrap();
+        read_frame(&mut s); // Hello
+        s.write_all(&[0, 0, 0, 2, 0x02, 0]).unwrap(); // Welcome
+        read_frame(&mut s); // Publish
+        s.write_all(&[0, 0, 0, 5, 0x05, 0, 0, 0, 1]).unwrap(); // Indexed 1
+                                                               // Then nothing, as a crashed machine: no Ping, no FIN. The node pings us.
+        let pings = read_frame(&mut s);
+        assert_eq!(pings, [0x00]);
+        node_closes(&mut s)
+    });
+    let dir = TempDir::new("kazaa-node");
+    dir.file("patient.mp3", 10, 3);
+    let mut cfg = NodeConfig::new(vec![fake_addr, real], dir.path(), 0);
+    cfg.id = id_trying_first(fake_addr, &[fake_addr, real]);
+    cfg.keepalive = Duration::from_millis(100);
+    let node = Node::start(cfg).unwrap();
+    assert_eq!(node.leader(), Some(fake_addr));
+    assert!(
+        faker.join().unwrap(),
+        "the node gave up on the silent leader"
+    );
+    assert!(eventually(WAIT, || node.leader() == Some(real)));
+    assert_eq!(node.attaches(), 2);
+}

@@ -3,7 +3,7 @@
 //! decided in `state.rs`.
 
 use super::msg::{Msg, Role, MAX_FRAME};
-use super::{HELLO_TIMEOUT, LINK_TIMEOUT, WRITE_TIMEOUT};
+use super::{HELLO_TIMEOUT, WRITE_TIMEOUT};
 use crate::net::{self, ConnResult, Conns};
 use crate::wire::{read_frame, write_frame, Prefix, WireError};
 use crossbeam_channel::Sender;
@@ -11,6 +11,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A connection's number inside one leader.
 pub type ConnId = u64;
@@ -65,8 +66,14 @@ fn v4(stream: &TcpStream) -> io::Result<std::net::Ipv4Addr> {
     }
 }
 
-/// An accepted connection: the first frame must be a Hello, within [`HELLO_TIMEOUT`].
-pub fn serve_incoming(stream: TcpStream, events: Sender<Event>, ids: Arc<AtomicU64>) -> ConnResult {
+/// An accepted connection: the first frame must be a Hello, within [`HELLO_TIMEOUT`];
+/// after it, a peer silent for `silence` is dropped.
+pub fn serve_incoming(
+    stream: TcpStream,
+    events: Sender<Event>,
+    ids: Arc<AtomicU64>,
+    silence: Duration,
+) -> ConnResult {
     stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
     let first = read_msg(&stream)?.ok_or(WireError::Malformed("closed before Hello"))?;
     let Msg::Hello {
@@ -78,7 +85,7 @@ pub fn serve_incoming(stream: TcpStream, events: Sender<Event>, ids: Arc<AtomicU
         return Err(WireError::Malformed("the first message must be Hello").into());
     };
     let addr = SocketAddrV4::new(v4(&stream)?, port);
-    stream.set_read_timeout(Some(LINK_TIMEOUT))?;
+    stream.set_read_timeout(Some(silence))?;
     let writer = stream.try_clone()?;
     writer.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let conn = ids.fetch_add(1, Ordering::SeqCst);
@@ -102,6 +109,7 @@ pub fn link_out(
     conns: &Conns,
     events: Sender<Event>,
     ids: Arc<AtomicU64>,
+    silence: Duration,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let stream = net::connect(to, Some(HELLO_TIMEOUT))?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
@@ -118,7 +126,7 @@ pub fn link_out(
     let SocketAddr::V4(addr) = to else {
         return Err("leaders are reached over IPv4".into());
     };
-    stream.set_read_timeout(Some(LINK_TIMEOUT))?;
+    stream.set_read_timeout(Some(silence))?;
     let conn = ids.fetch_add(1, Ordering::SeqCst);
     events.send(Event::Joined {
         conn,

@@ -5,7 +5,7 @@ use super::conn::{link_out, serve_incoming, Event};
 use super::index::Index;
 use super::msg::Role;
 use super::state::Coordinator;
-use super::{LeaderStats, LINK_TIMEOUT, WRITE_TIMEOUT};
+use super::{LeaderStats, KEEPALIVE, MAX_MISSES, WRITE_TIMEOUT};
 use crate::net::{Conns, Server, ServerConfig};
 use crossbeam_channel::{bounded, unbounded, Sender};
 use log::info;
@@ -32,6 +32,8 @@ pub struct LeaderConfig {
     /// Set when this leader is a promoted child: its first link is its old leader, which
     /// is told so (Role::Promoted) and moves some children over.
     pub promoted_from: Option<SocketAddr>,
+    /// Ping period; a peer silent for [`MAX_MISSES`] periods is dropped. Tests shorten it.
+    pub keepalive: Duration,
 }
 
 impl LeaderConfig {
@@ -43,6 +45,7 @@ impl LeaderConfig {
             index_limit: 0,
             dedup: true,
             promoted_from: None,
+            keepalive: KEEPALIVE,
         }
     }
 }
@@ -55,6 +58,7 @@ pub struct Leader {
     events: Sender<Event>,
     ids: Arc<AtomicU64>,
     stats: Arc<Mutex<LeaderStats>>,
+    silence: Duration,
 }
 
 impl Leader {
@@ -63,11 +67,12 @@ impl Leader {
         let conns = Conns::new();
         let ids = Arc::new(AtomicU64::new(1));
         let mut sc = ServerConfig::new("kazaa-leader");
-        sc.read_timeout = Some(LINK_TIMEOUT);
+        let silence = cfg.keepalive * MAX_MISSES;
+        sc.read_timeout = Some(silence);
         sc.write_timeout = Some(WRITE_TIMEOUT);
         let (tx, ids2) = (events.clone(), ids.clone());
         let server = Server::bind_with(&cfg.listen, sc, conns.clone(), move |s| {
-            serve_incoming(s, tx.clone(), ids2.clone())
+            serve_incoming(s, tx.clone(), ids2.clone(), silence)
         })?;
         let SocketAddr::V4(addr) = server.local_addr() else {
             return Err(io::Error::new(
@@ -82,6 +87,7 @@ impl Leader {
             cfg.dedup,
             Index::new(cfg.index_limit),
             stats.clone(),
+            cfg.keepalive,
         );
         conns.spawn_worker(format!("kazaa-leader-{addr}"), move || coord.run(rx))?;
         let leader = Leader {
@@ -91,6 +97,7 @@ impl Leader {
             events,
             ids,
             stats,
+            silence,
         };
         if let Some(old) = cfg.promoted_from {
             leader.link_as(old, Role::Promoted)?;
@@ -111,7 +118,8 @@ impl Leader {
 
     fn link_as(&self, to: SocketAddr, role: Role) -> io::Result<()> {
         let (c, e, i) = (&self.conns, self.events.clone(), self.ids.clone());
-        link_out(to, self.addr.port(), role, c, e, i).map_err(|e| io::Error::other(e.to_string()))
+        link_out(to, self.addr.port(), role, c, e, i, self.silence)
+            .map_err(|e| io::Error::other(e.to_string()))
     }
 
     pub fn local_addr(&self) -> SocketAddr {

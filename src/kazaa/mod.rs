@@ -66,12 +66,11 @@ use std::time::Duration;
 
 /// A newcomer must say Hello (and a leader answer Welcome) within this time.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
-/// Leaders ping every connection this often when idle; a node pings back when its
-/// leader has been quiet this long.
+/// Leaders ping every connection, and nodes their leader, this often (the default of
+/// `LeaderConfig::keepalive` and `NodeConfig::keepalive`).
 pub const KEEPALIVE: Duration = Duration::from_secs(15);
-/// A leader drops a connection silent for this long (four keep-alives).
-pub const LINK_TIMEOUT: Duration = Duration::from_secs(60);
-/// A node declares its leader dead after this many silent keep-alive periods.
+/// A peer silent for this many keep-alive periods is taken for dead: a leader drops
+/// the connection, a node goes to another leader. (A crashed machine sends no FIN.)
 pub const MAX_MISSES: u32 = 4;
 /// A peer that does not take a frame for this long is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);

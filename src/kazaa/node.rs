@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+use std::time::Instant;
 
 /// Rounds of trying every known leader before a node gives up and leads itself.
 const REATTACH_ROUNDS: usize = 3;
@@ -45,6 +46,9 @@ pub struct NodeConfig {
     pub capacity: u32,
     /// This node's number: spreads orphans over leaders and seeds its query ids.
     pub id: u64,
+    /// Ping period toward the leader; a leader silent for [`MAX_MISSES`] periods is
+    /// taken for dead. Tests shorten it.
+    pub keepalive: Duration,
     /// Used if this node is promoted: where its leader listens, and how it behaves.
     pub as_leader: LeaderConfig,
 }
@@ -57,6 +61,7 @@ impl NodeConfig {
             share_listen: "127.0.0.1:0".into(),
             capacity: 1024,
             id,
+            keepalive: KEEPALIVE,
             as_leader: LeaderConfig::new("127.0.0.1:0"),
         }
     }

@@ -104,7 +104,7 @@ impl Shared {
                 _ => return Err("unexpected message while publishing".into()),
             }
         }
-        s.set_read_timeout(Some(KEEPALIVE))?;
+        s.set_read_timeout(Some(self.cfg.keepalive))?;
         *lock(&self.writer) = Some(s.try_clone()?);
         *lock(&self.attached) = Some(addr);
         lock(&self.history).push(addr);
@@ -172,9 +172,17 @@ impl Shared {
                 _ => {}
             }
         }
-        let mut misses = 0;
+        // The read timeout is one keep-alive period, so this loop turns at least that
+        // often: it pings the leader on schedule (a leader drops a silent child), and
+        // counts the periods in which the leader said nothing (it pings us as often).
+        let (mut misses, mut last_ping) = (0, Instant::now());
         loop {
-            let msg = match read_msg(s) {
+            let read = read_msg(s);
+            if last_ping.elapsed() >= self.cfg.keepalive {
+                last_ping = Instant::now();
+                let _ = self.send(&Msg::Ping);
+            }
+            let msg = match read {
                 Ok(Some(m)) => m,
                 Ok(None) => return Outcome::Lost("connection closed".into()),
                 Err(e) if e.is_timeout() => {
@@ -182,7 +190,6 @@ impl Shared {
                     if misses >= MAX_MISSES {
                         return Outcome::Lost("silent for too long".into());
                     }
-                    let _ = self.send(&Msg::Ping);
                     continue;
                 }
                 Err(e) => return Outcome::Lost(e.to_string()),

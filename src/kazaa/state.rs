@@ -6,7 +6,7 @@ use super::index::Index;
 use super::msg::{Hit, Msg, Role, MAX_HITS, MAX_TTL};
 use super::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
 use super::query::{Pending, Seen};
-use super::{LeaderStats, KEEPALIVE, QUERY_TIMEOUT};
+use super::{LeaderStats, QUERY_TIMEOUT};
 use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
 use std::collections::BTreeMap;
@@ -35,6 +35,7 @@ pub struct Coordinator {
     pub dedup: bool,
     pub index: Index,
     pub stats: Arc<Mutex<LeaderStats>>,
+    keepalive: Duration,
     peers: BTreeMap<ConnId, Peer>,
     pending: Vec<Pending>,
     seen: Seen,
@@ -49,6 +50,7 @@ impl Coordinator {
         dedup: bool,
         index: Index,
         stats: Arc<Mutex<LeaderStats>>,
+        keepalive: Duration,
     ) -> Coordinator {
         Coordinator {
             me,
@@ -56,6 +58,7 @@ impl Coordinator {
             dedup,
             index,
             stats,
+            keepalive,
             peers: BTreeMap::new(),
             pending: Vec::new(),
             seen: Seen::default(),
@@ -87,7 +90,7 @@ impl Coordinator {
                 },
                 recv(ticker) -> _ => {
                     self.expire(Instant::now());
-                    if last_ping.elapsed() >= KEEPALIVE {
+                    if last_ping.elapsed() >= self.keepalive {
                         last_ping = Instant::now();
                         let ids: Vec<ConnId> = self.peers.keys().copied().collect();
                         for c in ids {
