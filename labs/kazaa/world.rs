@@ -64,7 +64,7 @@ impl World {
         LeaderStats::sum(&all)
     }
 
-    /// L<i> for a started leader, P<i> for node i promoted.
+    /// `L3` for started leader 3, `P12` for node 12 once promoted.
     pub fn name(&self, addr: SocketAddr) -> String {
         if let Some(i) = self.leaders.iter().position(|l| l.local_addr() == addr) {
             return format!("L{i}");

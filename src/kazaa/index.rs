@@ -12,6 +12,10 @@ use crate::share::keywords;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddrV4;
 
+/// Files one child may have indexed, whatever the index limit: a child that keeps
+/// sending Publish frames must not grow the leader's memory without end.
+pub const MAX_FILES_PER_CHILD: usize = 10_000;
+
 /// Who a child is to the index: the leader's connection number for it.
 pub type ChildId = u64;
 
@@ -89,7 +93,8 @@ impl Index {
         let entry = self.children.entry(child).or_default();
         let mut taken = 0;
         for f in files {
-            if self.limit > 0 && self.files >= self.limit {
+            let full = self.limit > 0 && self.files >= self.limit;
+            if full || entry.files.len() >= MAX_FILES_PER_CHILD {
                 break;
             }
             let slot = (child, entry.files.len() as u32);
@@ -269,6 +274,16 @@ mod tests {
             .collect();
         assert_eq!(ix.publish(1, files), 2);
         assert_eq!(ix.len(), 2);
+    }
+
+    #[test]
+    fn one_child_cannot_fill_the_memory() {
+        let mut ix = Index::new(0);
+        let files: Vec<_> = (0..MAX_FILES_PER_CHILD + 5)
+            .map(|i| describe("f", 1, [(i % 251) as u8; 20]))
+            .collect();
+        assert_eq!(ix.publish(1, files), MAX_FILES_PER_CHILD);
+        assert_eq!(ix.publish(1, vec![describe("g", 1, [0; 20])]), 0);
     }
 
     #[test]

@@ -72,10 +72,13 @@ impl Shared {
         let s = net::connect(addr, Some(HELLO_TIMEOUT))?;
         s.set_write_timeout(Some(WRITE_TIMEOUT))?;
         *lock(&self.current) = Some((addr, s.try_clone()?));
+        // A node that already leads is a child of its own leader: it announces no
+        // capacity, so that leader never asks it to lead a second time.
+        let leads = lock(&self.promoted).is_some();
         let hello = Msg::Hello {
             role: Role::Node,
             port: self.share_port,
-            capacity: self.cfg.capacity,
+            capacity: if leads { 0 } else { self.cfg.capacity },
         };
         send(&s, &hello)?;
         match read_msg(&s)? {

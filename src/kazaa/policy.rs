@@ -45,10 +45,12 @@ pub fn needs_promotion(children: usize, max_children: usize) -> bool {
 }
 
 /// The child to promote: the one with the most capacity (its configured upload rate),
-/// ties to the lowest id so that runs repeat. `(id, capacity)` pairs in.
+/// ties to the lowest id so that runs repeat. `(id, capacity)` pairs in. Capacity 0
+/// means "cannot lead" (a node that already leads announces 0 to its own leader).
 pub fn pick_promotion<C: Copy + Ord>(children: &[(C, u32)]) -> Option<C> {
     children
         .iter()
+        .filter(|c| c.1 > 0)
         .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
         .map(|c| c.0)
 }
@@ -95,6 +97,7 @@ mod tests {
             "tie: lowest id"
         );
         assert_eq!(pick_promotion::<u64>(&[]), None);
+        assert_eq!(pick_promotion(&[(1, 0), (2, 0)]), None, "0: cannot lead");
         assert!(needs_promotion(11, 10) && !needs_promotion(10, 10) && !needs_promotion(99, 0));
     }
 

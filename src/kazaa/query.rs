@@ -14,6 +14,9 @@ use std::time::Instant;
 /// memory stays bounded however many queries pass.
 pub const SEEN_CAP: usize = 8192;
 
+/// Queries a leader keeps in flight at once; beyond it, it stops forwarding.
+pub const MAX_PENDING: usize = 4096;
+
 /// One query this leader searched and forwarded, waiting for the other leaders.
 pub struct Pending {
     /// Who asked (a child, or the leader that forwarded it to us).

@@ -5,7 +5,7 @@ use super::conn::{send, ConnId, Event};
 use super::index::Index;
 use super::msg::{Hit, Msg, Role, MAX_HITS, MAX_TTL};
 use super::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
-use super::query::{Pending, Seen};
+use super::query::{Pending, Seen, MAX_PENDING};
 use super::{LeaderStats, QUERY_TIMEOUT};
 use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
@@ -40,7 +40,8 @@ pub struct Coordinator {
     pending: Vec<Pending>,
     seen: Seen,
     /// A child told to become a leader, whose leader link we are waiting for.
-    promoting: Option<ConnId>,
+    /// (since when: a promotion that never shows up is given up after a while).
+    promoting: Option<(ConnId, Instant)>,
 }
 
 impl Coordinator {
@@ -149,7 +150,7 @@ impl Coordinator {
         } else {
             self.tell_children_leaders();
             if role == Role::Promoted {
-                if let Some(promoted) = self.promoting.take() {
+                if let Some((promoted, _)) = self.promoting.take() {
                     self.move_children_to(addr, promoted);
                 }
             }
@@ -205,7 +206,7 @@ impl Coordinator {
         match peer.kind {
             Kind::Child { .. } => {
                 // Departed peers' files left the index above, at once.
-                if self.promoting == Some(conn) {
+                if self.promoting.is_some_and(|p| p.0 == conn) {
                     // It left to become a leader; its link arrives as Role::Promoted.
                     debug!("leader {}: promoted child detached", self.me);
                 }

@@ -3,11 +3,21 @@
 
 use super::*;
 
+/// How long a leader waits for a promoted child to link back as a leader before it
+/// may promote another.
+const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
+
 impl Coordinator {
     /// Too many children for one leader: ask the most capable child to lead.
     pub(super) fn maybe_promote(&mut self) {
         let children = self.children();
-        if self.promoting.is_some() || !needs_promotion(children.len(), self.max_children) {
+        if let Some((_, since)) = self.promoting {
+            if since.elapsed() < PROMOTION_PATIENCE {
+                return; // one promotion at a time
+            }
+            self.promoting = None; // that child never came back as a leader
+        }
+        if !needs_promotion(children.len(), self.max_children) {
             return;
         }
         if let Some(c) = pick_promotion(&children) {
@@ -17,7 +27,7 @@ impl Coordinator {
                 children.len(),
                 self.peers[&c].addr
             );
-            self.promoting = Some(c);
+            self.promoting = Some((c, Instant::now()));
             self.stats_mut(|s| s.promotions += 1);
             self.send_to(c, &Msg::Promote);
         }

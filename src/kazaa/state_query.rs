@@ -37,7 +37,12 @@ impl Coordinator {
             .map(|(c, _)| *c)
             .collect();
         let came_from = (!from_child).then_some(from);
-        let targets = forward_targets(&links, came_from, ttl);
+        let mut targets = forward_targets(&links, came_from, ttl);
+        if self.pending.len() >= MAX_PENDING {
+            // Too many queries in flight (a flood from one peer?): answer from our own
+            // index only, so that memory stays bounded.
+            targets.clear();
+        }
         let mut pending = Pending::new(from, id, hits, Instant::now() + QUERY_TIMEOUT);
         let fwd = Msg::Query {
             id,
