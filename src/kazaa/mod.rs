@@ -32,9 +32,11 @@
 //!
 //! ## Where to look first
 //! - `msg.rs`: the whole protocol, byte by byte, with the limits on every length.
-//! - `state.rs`, `Coordinator::query`: answer, forward, merge: the hybrid in 60 lines.
-//! - `policy.rs`: whom to forward to, which leader an orphan tries, whom to promote.
-//! - `index.rs`: the children index; `node.rs` / `node_link.rs`: a child's life.
+//! - `state_query.rs`: a leader's query path (answer, forward, merge): the hybrid in
+//!   100 lines. `state.rs` is the coordinator around it; `state_churn.rs` promotes.
+//! - [`policy`]: whom to forward to, which leader an orphan tries, whom to promote.
+//! - [`index`]: the children index; `node.rs` / `node_link.rs`: a child's life.
+//! - The "instructive mistake": `LeaderConfig::dedup = false` (`lab-kazaa --no-dedup`).
 //!
 //! ## Simplified here
 //! - FastTrack was proprietary and encrypted; this is our own plain protocol with the
