@@ -401,3 +401,25 @@ fn a_leader_that_goes_silent_is_taken_for_dead() {
     assert!(eventually(WAIT, || node.leader() == Some(real)));
     assert_eq!(node.attaches(), 2);
 }
+
+#[test]
+fn the_cli_node_runs_a_script() {
+    let leaders = mesh(2, 0, true);
+    let (_holder, _d) = node_at(leaders[0].local_addr(), &[("cli song.mp3", 2000)], 1, 1024);
+    let share = TempDir::new("kazaa-cli-share");
+    let out = TempDir::new("kazaa-cli-out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_p2plab"))
+        .args(["kazaa", "node", "--batch", "--id", "5"])
+        .args(["--leader", &leaders[1].local_addr().to_string()])
+        .args(["--share", &share.path().display().to_string()])
+        .args(["--out", &out.path().display().to_string()])
+        .args(["-e", "query cli song", "-e", "get 0", "-e", "get 9"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{text}");
+    assert!(text.contains("1 hits from 2 leaders"), "{text}");
+    assert!(text.contains("(SHA-1 checked)"), "{text}");
+    assert!(text.contains("get N: N is a result number"), "{text}");
+    assert!(out.path().join("cli song.mp3").exists());
+}
