@@ -1,8 +1,10 @@
 # p2plab: `make` lists the targets. Labs and benches build in release: they measure.
 CARGO   ?= cargo
 LABS    := napster
+LABS    += gnutella
 LABS    += kazaa
 BENCHES := napster
+BENCHES += gnutella
 BENCHES += kazaa
 ARGS    ?=
 
@@ -44,3 +46,8 @@ interop:
 
 lab-%:
 	$(CARGO) run --release --quiet --bin lab-$* -- $(ARGS)
+
+# GNU make skips implicit (pattern) rules for .PHONY targets, so lab-% never runs for
+# them; an explicit rule does.
+lab-gnutella:
+	$(CARGO) run --release --quiet --bin lab-gnutella -- $(ARGS)

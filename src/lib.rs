@@ -7,6 +7,7 @@
 //! | notes | idea | module | lab |
 //! |---|---|---|---|
 //! | 6.3 集中化目录 | central directory (Napster) | [`napster`] | `make lab-napster` |
+//! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
 //! | 6.3 混合体 | group leaders index their children, forward queries (KaZaA) | [`kazaa`] | `make lab-kazaa` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:
@@ -20,6 +21,7 @@
 //! - [`net`]: the thread-per-connection server, stop handles, the upload rate limiter.
 //! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
 
+pub mod gnutella;
 pub mod kazaa;
 pub mod net;
 pub mod share;

@@ -13,6 +13,8 @@ p2plab: the P2P chapter of the notes, one node per terminal
 Usage: p2plab <architecture> <role> [options]     (add --help after a role for its options)
 
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
+  gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
+  gnutella cache   a GWebCache-style host cache for joining servents
   kazaa leader     a KaZaA group leader: indexes its children, forwards queries to leaders
   kazaa node       a KaZaA child: uploads its list to a leader, queries, downloads by hash
 
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
     let rest = args.get(2..).unwrap_or_default();
     let result = match words[..] {
         ["share", "serve"] => cli::share_serve(rest),
+        ["gnutella", "node"] => cli::gnutella_node(rest),
+        ["gnutella", "cache"] => cli::gnutella_cache(rest),
         ["kazaa", "leader"] => cli::kazaa_leader(rest),
         ["kazaa", "node"] => cli::kazaa_node(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {

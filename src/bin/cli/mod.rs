@@ -2,8 +2,10 @@
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
 
 mod common;
+mod gnutella;
 mod kazaa;
 mod share;
 
+pub use gnutella::{gnutella_cache, gnutella_node};
 pub use kazaa::{kazaa_leader, kazaa_node};
 pub use share::share_serve;

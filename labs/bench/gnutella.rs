@@ -1,0 +1,228 @@
+//! `make bench` (gnutella): how many queries a 50-servent overlay floods per second,
+//! and what the seen-table holds after 1,000,000 distinct descriptors.
+//!
+//! Prints a table and writes the same figures to `target/bench/gnutella.json`.
+
+use getopts::Options;
+use p2plab::gnutella::overlay::{random_regular, Rng};
+use p2plab::gnutella::seen::{Seen, SEEN_CAPACITY, SEEN_LIFETIME};
+use p2plab::gnutella::{new_guid, Config, Guid, Servent};
+use p2plab::share::Folder;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Counts live heap bytes, so the seen-table's memory is measured, not estimated.
+struct Counting;
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as isize, Ordering::Relaxed);
+        unsafe { System.dealloc(p, l) }
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+const DESCRIPTORS: u64 = 1_000_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut o = Options::new();
+    o.optopt("", "peers", "servents (default 50)", "N");
+    o.optopt(
+        "",
+        "queries",
+        "queries flooded with dedup (default 2000)",
+        "Q",
+    );
+    o.optopt("", "seed", "overlay seed (default 1)", "S");
+    o.optflag("h", "help", "print this help");
+    let m = match o.parse(&args) {
+        Ok(m) if !m.opt_present("help") => m,
+        Ok(_) => return println!("{}", o.usage("Usage: bench-gnutella [options]")),
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2)
+        }
+    };
+    let n: usize = m.opt_get_default("peers", 50).unwrap_or(50);
+    let q: usize = m.opt_get_default("queries", 2000).unwrap_or(2000);
+    let seed: u64 = m.opt_get_default("seed", 1).unwrap_or(1);
+
+    let mut fig: Vec<(&str, f64)> = vec![("servents", n as f64), ("degree", 4.0), ("ttl", 7.0)];
+    println!("== flooding through {n} servents, degree 4, TTL 7");
+    println!(
+        "   {:<14} {:>8} {:>10} {:>12} {:>14} {:>8}",
+        "dedup", "queries", "seconds", "queries/s", "messages/s", "hits"
+    );
+    // Without dedup each query costs ~30x more messages: fewer queries keep the run short.
+    for (dedup, count) in [(true, q), (false, q / 40)] {
+        let r = flood(n, count.max(1), seed, dedup);
+        println!(
+            "   {:<14} {:>8} {:>10.2} {:>12.0} {:>14.0} {:>8}",
+            if dedup { "on" } else { "off (mistake)" },
+            r.queries,
+            r.secs,
+            r.queries as f64 / r.secs,
+            r.messages as f64 / r.secs,
+            r.hits
+        );
+        fig.push((
+            if dedup {
+                "queries_per_s"
+            } else {
+                "queries_per_s_no_dedup"
+            },
+            (r.queries as f64 / r.secs).round(),
+        ));
+        fig.push((
+            if dedup {
+                "messages_per_s"
+            } else {
+                "messages_per_s_no_dedup"
+            },
+            (r.messages as f64 / r.secs).round(),
+        ));
+        fig.push((
+            if dedup {
+                "messages_per_query"
+            } else {
+                "messages_per_query_no_dedup"
+            },
+            (r.messages as f64 / r.queries as f64).round(),
+        ));
+    }
+
+    println!("\n== seen-table after {DESCRIPTORS} distinct descriptors");
+    println!("   {:<34} {:>10} {:>12}", "table", "entries", "heap bytes");
+    let (entries, bytes) = fill_bounded();
+    println!(
+        "   {:<34} {:>10} {:>12}",
+        format!("Seen (capacity {SEEN_CAPACITY})"),
+        entries,
+        bytes
+    );
+    let (u_entries, u_bytes) = fill_unbounded();
+    println!(
+        "   {:<34} {:>10} {:>12}",
+        "HashMap, never expiring (mistake)", u_entries, u_bytes
+    );
+    fig.push(("seen_entries_after_1m", entries as f64));
+    fig.push(("seen_bytes_after_1m", bytes as f64));
+    fig.push(("seen_capacity", SEEN_CAPACITY as f64));
+    fig.push(("unbounded_bytes_after_1m", u_bytes as f64));
+
+    let json: Vec<String> = fig.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
+    let _ = std::fs::create_dir_all("target/bench");
+    match std::fs::write(
+        "target/bench/gnutella.json",
+        format!("{{\n{}\n}}\n", json.join(",\n")),
+    ) {
+        Ok(()) => println!("\nwrote target/bench/gnutella.json"),
+        Err(e) => eprintln!("cannot write target/bench/gnutella.json: {e}"),
+    }
+}
+
+struct Run {
+    queries: usize,
+    secs: f64,
+    messages: u64,
+    hits: usize,
+}
+
+/// Floods `q` queries (TTL 7, from random servents, in waves) and waits until every
+/// message sent has been received. Completion is read from the servents' counters,
+/// so no trace events slow the servents down.
+fn flood(n: usize, q: usize, seed: u64, dedup: bool) -> Run {
+    let dir = std::env::temp_dir().join(format!(
+        "p2plab-bench-gnutella-{}-{dedup}",
+        std::process::id()
+    ));
+    let servents: Vec<Servent> = (0..n)
+        .map(|i| {
+            let share = dir.join(format!("s{i}"));
+            std::fs::create_dir_all(&share).expect("temp dir");
+            std::fs::write(share.join(format!("track {}.mp3", i % 10)), [i as u8; 1024])
+                .expect("file");
+            let mut cfg = Config::new(Arc::new(Folder::scan(&share).expect("scan")));
+            cfg.degree = 0;
+            cfg.dedup = dedup;
+            cfg.seed = seed + i as u64;
+            Servent::start(cfg).expect("servent")
+        })
+        .collect();
+    for (a, b) in random_regular(n, 4, seed) {
+        servents[a].connect(servents[b].addr()).expect("connect");
+    }
+    let mut rng = Rng::new(seed);
+    let totals = |s: &[Servent]| {
+        s.iter()
+            .map(|x| x.stats())
+            .fold((0, 0), |acc, st| (acc.0 + st.sent, acc.1 + st.received))
+    };
+    let base = totals(&servents);
+    let t0 = Instant::now();
+    let wave = 100;
+    let mut sent = 0;
+    while sent < q {
+        for _ in 0..wave.min(q - sent) {
+            servents[rng.below(n)].query(&format!("track {}", rng.below(20)), 7);
+            sent += 1;
+        }
+        // Quiet: everything sent has arrived, twice in a row.
+        let mut last = (u64::MAX, 0);
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let t = totals(&servents);
+            if t.0 == t.1 && t == last || Instant::now() > end {
+                break;
+            }
+            last = t;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let end = totals(&servents);
+    let hits = servents.iter().map(|s| s.hits().try_iter().count()).sum();
+    drop(servents);
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        queries: q,
+        secs,
+        messages: end.1 - base.1,
+        hits,
+    }
+}
+
+fn guid_of(i: u64) -> Guid {
+    let mut s = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    new_guid(&mut s)
+}
+
+fn fill_bounded() -> (usize, isize) {
+    let before = LIVE.load(Ordering::SeqCst);
+    let now = Instant::now();
+    let mut seen: Seen<(Guid, u8), u64> = Seen::new(SEEN_CAPACITY, SEEN_LIFETIME, now);
+    for i in 0..DESCRIPTORS {
+        seen.insert_if_new((guid_of(i), 0x80), i % 5, now);
+    }
+    (seen.len(), LIVE.load(Ordering::SeqCst) - before)
+}
+
+fn fill_unbounded() -> (usize, isize) {
+    let before = LIVE.load(Ordering::SeqCst);
+    let mut all: HashMap<(Guid, u8), u64> = HashMap::new();
+    for i in 0..DESCRIPTORS {
+        all.insert((guid_of(i), 0x80), i % 5);
+    }
+    (all.len(), LIVE.load(Ordering::SeqCst) - before)
+}

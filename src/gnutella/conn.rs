@@ -1,0 +1,287 @@
+//! One neighbour connection: the handshake, then a reader thread and a writer thread.
+//!
+//! ```text
+//!   socket ──read_descriptor──► "gnutella-peer-ADDR" ──Event──► coordinator
+//!   socket ◄──write_all──────── "gnutella-send-ADDR" ◄──Out──── coordinator
+//! ```
+//!
+//! The reader does no routing: it decodes, and anything malformed ends this one
+//! connection (logged), never the servent. The writer owns the only writing half, so
+//! descriptors are never interleaved; its queue is bounded and a full queue drops
+//! descriptors (a slow neighbour must not stall the flood for everyone).
+
+use super::descriptor::{read_descriptor, Descriptor, Payload};
+use super::handshake::{self, Answer, Hello};
+use super::hosts::Hosts;
+use super::policy::PeerId;
+use super::servent::{Stats, Trace};
+use crate::net::{self, ConnResult, Conns};
+use crate::wire::WireError;
+use crossbeam_channel::{bounded, Sender};
+use log::{debug, info};
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A handshake must complete within this time; a silent connector is dropped.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A neighbour silent this long is dropped; the coordinator pings every neighbour
+/// well within it (`coordinator::KEEPALIVE`).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
+/// A neighbour that stops reading for this long is dropped.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Descriptors queued for one neighbour before new ones are dropped.
+pub const OUT_QUEUE: usize = 4096;
+
+/// What the coordinator sends a writer.
+pub enum Out {
+    Bytes(Arc<Vec<u8>>),
+    /// Write this Bye, close our sending side, and end; dropping the sender says "done".
+    Bye(Vec<u8>, Sender<()>),
+}
+
+/// What connection threads tell the coordinator.
+pub enum Event {
+    Up {
+        id: PeerId,
+        addr: SocketAddr,
+        outgoing: bool,
+        out: Sender<Out>,
+        stream: TcpStream,
+        ack: Option<Sender<Result<Answer, String>>>,
+        hello: Hello,
+    },
+    Descriptor {
+        id: PeerId,
+        d: Descriptor,
+    },
+    Down {
+        id: PeerId,
+        why: String,
+        bye: bool,
+    },
+    /// The connector wants more addresses.
+    Ping {
+        ttl: u8,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Neighbour {
+    pub addr: SocketAddr,
+}
+
+/// State the handle, the connector and the accept path read; the coordinator writes.
+pub struct Shared {
+    pub neighbours: Vec<Neighbour>,
+    pub hosts: Hosts,
+    pub degree: usize,
+    pub stats: Stats,
+}
+
+/// What every thread of one servent shares.
+#[derive(Clone)]
+pub struct Ctx {
+    pub me: SocketAddr,
+    pub events: Sender<Event>,
+    pub shared: Arc<Mutex<Shared>>,
+    pub conns: Conns,
+    pub max_degree: usize,
+    pub trace: Option<Sender<Trace>>,
+    pub next_id: Arc<AtomicU64>,
+}
+
+impl Ctx {
+    pub fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn trace(&self, t: Trace) {
+        if let Some(tx) = &self.trace {
+            let _ = tx.send(t);
+        }
+    }
+
+    fn bad_input(&self) {
+        self.lock().stats.bad_input += 1;
+    }
+}
+
+/// The accept path: read CONNECT, answer 200 (or 503 with other hosts), then serve.
+pub fn serve_incoming(stream: TcpStream, ctx: Ctx) -> ConnResult {
+    let peer = stream.peer_addr()?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let hello = match handshake::server_read(&mut reader) {
+        Ok(h) => h,
+        Err(e) => {
+            info!("{}: bad handshake from {peer}, closing: {e}", ctx.me);
+            ctx.bad_input();
+            return Err(e.into());
+        }
+    };
+    let listen = hello.listen.unwrap_or(peer);
+    let (refuse, x_try) = {
+        let sh = ctx.lock();
+        let x_try: Vec<SocketAddr> = sh
+            .hosts
+            .to_vec()
+            .into_iter()
+            .filter(|h| *h != listen)
+            .take(10)
+            .collect();
+        let refuse = if sh.neighbours.len() >= ctx.max_degree {
+            Some("full")
+        } else if listen == ctx.me || sh.neighbours.iter().any(|n| n.addr == listen) {
+            Some("already connected")
+        } else {
+            None
+        };
+        (refuse, x_try)
+    };
+    if let Some(why) = refuse {
+        debug!("{}: 503 to {listen}: {why}", ctx.me);
+        (&stream).write_all(handshake::busy_text(&x_try).as_bytes())?;
+        return Ok(());
+    }
+    handshake::server_answer(&mut reader, &mut &stream, ctx.me, &x_try)?;
+    run_neighbour(stream, reader, listen, false, hello, ctx, None)
+}
+
+/// Connects to `addr` and completes the handshake on a registered connection thread,
+/// so stopping the servent interrupts it. Returns once the coordinator has the
+/// neighbour, or with the refusal.
+pub fn dial(ctx: &Ctx, addr: SocketAddr) -> Result<Answer, String> {
+    let stream = net::connect(addr, Some(HANDSHAKE_TIMEOUT)).map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(WRITE_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let (tx, rx) = bounded(1);
+    let c = ctx.clone();
+    ctx.conns
+        .spawn(format!("gnutella-peer-{addr}"), stream, move |s| {
+            outgoing(s, addr, c, tx)
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv_timeout(HANDSHAKE_TIMEOUT * 2)
+        .map_err(|_| format!("{addr}: handshake did not finish"))?
+}
+
+fn outgoing(
+    stream: TcpStream,
+    addr: SocketAddr,
+    ctx: Ctx,
+    tell: Sender<Result<Answer, String>>,
+) -> ConnResult {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    match handshake::client(&mut reader, &mut &stream, ctx.me) {
+        Ok(Answer::Accepted(hello)) => {
+            run_neighbour(stream, reader, addr, true, hello, ctx, Some(tell))
+        }
+        Ok(refused) => {
+            let _ = tell.send(Ok(refused));
+            Ok(())
+        }
+        Err(e) => {
+            let _ = tell.send(Err(format!("{addr}: {e}")));
+            Err(e.into())
+        }
+    }
+}
+
+/// After the handshake: register with the coordinator, start the writer, read.
+fn run_neighbour(
+    stream: TcpStream,
+    mut reader: BufReader<TcpStream>,
+    addr: SocketAddr,
+    outgoing: bool,
+    hello: Hello,
+    ctx: Ctx,
+    ack: Option<Sender<Result<Answer, String>>>,
+) -> ConnResult {
+    stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
+    let (out, out_rx) = bounded::<Out>(OUT_QUEUE);
+    let wstream = stream.try_clone()?;
+    ctx.conns
+        .spawn_worker(format!("gnutella-send-{addr}"), move || {
+            let mut w = BufWriter::new(&wstream);
+            let result: std::io::Result<()> = (|| {
+                for o in out_rx.iter() {
+                    match o {
+                        Out::Bytes(b) => w.write_all(&b)?,
+                        Out::Bye(b, _done) => {
+                            w.write_all(&b)?;
+                            w.flush()?;
+                            let _ = wstream.shutdown(Shutdown::Write);
+                            return Ok(());
+                        }
+                    }
+                    // Batch what is queued, but never sit on a descriptor.
+                    if out_rx.is_empty() {
+                        w.flush()?;
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                debug!("writer to {addr} ends: {e}");
+                let _ = wstream.shutdown(Shutdown::Both);
+            }
+        })?;
+    let up = Event::Up {
+        id,
+        addr,
+        outgoing,
+        out,
+        stream: stream.try_clone()?,
+        ack,
+        hello,
+    };
+    if ctx.events.send(up).is_err() {
+        return Ok(()); // servent stopping
+    }
+    let (why, bye, result) = read_loop(&mut reader, &ctx, id, addr);
+    let _ = ctx.events.send(Event::Down { id, why, bye });
+    result
+}
+
+/// Reads until the peer closes, says Bye, or breaks a rule.
+fn read_loop(
+    reader: &mut BufReader<TcpStream>,
+    ctx: &Ctx,
+    id: PeerId,
+    addr: SocketAddr,
+) -> (String, bool, ConnResult) {
+    loop {
+        match read_descriptor(reader) {
+            Ok(Some(Descriptor {
+                payload: Payload::Bye(b),
+                ..
+            })) => {
+                debug!("{}: {addr} says bye: {} {}", ctx.me, b.code, b.text);
+                return (format!("bye {} {}", b.code, b.text), true, Ok(()));
+            }
+            Ok(Some(d)) => {
+                if ctx.events.send(Event::Descriptor { id, d }).is_err() {
+                    return ("servent stopping".into(), false, Ok(()));
+                }
+            }
+            Ok(None) => return ("closed".into(), false, Ok(())),
+            Err(WireError::UnknownType(t)) => {
+                info!(
+                    "{}: {addr} sent unknown descriptor type {t:#04x}, skipped",
+                    ctx.me
+                );
+            }
+            Err(e) => {
+                if !matches!(e, WireError::Io(_)) {
+                    info!("{}: closing {addr}: {e}", ctx.me);
+                    ctx.bad_input();
+                }
+                return (e.to_string(), false, Err(e.into()));
+            }
+        }
+    }
+}

@@ -1,0 +1,362 @@
+//! Gnutella servents on 127.0.0.1: flooding with TTL, dedup, reverse paths, Push,
+//! join from the host list and the host cache, leave and repair, and bad input.
+
+mod common;
+
+use common::{eventually, TempDir};
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use p2plab::gnutella::descriptor::{self as d, Descriptor, Payload};
+use p2plab::gnutella::{handshake, observe, Config, HostCache, Kind, Servent, Trace};
+use p2plab::share::{fetch, Folder};
+use std::collections::BTreeSet;
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Generous: two cores shared with other builds.
+const LIMIT: Duration = Duration::from_secs(30);
+
+struct Net {
+    s: Vec<Servent>,
+    trace: Receiver<Trace>,
+    _dir: TempDir,
+}
+
+/// `n` servents with no automatic connecting (degree 0); servent `i` shares
+/// `song-i.mp3` only if `sharing(i)`.
+fn servents(n: usize, dedup: bool, sharing: impl Fn(usize) -> bool) -> Net {
+    let dir = TempDir::new("gnutella");
+    let (tx, trace) = unbounded();
+    let s = (0..n)
+        .map(|i| {
+            let share = dir.sub(&format!("s{i}"));
+            if sharing(i) {
+                dir.file(&format!("s{i}/song-{i}.mp3"), 3000 + i, i as u64);
+            }
+            start(&share, Some(tx.clone()), |c| {
+                c.degree = 0;
+                c.dedup = dedup;
+                c.seed = i as u64 + 1;
+            })
+        })
+        .collect();
+    Net {
+        s,
+        trace,
+        _dir: dir,
+    }
+}
+
+fn start(share: &Path, trace: Option<Sender<Trace>>, f: impl FnOnce(&mut Config)) -> Servent {
+    let mut cfg = Config::new(Arc::new(Folder::scan(share).unwrap()));
+    cfg.trace = trace;
+    f(&mut cfg);
+    Servent::start(cfg).unwrap()
+}
+
+fn link(net: &Net, a: usize, b: usize) {
+    net.s[a].connect(net.s[b].addr()).unwrap();
+}
+
+fn index_of(net: &Net, addr: SocketAddr) -> usize {
+    net.s.iter().position(|s| s.addr() == addr).unwrap()
+}
+
+/// Edges of a small overlay with cycles: a ring of `n` plus chords.
+fn ring_with_chords(n: usize) -> Vec<(usize, usize)> {
+    let mut e: Vec<(usize, usize)> = (0..n).map(|i| (i, (i + 1) % n)).collect();
+    e.extend((0..n / 2).step_by(2).map(|i| (i, i + n / 2)));
+    e
+}
+
+#[test]
+fn line_of_ten_ttl_three_reaches_exactly_the_three_nearest() {
+    // Files at 3 (within reach) and 4 (one hop too far).
+    let net = servents(10, true, |i| i == 3 || i == 4);
+    for i in 0..9 {
+        link(&net, i, i + 1);
+    }
+    let guid = net.s[0].query("song mp3", 3);
+    let f = observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    let reached: BTreeSet<usize> = f.reached.iter().map(|a| index_of(&net, *a)).collect();
+    assert_eq!(reached, BTreeSet::from([1, 2, 3]));
+    assert_eq!(f.messages, 3, "one copy per edge, none past TTL 0");
+    assert_eq!(f.duplicates, 0);
+
+    // The one hit is from servent 3, three hops away, and its file downloads intact.
+    let hit = net.s[0].hits().recv_timeout(LIMIT).unwrap();
+    assert_eq!(hit.http, net.s[3].http_addr());
+    assert_eq!(hit.hops, 3);
+    assert_eq!(hit.results[0].name, "song-3.mp3");
+    assert!(
+        net.s[0].hits().try_recv().is_err(),
+        "servent 4 was not reached"
+    );
+    let out = TempDir::new("gnutella-dl");
+    let path = fetch(&hit.download(0).unwrap(), out.path(), &mut |_| {}).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), common::bytes(3003, 3));
+}
+
+/// Floods one query over the ring with chords; returns how often each servent forwarded it.
+fn forwards_per_servent(dedup: bool) -> Vec<usize> {
+    let net = servents(12, dedup, |_| false);
+    for (a, b) in ring_with_chords(12) {
+        link(&net, a, b);
+    }
+    let guid = net.s[0].query("anything", 7);
+    let f = observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    assert_eq!(f.reached.len(), 11, "TTL 7 covers this small overlay");
+    f.forwards.values().map(|v| v.len()).collect()
+}
+
+#[test]
+fn each_servent_forwards_a_given_query_at_most_once() {
+    let with = forwards_per_servent(true);
+    assert!(with.iter().all(|&n| n == 1), "{with:?}");
+    // The instructive mistake, to show this test can fail: without dedup, copies circle.
+    let without = forwards_per_servent(false);
+    assert!(without.iter().any(|&n| n > 1), "{without:?}");
+}
+
+#[test]
+fn a_query_hit_travels_only_along_the_reverse_path() {
+    let net = servents(12, true, |i| i == 7);
+    for (a, b) in ring_with_chords(12) {
+        link(&net, a, b);
+    }
+    let origin = net.s[0].addr();
+    let guid = net.s[0].query("song", 7);
+    let f = observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    let path = f.reverse_path(net.s[7].addr(), origin);
+    assert_eq!(*path.last().unwrap(), origin);
+    let mut expected: Vec<(SocketAddr, SocketAddr)> =
+        path.windows(2).map(|w| (w[0], w[1])).collect();
+    // Traces from different servents interleave freely: compare as sets.
+    let mut hops = f.reply_hops.clone();
+    hops.sort();
+    expected.sort();
+    assert_eq!(
+        hops, expected,
+        "each hop of the reverse path, and nothing else"
+    );
+    let hit = net.s[0].hits().recv_timeout(LIMIT).unwrap();
+    assert_eq!(hit.hops as usize, path.len() - 1);
+}
+
+#[test]
+fn a_push_is_routed_toward_the_servent_that_sent_the_hit() {
+    let net = servents(5, true, |i| i == 3);
+    for i in 0..4 {
+        link(&net, i, i + 1);
+    }
+    let guid = net.s[0].query("song", 7);
+    observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    let hit = net.s[0].hits().recv_timeout(LIMIT).unwrap();
+    let push = net.s[0].push(hit.servent_id, hit.results[0].index);
+    let f = observe::collect(&net.trace, push, LIMIT).expect("push arrives");
+    let a = |i: usize| net.s[i].addr();
+    let mut hops = f.reply_hops.clone();
+    hops.sort_by_key(|(from, _)| index_of(&net, *from));
+    assert_eq!(hops, [(a(0), a(1)), (a(1), a(2)), (a(2), a(3))]);
+    assert_eq!(
+        f.push_arrived,
+        [a(3)],
+        "delivered to the hit's servent only"
+    );
+}
+
+/// A listener that is bound and dropped: a host list entry nobody answers.
+fn dead_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[test]
+fn join_from_the_host_list_then_pongs() {
+    let net = servents(3, true, |_| false);
+    link(&net, 0, 1);
+    link(&net, 1, 2);
+    let dir = TempDir::new("gnutella-join");
+    let list = dir.path().join("hosts.txt");
+    p2plab::gnutella::hosts::save(&list, &[net.s[0].addr()]).unwrap();
+    let newcomer = start(&dir.sub("share"), None, |c| {
+        c.host_list = Some(list.clone());
+        c.degree = 3;
+    });
+    // The list gives servent 0; the Ping's Pongs give 1 and 2.
+    assert!(eventually(LIMIT, || newcomer.neighbours().len() == 3));
+    newcomer.leave();
+    // Leaving wrote the host list back: the servents it knew, newest first.
+    assert!(p2plab::gnutella::hosts::load(&list).len() >= 3);
+}
+
+#[test]
+fn join_from_the_host_cache_when_the_list_is_dead() {
+    let cache = HostCache::start("127.0.0.1:0").unwrap();
+    let dir = TempDir::new("gnutella-cache");
+    let old = start(&dir.sub("a"), None, |c| {
+        c.degree = 0;
+        c.cache = Some(cache.url());
+    });
+    assert!(eventually(LIMIT, || cache.hosts().contains(&old.addr())));
+    let list = dir.path().join("hosts.txt");
+    let dead = dead_addr();
+    p2plab::gnutella::hosts::save(&list, &[dead]).unwrap();
+    let (tx, trace) = unbounded();
+    let newcomer = start(&dir.sub("b"), Some(tx), |c| {
+        c.host_list = Some(list.clone());
+        c.cache = Some(cache.url());
+        c.degree = 1;
+    });
+    assert!(eventually(LIMIT, || newcomer.neighbours() == [old.addr()]));
+    let events: Vec<Trace> = trace.try_iter().collect();
+    assert!(events
+        .iter()
+        .any(|t| matches!(t, Trace::DialFailed { peer, .. } if *peer == dead)));
+    assert!(events
+        .iter()
+        .any(|t| matches!(t, Trace::CacheAsked { got, .. } if *got >= 1)));
+}
+
+#[test]
+fn a_leaving_servents_neighbours_regain_their_degree() {
+    let cache = HostCache::start("127.0.0.1:0").unwrap();
+    let dir = TempDir::new("gnutella-leave");
+    let mut s: Vec<Servent> = (0..8)
+        .map(|i| {
+            start(&dir.sub(&format!("s{i}")), None, |c| {
+                c.cache = Some(cache.url());
+                c.degree = 3;
+                c.seed = i + 1;
+            })
+        })
+        .collect();
+    assert!(eventually(LIMIT, || s
+        .iter()
+        .all(|x| x.neighbours().len() >= 3)));
+    let leaving = s.remove(0);
+    let gone = leaving.addr();
+    cache.forget(&gone);
+    let orphans: Vec<SocketAddr> = leaving.neighbours();
+    assert!(!orphans.is_empty());
+    leaving.leave();
+    assert!(eventually(LIMIT, || s.iter().all(|x| {
+        let n = x.neighbours();
+        n.len() >= 3 && !n.contains(&gone)
+    })));
+}
+
+/// A raw TCP peer that completes the handshake by hand and then speaks bytes.
+fn raw_neighbour(s: &Servent, listen_port: u16) -> (TcpStream, BufReader<TcpStream>) {
+    let stream = TcpStream::connect(s.addr()).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut r = BufReader::new(stream.try_clone().unwrap());
+    let me: SocketAddr = ([127, 0, 0, 1], listen_port).into();
+    let ans = handshake::client(&mut r, &mut &stream, me).unwrap();
+    assert!(matches!(ans, handshake::Answer::Accepted(_)));
+    (stream, r)
+}
+
+/// True once the servent has closed this connection.
+fn closed(r: &mut BufReader<TcpStream>) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) | Err(_) => return true,
+            Ok(_) => {} // a keepalive Ping, or a Pong
+        }
+    }
+}
+
+fn header(kind: u8, ttl: u8, hops: u8, len: u32) -> Vec<u8> {
+    let mut h = vec![0x42u8; 16];
+    h.extend_from_slice(&[kind, ttl, hops]);
+    h.extend_from_slice(&len.to_le_bytes());
+    h
+}
+
+#[test]
+fn bad_input_closes_one_connection_and_the_servent_keeps_serving() {
+    let net = servents(2, true, |i| i == 1);
+    link(&net, 0, 1);
+    let victim = &net.s[0];
+
+    // 1. Garbage instead of a handshake.
+    let mut g = TcpStream::connect(victim.addr()).unwrap();
+    g.set_read_timeout(Some(LIMIT)).unwrap();
+    g.write_all(b"HELLO? \xff\xfe\r\n\r\n").unwrap();
+    assert!(closed(&mut BufReader::new(g)));
+
+    // 2. A descriptor whose length lies: a "Pong" of 10 bytes.
+    let (mut s2, mut r2) = raw_neighbour(victim, 1);
+    let mut bytes = header(0x01, 1, 0, 10);
+    bytes.extend_from_slice(&[0; 10]);
+    s2.write_all(&bytes).unwrap();
+    assert!(closed(&mut r2));
+
+    // 3. A payload above the 64 KiB cap: refused from the header alone.
+    let (mut s3, mut r3) = raw_neighbour(victim, 2);
+    s3.write_all(&header(0x80, 1, 0, 70_000)).unwrap();
+    assert!(closed(&mut r3));
+    assert!(victim.stats().bad_input >= 3, "{:?}", victim.stats());
+
+    // 4. TTL 255 is clamped: forwarded with TTL 7 - 1 = 6, hops 1, not 254.
+    let (mut s4, _r4) = raw_neighbour(victim, 3);
+    let (_s5, mut r5) = raw_neighbour(victim, 4);
+    let q = d::encode(&Descriptor {
+        guid: [9; 16],
+        ttl: 255,
+        hops: 0,
+        payload: Payload::Query(d::Query {
+            min_speed: 0,
+            text: "nothing".into(),
+            extension: vec![],
+        }),
+    });
+    s4.write_all(&q).unwrap();
+    let got = loop {
+        let desc = d::read_descriptor(&mut r5).unwrap().unwrap();
+        if desc.payload.kind() == Kind::Query {
+            break desc;
+        }
+    };
+    assert_eq!((got.guid, got.ttl, got.hops), ([9; 16], 6, 1));
+    drop((s4, _r4, _s5, r5));
+    assert!(eventually(LIMIT, || victim.neighbours().len() == 1));
+
+    // Still serving: a query from the other servent finds nothing here but the flood
+    // goes through, and the victim's own query finds servent 1's file.
+    let guid = victim.query("song", 2);
+    observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    assert_eq!(
+        victim.hits().recv_timeout(LIMIT).unwrap().http,
+        net.s[1].http_addr()
+    );
+}
+
+#[test]
+fn a_full_servent_answers_503_with_hosts_to_try() {
+    let dir = TempDir::new("gnutella-full");
+    let full = start(&dir.sub("a"), None, |c| {
+        c.degree = 0;
+        c.max_degree = 1;
+    });
+    let other = start(&dir.sub("b"), None, |c| c.degree = 0);
+    other.connect(full.addr()).unwrap();
+    assert!(eventually(LIMIT, || full.neighbours().len() == 1));
+    let stream = TcpStream::connect(full.addr()).unwrap();
+    stream.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut r = BufReader::new(stream.try_clone().unwrap());
+    let me: SocketAddr = ([127, 0, 0, 1], 9).into();
+    match handshake::client(&mut r, &mut &stream, me).unwrap() {
+        handshake::Answer::Refused { code, x_try } => {
+            assert_eq!(code, 503);
+            assert_eq!(x_try, [other.addr()]);
+        }
+        a => panic!("expected 503, got {a:?}"),
+    }
+}
