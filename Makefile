@@ -51,3 +51,6 @@ lab-%:
 # them; an explicit rule does.
 lab-gnutella:
 	$(CARGO) run --release --quiet --bin lab-gnutella -- $(ARGS)
+
+lab-kazaa:
+	$(CARGO) run --release --quiet --bin lab-kazaa -- $(ARGS)
