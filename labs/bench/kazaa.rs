@@ -3,6 +3,8 @@
 
 #[path = "../kazaa/catalog.rs"]
 mod catalog;
+#[path = "../kazaa/flood.rs"]
+mod flood;
 #[path = "../kazaa/world.rs"]
 mod world;
 
@@ -123,6 +125,16 @@ fn run(o: Opts) -> Result<(), String> {
     let msgs = (after.query_messages() - before.query_messages()) as f64 / q;
     let fwd = (after.forwarded - before.forwarded) as f64 / q;
     let dups = (after.duplicates - before.duplicates) as f64 / q;
+    let hits = hits.load(Ordering::Relaxed) as f64 / q;
+
+    // The same peers, files and queries on a Gnutella overlay: what flooding costs.
+    let flooded = work.len().min(1000);
+    let shares: Vec<_> = (0..w.nodes.len())
+        .map(|i| w.dir.join(format!("node{i}")))
+        .collect();
+    let overlay = flood::build(&shares, setup.leaders, o.seed)?;
+    let g = flood::workload(&overlay, &work[..flooded], flood::TTL)?;
+    drop(overlay);
 
     println!(
         "KaZaA hybrid: 4 leaders (full mesh), 40 nodes, ttl {}, {} queries",
@@ -131,33 +143,68 @@ fn run(o: Opts) -> Result<(), String> {
     );
     println!("| measure                                   | value    |");
     println!("|-------------------------------------------|----------|");
+    let rows = [
+        (
+            format!("queries/s, {} nodes asking at once", o.threads),
+            qps,
+        ),
+        ("queries/s, one at a time".into(), seq.per_second),
+        ("messages per query (Query + Hits)".into(), msgs),
+        ("leader-to-leader forwards per query".into(), fwd),
+        ("duplicates dropped per query".into(), dups),
+        ("leaders touched per query".into(), seq.touched),
+        ("hits per query".into(), hits),
+    ];
+    for (name, v) in &rows {
+        println!("| {name:<41} | {v:8.2} |");
+    }
     println!(
-        "| queries/s, {:2} nodes asking at once        | {qps:8.0} |",
-        o.threads
+        "\nThe first {flooded} queries, one at a time, on the same 44 peers and files;\n\
+         Gnutella: a random overlay of degree {}, ttl {}",
+        flood::DEGREE,
+        flood::TTL
     );
-    println!(
-        "| queries/s, one at a time                  | {:8.0} |",
-        seq.per_second
-    );
-    println!("| messages per query (Query + Hits)         | {msgs:8.2} |");
-    println!("| leader-to-leader forwards per query       | {fwd:8.2} |");
-    println!("| duplicates dropped per query              | {dups:8.2} |");
-    println!(
-        "| leaders touched per query                 | {:8.2} |",
-        seq.touched
-    );
-    println!(
-        "| hits per query                            | {:8.2} |",
-        hits.load(Ordering::Relaxed) as f64 / q
-    );
+    println!("| per query                  | KaZaA    | Gnutella | Gnutella/KaZaA |");
+    println!("|----------------------------|----------|----------|----------------|");
+    let kaz = world::workload(&w, &work[..flooded], o.ttl)?;
+    for (name, k, gv) in [
+        ("messages", kaz.messages, g.messages),
+        ("peers touched", kaz.touched, g.touched),
+        ("hits", kaz.hits, g.hits),
+        ("queries per second", kaz.per_second, g.per_second),
+    ] {
+        println!(
+            "| {name:<26} | {k:8.1} | {gv:8.1} | {:14.2} |",
+            gv / k.max(1e-9)
+        );
+    }
 
-    let json = format!(
-        "{{\"queries_per_s\": {qps:.1}, \"queries_per_s_sequential\": {:.1}, \"threads\": {}, \
-         \"messages_per_query\": {msgs:.3}, \"forwards_per_query\": {fwd:.3}, \
-         \"duplicates_per_query\": {dups:.3}, \"leaders_touched_per_query\": {:.3}, \
-         \"leaders\": 4, \"nodes\": 40, \"ttl\": {}}}\n",
-        seq.per_second, o.threads, seq.touched, o.ttl
-    );
+    let figures = [
+        ("queries_per_s", qps),
+        ("threads", o.threads as f64),
+        ("queries_per_s_sequential", seq.per_second),
+        ("messages_per_query", msgs),
+        ("forwards_per_query", fwd),
+        ("duplicates_per_query", dups),
+        ("leaders_touched_per_query", seq.touched),
+        ("hits_per_query", hits),
+        ("leaders", 4.0),
+        ("nodes", 40.0),
+        ("ttl", o.ttl as f64),
+        ("compared_queries", flooded as f64),
+        ("kazaa_messages_per_query_compared", kaz.messages),
+        ("gnutella_messages_per_query", g.messages),
+        ("gnutella_servents_touched_per_query", g.touched),
+        ("gnutella_hits_per_query", g.hits),
+        ("gnutella_queries_per_s_sequential", g.per_second),
+        ("gnutella_ttl", flood::TTL as f64),
+        ("gnutella_degree", flood::DEGREE as f64),
+    ];
+    let body: Vec<String> = figures
+        .iter()
+        .map(|(k, v)| format!("  \"{k}\": {}", (v * 1000.0).round() / 1000.0))
+        .collect();
+    let json = format!("{{\n{}\n}}\n", body.join(",\n"));
     std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
     std::fs::write("target/bench/kazaa.json", json).map_err(|e| e.to_string())?;
     println!("figures written to target/bench/kazaa.json");

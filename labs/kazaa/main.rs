@@ -6,6 +6,7 @@
 //! See labs/kazaa/README.md for what to look at and the exercises.
 
 mod catalog;
+mod flood;
 mod world;
 
 use catalog::Rng;
@@ -26,6 +27,8 @@ struct Opts {
     index_limit: usize,
     dedup: bool,
     seed: u64,
+    flood_ttl: u8,
+    gnutella: bool,
 }
 
 fn options() -> Result<Option<Opts>, String> {
@@ -63,6 +66,17 @@ fn options() -> Result<Option<Opts>, String> {
         "files a leader's index holds (default 0: no limit)",
         "N",
     );
+    o.optopt(
+        "",
+        "flood-ttl",
+        "TTL of the same queries on the Gnutella overlay (default 7)",
+        "N",
+    );
+    o.optflag(
+        "",
+        "no-gnutella",
+        "skip the Gnutella side of the comparison",
+    );
     o.optflag(
         "",
         "no-dedup",
@@ -98,6 +112,8 @@ fn options() -> Result<Option<Opts>, String> {
         max_children: num("max-children", 12)?,
         index_limit: num("index-limit", 0)?,
         dedup: !m.opt_present("no-dedup"),
+        flood_ttl: num("flood-ttl", flood::TTL as usize)?.min(7) as u8,
+        gnutella: !m.opt_present("no-gnutella"),
         seed: num("seed", 7)? as u64,
     }))
 }
@@ -296,49 +312,74 @@ fn run(o: Opts) -> Result<(), String> {
         churned.per_second, churned.messages, churned.hits
     );
 
-    println!(
-        "\n   KaZaA hybrid: {} nodes, ttl {}, dedup {}, {} queries (seed {})",
-        o.nodes,
-        o.ttl,
-        o.dedup,
-        work.len(),
-        o.seed
-    );
-    println!("   | measure                              | stable   | churned  |");
-    println!("   |--------------------------------------|----------|----------|");
-    println!(
-        "   | {:<36} | {stable_leaders:8} | {:8} |",
-        "leaders",
-        w.live_leaders()
-    );
-    table(&[&stable, &churned]);
-    println!(
-        "   | {:<36} | {:>8} | {:8} |",
-        "orphans reattached after the kill",
-        "",
-        orphans.len()
-    );
-    Ok(())
-}
+    let peers = o.leaders + o.nodes;
+    let gnutella = if o.gnutella {
+        println!("\n== 7. the same workload on a Gnutella overlay of the same size (完全分布式)");
+        println!(
+            "   {peers} servents, degree {}, ttl {}: node i's folder is servent i's, the {} leaders' machines share nothing",
+            flood::DEGREE, o.flood_ttl, o.leaders
+        );
+        let shares: Vec<_> = (0..o.nodes)
+            .map(|i| w.dir.join(format!("node{i}")))
+            .collect();
+        let overlay = flood::build(&shares, o.leaders, o.seed)?;
+        let m = flood::workload(&overlay, &work, o.flood_ttl)?;
+        println!(
+            "   {:.0} queries/s, {:.1} messages and {:.1} hits per query",
+            m.per_second, m.messages, m.hits
+        );
+        Some(m)
+    } else {
+        None
+    };
 
-/// A table row: its label and how to read it off a run.
-type Row = (&'static str, fn(&Measure) -> f64);
-
-/// One row per measure, one column per run.
-fn table(runs: &[&Measure]) {
+    println!(
+        "\n   {peers} peers, {} queries (seed {}); KaZaA: {} leaders at first, ttl {}, dedup {}; Gnutella: degree {}, ttl {}",
+        work.len(), o.seed, o.leaders, o.ttl, o.dedup, flood::DEGREE, o.flood_ttl
+    );
+    println!("   | measure                              | KaZaA    | KaZaA    | Gnutella |");
+    println!("   |                                      | stable   | churned  |          |");
+    println!("   |--------------------------------------|----------|----------|----------|");
+    let g = |f: fn(&Measure) -> f64| {
+        gnutella
+            .as_ref()
+            .map_or("-".to_string(), |m| format!("{:.1}", f(m)))
+    };
+    println!(
+        "   | {:<36} | {stable_leaders:8} | {:8} | {:>8} |",
+        "leaders (Gnutella: none)",
+        w.live_leaders(),
+        0
+    );
     let rows: [Row; 6] = [
-        ("messages per query (Query + Hits)", |m| m.messages),
-        ("leaders touched per query", |m| m.touched),
+        ("messages per query (query + answers)", |m| m.messages),
+        ("peers touched per query", |m| m.touched),
         ("duplicate queries per query", |m| m.duplicates),
         ("hits per query", |m| m.hits),
         ("% of queries with a hit", |m| m.found),
         ("queries per second (one at a time)", |m| m.per_second),
     ];
     for (name, f) in rows {
-        let cells: Vec<String> = runs.iter().map(|m| format!("{:8.1}", f(m))).collect();
-        println!("   | {name:<36} | {} |", cells.join(" | "));
+        println!(
+            "   | {name:<36} | {:8.1} | {:8.1} | {:>8} |",
+            f(&stable),
+            f(&churned),
+            g(f)
+        );
     }
+    println!(
+        "   | {:<36} | {:>8} | {:8} | {:>8} |",
+        "orphans reattached after the kill",
+        "",
+        orphans.len(),
+        "-"
+    );
+    println!("   (peers touched: KaZaA counts the leaders that searched; its children never see a query)");
+    Ok(())
 }
+
+/// A table row: its label and how to read it off a run.
+type Row = (&'static str, fn(&Measure) -> f64);
 
 fn capacity_of(w: &World, i: usize) -> u32 {
     w.nodes[i].capacity()
