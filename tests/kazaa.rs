@@ -412,8 +412,8 @@ fn the_cli_node_runs_a_script() {
         .args(["kazaa", "node", "--batch", "--id", "5"])
         .args(["--leader", &leaders[1].local_addr().to_string()])
         .args(["--share", &share.path().display().to_string()])
-        .args(["--out", &out.path().display().to_string()])
-        .args(["-e", "query cli song", "-e", "get 0", "-e", "get 9"])
+        .args(["--downloads", &out.path().display().to_string()])
+        .args(["-r", "query cli song", "-r", "get 0", "--run", "get 9"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&run.stdout);

@@ -1,8 +1,8 @@
 //! `p2plab kazaa leader` and `p2plab kazaa node`: one peer of the hybrid per terminal.
 //!
-//! Both read commands from a prompt (stdin). Script flags run commands first:
-//! `-e CMD` (repeatable) and `--script FILE` (one command a line); `--batch` exits after
-//! them instead of reading the prompt.
+//! Both read commands from a prompt (stdin). Script flags, as `gnutella node` has them,
+//! run commands first: `-r CMD` (repeatable) and `--script FILE` (one command a line);
+//! `-b`/`--batch` exits after them instead of reading the prompt.
 
 use super::common::parse;
 use getopts::{Matches, Options};
@@ -15,19 +15,19 @@ use std::path::PathBuf;
 
 fn script_opts(opts: &mut Options) {
     opts.optmulti(
-        "e",
-        "exec",
-        "run a prompt command first (repeatable)",
+        "r",
+        "run",
+        "run a prompt command at start (repeatable)",
         "CMD",
     );
     opts.optopt("", "script", "run the commands in FILE first", "FILE");
-    opts.optflag("", "batch", "exit after the script instead of prompting");
+    opts.optflag("b", "batch", "exit after the script instead of prompting");
 }
 
 /// Runs the script commands, then the prompt (unless --batch). `handle` returns false
 /// to stop.
 fn drive(m: &Matches, mut handle: impl FnMut(&str) -> bool) -> Result<(), String> {
-    let mut script: Vec<String> = m.opt_strs("exec");
+    let mut script: Vec<String> = m.opt_strs("run");
     if let Some(f) = m.opt_str("script") {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("cannot read {f}: {e}"))?;
         script.extend(text.lines().map(str::to_string));
@@ -139,8 +139,8 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
         "a group leader to attach to (repeatable; at least one)",
         "ADDR",
     );
-    opts.optopt("d", "share", "folder to share (default .)", "DIR");
-    opts.optopt("o", "out", "folder for downloads (default .)", "DIR");
+    opts.optopt("s", "share", "folder to share (default .)", "DIR");
+    opts.optopt("o", "downloads", "folder for downloads (default .)", "DIR");
     opts.optopt(
         "l",
         "listen",
@@ -172,7 +172,7 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
         "ADDR",
     );
     script_opts(&mut opts);
-    let brief = "Usage: p2plab kazaa node --leader ADDR [--share DIR] [--out DIR] [options]";
+    let brief = "Usage: p2plab kazaa node --leader ADDR [--share DIR] [--downloads DIR] [options]";
     let Some(m) = parse(&mut opts, args, brief)? else {
         return Ok(());
     };
@@ -184,7 +184,7 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
         ));
     }
     let share = PathBuf::from(m.opt_str("share").unwrap_or(".".into()));
-    let out = PathBuf::from(m.opt_str("out").unwrap_or(".".into()));
+    let out = PathBuf::from(m.opt_str("downloads").unwrap_or(".".into()));
     let mut cfg = NodeConfig::new(
         leaders,
         &share,
