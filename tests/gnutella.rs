@@ -261,13 +261,20 @@ fn raw_neighbour(s: &Servent, listen_port: u16) -> (TcpStream, BufReader<TcpStre
     (stream, r)
 }
 
-/// True once the servent has closed this connection.
+/// True once the servent has closed this connection; false if it stayed silent and
+/// open until the read timeout (so a servent that ignores bad input fails the test).
 fn closed(r: &mut BufReader<TcpStream>) -> bool {
     let mut buf = [0u8; 256];
     loop {
         match r.read(&mut buf) {
-            Ok(0) | Err(_) => return true,
-            Ok(_) => {} // a keepalive Ping, or a Pong
+            Ok(0) => return true,
+            Ok(_) => {} // a 503 answer, a keepalive Ping, a Pong
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            }
         }
     }
 }

@@ -62,7 +62,7 @@ fn main() {
     o.optopt(
         "",
         "degree",
-        "neighbours per servent (default 4, 2..10)",
+        "neighbours per servent (default 4, 2..9: a newcomer needs servents below 10)",
         "D",
     );
     o.optopt("", "ttl", "largest TTL of the sweep (default 7)", "T");
@@ -87,7 +87,7 @@ fn main() {
     };
     let p = Params {
         n: num("peers", 30).clamp(3, 200) as usize,
-        d: num("degree", 4).clamp(2, 10) as usize,
+        d: num("degree", 4).clamp(2, 9) as usize,
         t_max: num("ttl", 7).clamp(1, 7) as u8,
         seed: num("seed", 7),
         base: num("port-base", 0).min(65000) as u16,

@@ -99,7 +99,7 @@ impl Lab {
     }
 
     /// The newcomer floods the query; one hit's reverse path; a direct download.
-    /// Returns that reverse path.
+    /// Returns that reverse path (empty without a hit).
     pub fn ask_and_download(&mut self) -> Result<Vec<SocketAddr>, String> {
         let (n, t) = (self.p.n, self.p.t_max);
         let me = self.s[n].addr();
@@ -116,7 +116,9 @@ impl Lab {
             hits.len()
         );
         let Some(hit) = hits.first() else {
-            return Err("no hit: raise --ttl or --degree".into());
+            println!("   no holder within {t} hops: nothing to download (try a larger --ttl)");
+            self.row("QueryHit hops back to the newcomer", "no hit".into());
+            return Ok(Vec::new());
         };
         let holder = self
             .s
@@ -161,7 +163,8 @@ impl Lab {
         Ok(path)
     }
 
-    /// The first relay of that path leaves with a Bye; its neighbours refill.
+    /// The first relay of that path (or #1, without one) leaves with a Bye; its
+    /// neighbours refill.
     pub fn leave(&mut self, path: &[SocketAddr]) -> Result<(), String> {
         let d = self.p.d;
         let gone = if path.len() > 2 {

@@ -8,10 +8,10 @@
 
 use super::conn::{Ctx, Event, Neighbour, Out};
 use super::descriptor::{self as d, Descriptor, Guid, Kind, Payload};
-use super::policy::{self, Hop, PeerId, SELF};
+use super::policy::{self, Hop, PeerId};
 use super::seen::Seen;
 use super::servent::{Command, Config, Hit, Trace};
-use crate::share::{ids, Folder};
+use crate::share::Folder;
 use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
 use log::{debug, info};
 use std::collections::BTreeMap;
@@ -22,33 +22,32 @@ use std::time::{Duration, Instant};
 /// Every neighbour gets a one-hop Ping this often, so a healthy but quiet link is not
 /// mistaken for a dead one (`conn::READ_TIMEOUT`).
 pub const KEEPALIVE: Duration = Duration::from_secs(30);
-/// Most results in one of our QueryHits: keeps it well under Wireshark's 4 KiB.
-pub const MAX_HITS_PER_REPLY: usize = 32;
 
-struct Link {
-    addr: SocketAddr,
-    out: Sender<Out>,
-    stream: TcpStream,
+/// A neighbour as the coordinator holds it: its writer's queue and a handle to close it.
+pub(super) struct Link {
+    pub(super) addr: SocketAddr,
+    pub(super) out: Sender<Out>,
+    pub(super) stream: TcpStream,
 }
 
 pub struct Coordinator {
-    ctx: Ctx,
-    id: Guid,
-    http: SocketAddr,
-    folder: Arc<Folder>,
-    dedup: bool,
-    links: BTreeMap<PeerId, Link>,
+    pub(super) ctx: Ctx,
+    pub(super) id: Guid,
+    pub(super) http: SocketAddr,
+    pub(super) folder: Arc<Folder>,
+    pub(super) dedup: bool,
+    pub(super) links: BTreeMap<PeerId, Link>,
     /// (GUID, type) of Pings and Queries -> the neighbour it came from (SELF: ours).
-    seen: Seen<(Guid, u8), PeerId>,
+    pub(super) seen: Seen<(Guid, u8), PeerId>,
     /// Servent id of a QueryHit's sender -> the neighbour the hit came from.
-    push_routes: Seen<Guid, PeerId>,
-    hits: Sender<Hit>,
-    wake: Sender<()>,
+    pub(super) push_routes: Seen<Guid, PeerId>,
+    pub(super) hits: Sender<Hit>,
+    pub(super) wake: Sender<()>,
     /// xorshift state for the GUIDs the coordinator makes itself (pings, Bye).
-    rng: u64,
+    pub(super) rng: u64,
 }
 
-fn ipv4(a: SocketAddr) -> Ipv4Addr {
+pub(super) fn ipv4(a: SocketAddr) -> Ipv4Addr {
     match a.ip() {
         IpAddr::V4(ip) => ip,
         IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
@@ -108,15 +107,15 @@ impl Coordinator {
         }
     }
 
-    fn guid(&mut self) -> Guid {
+    pub(super) fn guid(&mut self) -> Guid {
         super::servent::new_guid(&mut self.rng)
     }
 
-    fn ids(&self) -> Vec<PeerId> {
+    pub(super) fn ids(&self) -> Vec<PeerId> {
         self.links.keys().copied().collect()
     }
 
-    fn publish(&self) {
+    pub(super) fn publish(&self) {
         let list: Vec<Neighbour> = self
             .links
             .values()
@@ -130,7 +129,7 @@ impl Coordinator {
     /// Every copy is traced as Sent before the first is queued: a neighbour may handle
     /// its copy before we queue the next, and whoever counts Sent against Received
     /// must never see the counts meet while copies are still to go out.
-    fn send_many(&self, targets: &[PeerId], desc: &Descriptor) {
+    pub(super) fn send_many(&self, targets: &[PeerId], desc: &Descriptor) {
         let bytes = Arc::new(d::encode(desc));
         let (guid, kind) = (desc.guid, desc.payload.kind());
         let links: Vec<&Link> = targets.iter().filter_map(|t| self.links.get(t)).collect();
@@ -221,90 +220,6 @@ impl Coordinator {
         }
     }
 
-    fn command(&mut self, c: Command) {
-        match c {
-            Command::Query { guid, text, ttl } => {
-                let q = d::Query {
-                    min_speed: 0,
-                    text,
-                    extension: Vec::new(),
-                };
-                self.originate(guid, ttl, Payload::Query(q));
-            }
-            Command::Ping { guid, ttl } => self.originate(guid, ttl, Payload::Ping),
-            Command::Push {
-                guid,
-                servent_id,
-                index,
-            } => {
-                let route =
-                    policy::reverse_hop(self.push_routes.get(&servent_id).copied(), &self.ids());
-                let push = Payload::Push(d::Push {
-                    servent_id,
-                    index,
-                    ip: ipv4(self.http),
-                    port: self.http.port(),
-                });
-                let desc = Descriptor {
-                    guid,
-                    ttl: d::MAX_TTL,
-                    hops: 0,
-                    payload: push,
-                };
-                match route {
-                    Some(to) if to != SELF => self.send_many(&[to], &desc),
-                    _ => info!("{}: no route for a Push", self.ctx.me),
-                }
-            }
-            Command::Leave { done } => {
-                let (tx, rx) = crossbeam_channel::unbounded();
-                let bye = d::encode(&Descriptor {
-                    guid: self.guid(),
-                    ttl: 1,
-                    hops: 0,
-                    payload: Payload::Bye(d::Bye {
-                        code: 200,
-                        text: "leaving".into(),
-                    }),
-                });
-                for link in std::mem::take(&mut self.links).into_values() {
-                    let _ = link.out.try_send(Out::Bye(bye.clone(), tx.clone()));
-                }
-                self.publish();
-                let _ = done.send(rx);
-            }
-        }
-    }
-
-    /// A Ping or Query of our own: remembered as seen (route SELF), sent to everyone.
-    fn originate(&mut self, guid: Guid, ttl: u8, payload: Payload) {
-        let kind = payload.kind() as u8;
-        self.seen.insert_if_new((guid, kind), SELF, Instant::now());
-        let desc = Descriptor {
-            guid,
-            ttl: ttl.clamp(1, d::MAX_TTL),
-            hops: 0,
-            payload,
-        };
-        let targets = policy::forward_targets(&self.ids(), SELF, desc.ttl, true, true);
-        self.send_many(&targets, &desc);
-    }
-
-    fn keepalive(&mut self) {
-        for id in self.ids() {
-            let desc = Descriptor {
-                guid: self.guid(),
-                ttl: 1,
-                hops: 0,
-                payload: Payload::Ping,
-            };
-            // Remembered as ours, so the one-hop Pong finds its way home.
-            self.seen
-                .insert_if_new((desc.guid, Kind::Ping as u8), SELF, Instant::now());
-            self.send_many(&[id], &desc);
-        }
-    }
-
     fn descriptor(&mut self, from: PeerId, mut desc: Descriptor) {
         let Some(from_addr) = self.links.get(&from).map(|l| l.addr) else {
             return; // the neighbour left while this was queued
@@ -362,69 +277,5 @@ impl Coordinator {
             hops,
             duplicate: !first,
         });
-    }
-}
-
-/// What `route.rs` needs from the coordinator, kept in one place.
-impl Coordinator {
-    pub(super) fn me(&self) -> SocketAddr {
-        self.ctx.me
-    }
-    pub(super) fn dedup(&self) -> bool {
-        self.dedup
-    }
-    pub(super) fn neighbour_ids(&self) -> Vec<PeerId> {
-        self.ids()
-    }
-    pub(super) fn forward(&self, targets: &[PeerId], desc: &Descriptor) {
-        self.send_many(targets, desc)
-    }
-    pub(super) fn ctx(&self) -> &Ctx {
-        &self.ctx
-    }
-    pub(super) fn route_of(&self, guid: Guid, request: Kind) -> Option<PeerId> {
-        self.seen.get(&(guid, request as u8)).copied()
-    }
-    pub(super) fn push_route(&self, servent: &Guid) -> Option<PeerId> {
-        self.push_routes.get(servent).copied()
-    }
-    pub(super) fn learn_push_route(&mut self, servent: Guid, via: PeerId) {
-        self.push_routes.put(servent, via, Instant::now());
-    }
-    pub(super) fn deliver(&self, hit: Hit) {
-        let _ = self.hits.send(hit);
-    }
-    pub(super) fn servent_id(&self) -> Guid {
-        self.id
-    }
-    pub(super) fn pong(&self) -> d::Pong {
-        d::Pong {
-            port: self.ctx.me.port(),
-            ip: ipv4(self.ctx.me),
-            files: self.folder.files().len() as u32,
-            kbytes: (self.folder.total_bytes() / 1024) as u32,
-        }
-    }
-    pub(super) fn answer(&self, text: &str) -> Option<d::QueryHit> {
-        let results: Vec<d::HitResult> = self
-            .folder
-            .search(text)
-            .into_iter()
-            .take(MAX_HITS_PER_REPLY)
-            .map(|f| d::HitResult {
-                index: f.index,
-                size: f.size.min(u32::MAX as u64) as u32,
-                name: f.name.clone(),
-                extension: format!("urn:sha1:{}", ids::to_base32(&f.sha1)),
-            })
-            .collect();
-        (!results.is_empty()).then(|| d::QueryHit {
-            port: self.http.port(),
-            ip: ipv4(self.http),
-            speed: 1000,
-            results,
-            trailer: Vec::new(),
-            servent_id: self.id,
-        })
     }
 }

@@ -1,6 +1,7 @@
 //! Byte-exact fixtures, one per descriptor, commented field by field.
 
 use super::*;
+use crate::wire::WireError;
 use std::io::Cursor;
 
 /// A GUID as modern servents make them: byte 8 = 0xFF, byte 15 = 0x00.

@@ -22,16 +22,23 @@
 //! Where to look first:
 //! - [`policy`]: the routing rules as pure functions (`hop`, `forward_targets`,
 //!   `reverse_hop`, `flood_bound`).
-//! - `route.rs` and `coordinator.rs`: what a servent does with each descriptor.
-//! - [`descriptor`]: the 23-byte header and the payloads, with byte fixtures.
-//! - `connector.rs`: join and repair.
+//! - `route.rs` and `coordinator.rs`: what a servent does with each descriptor;
+//!   `originate.rs`: the ones it starts itself.
+//! - [`seen`]: the bounded, expiring seen-table (duplicates and reverse routes).
+//! - [`descriptor`] and `codec.rs`: the 23-byte header and the payloads, with byte
+//!   fixtures; [`handshake`]: `GNUTELLA CONNECT/0.6`.
+//! - `conn.rs`: one neighbour's reader and writer threads; `connector.rs`: join and repair.
+//! - [`observe`]: counting a flood from the servents' trace events (what the lab prints).
 //!
 //! Simplified here: no ultrapeers/leaves, no QRP, no GGEP; a Push reaches its servent
 //! but no `GIV` connection follows; files are served over HTTP on a second port (the
 //! QueryHit carries that port) instead of the Gnutella port; Pongs are not cached and
-//! replayed, only learned by every servent they pass.
+//! replayed, only learned by every servent they pass; the host cache speaks a small
+//! subset of GWebCache. The instructive mistake, flooding without duplicate
+//! suppression, is `Config::dedup = false` (`lab-gnutella --no-dedup`).
 
 pub mod cache;
+mod codec;
 mod conn;
 mod connector;
 mod coordinator;
@@ -39,8 +46,10 @@ pub mod descriptor;
 pub mod handshake;
 pub mod hosts;
 pub mod observe;
+mod originate;
 pub mod overlay;
 pub mod policy;
+mod report;
 mod route;
 pub mod seen;
 mod servent;

@@ -8,12 +8,13 @@
 //! ```
 
 use super::conn::{self, Ctx, Shared};
-use super::descriptor::{Guid, HitResult, Kind};
+use super::descriptor::Guid;
+pub use super::report::{Hit, Stats, Trace};
 use super::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
 use super::{connector, coordinator, hosts};
 use crate::net::{Conns, Server, ServerConfig};
-use crate::share::{ids, Download, Folder, HttpConfig, ShareServer};
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crate::share::{Folder, HttpConfig, ShareServer};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ use std::time::{Duration, Instant};
 pub const DEFAULT_DEGREE: usize = 4;
 /// Never more neighbours than this: "给定一个对等方，通常所连接的节点少于10个".
 pub const MAX_DEGREE: usize = 10;
+/// Events (descriptors, connections) waiting for the coordinator.
+pub const EVENT_QUEUE: usize = 8192;
+/// QueryHits kept for the handle until read; more are dropped.
+pub const HIT_QUEUE: usize = 4096;
 /// Initial TTL of our own queries and pings.
 pub const DEFAULT_TTL: u8 = 7;
 
@@ -77,117 +82,6 @@ impl Config {
     }
 }
 
-/// What a servent did, for counting. `at` is the servent's Gnutella address; `ttl` and
-/// `hops` are the values after this hop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trace {
-    Received {
-        at: SocketAddr,
-        from: SocketAddr,
-        guid: Guid,
-        kind: Kind,
-        ttl: u8,
-        hops: u8,
-        duplicate: bool,
-    },
-    Sent {
-        at: SocketAddr,
-        to: SocketAddr,
-        guid: Guid,
-        kind: Kind,
-    },
-    /// A `Sent` descriptor was dropped before reaching the socket (queue full, or the
-    /// neighbour just left): it will never be received.
-    Unsent {
-        at: SocketAddr,
-        guid: Guid,
-    },
-    /// A Ping or Query copy went on to `to` (at least one) neighbours.
-    Forwarded {
-        at: SocketAddr,
-        guid: Guid,
-        kind: Kind,
-        to: usize,
-    },
-    /// This servent answered a Query with a hit of `results` files.
-    Answered {
-        at: SocketAddr,
-        guid: Guid,
-        results: usize,
-    },
-    /// A Push reached the servent it names.
-    PushArrived {
-        at: SocketAddr,
-        guid: Guid,
-        index: u32,
-        requester: SocketAddr,
-    },
-    Connected {
-        at: SocketAddr,
-        peer: SocketAddr,
-        outgoing: bool,
-    },
-    Disconnected {
-        at: SocketAddr,
-        peer: SocketAddr,
-        why: String,
-    },
-    DialFailed {
-        at: SocketAddr,
-        peer: SocketAddr,
-        why: String,
-    },
-    CacheAsked {
-        at: SocketAddr,
-        got: usize,
-    },
-    PongArrived {
-        at: SocketAddr,
-        host: SocketAddr,
-        files: u32,
-        kbytes: u32,
-    },
-}
-
-/// Counters of one servent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub received: u64,
-    pub sent: u64,
-    pub duplicates: u64,
-    pub hits_sent: u64,
-    pub no_route: u64,
-    pub dropped_full: u64,
-    pub bad_input: u64,
-}
-
-/// A QueryHit that reached the servent that asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
-    pub guid: Guid,
-    pub hops: u8,
-    /// Where its files are downloaded from (`GET /get/<index>/<name>`).
-    pub http: SocketAddr,
-    pub servent_id: Guid,
-    pub results: Vec<HitResult>,
-}
-
-impl Hit {
-    /// A download of result `i`; `None` if the hit carried no `urn:sha1:` to check against.
-    pub fn download(&self, i: usize) -> Option<Download> {
-        let r = self.results.get(i)?;
-        let b32 = r.extension.strip_prefix("urn:sha1:")?;
-        let sha1 = ids::sha1_from_base32(b32)?;
-        Some(Download::by_index(
-            self.http,
-            r.index,
-            &r.name,
-            r.size as u64,
-            sha1,
-        ))
-    }
-}
-
 /// Things the handle asks the coordinator.
 pub(crate) enum Command {
     Query {
@@ -225,7 +119,8 @@ pub struct Servent {
 }
 
 impl Servent {
-    pub fn start(cfg: Config) -> io::Result<Servent> {
+    pub fn start(mut cfg: Config) -> io::Result<Servent> {
+        cfg.max_degree = cfg.max_degree.clamp(1, MAX_DEGREE);
         let share = ShareServer::start(cfg.share.clone(), &cfg.http_listen, HttpConfig::default())?;
         let http = share.local_addr();
         let conns = Conns::new();
@@ -252,10 +147,12 @@ impl Servent {
         for h in start_hosts.into_iter().filter(|h| *h != addr) {
             hosts.add_old(h);
         }
-        let (events, events_rx) = unbounded();
+        // Bounded: a neighbour that sends faster than the coordinator routes is slowed
+        // down by TCP, instead of growing a queue in our memory.
+        let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = unbounded();
         let (wake, wake_rx) = unbounded();
-        let (hits_tx, hits) = unbounded();
+        let (hits_tx, hits) = bounded(HIT_QUEUE);
         let ctx = Ctx {
             me: addr,
             events,
@@ -389,7 +286,8 @@ impl Servent {
         if let Some(p) = &self.host_list {
             let mut list = self.neighbours();
             list.extend(self.known_hosts());
-            list.dedup();
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|a| seen.insert(*a));
             if let Err(e) = hosts::save(p, &list) {
                 log::warn!("{}: cannot save host list {}: {e}", self.addr, p.display());
             }
