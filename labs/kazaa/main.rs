@@ -374,7 +374,10 @@ fn run(o: Opts) -> Result<(), String> {
         orphans.len(),
         "-"
     );
-    println!("   (peers touched: KaZaA counts the leaders that searched; its children never see a query)");
+    println!(
+        "   peers touched: KaZaA counts the leaders that searched; its children never see a query."
+    );
+    println!("   hits: a KaZaA leader also lists the asker's own files; a Gnutella servent never answers itself.");
     Ok(())
 }
 
