@@ -2,6 +2,7 @@
 CARGO   ?= cargo
 LABS    := napster
 LABS    += gnutella
+LABS    += kazaa
 LABS    += dht
 LABS    += bittorrent
 LABS    += distribution
@@ -9,6 +10,7 @@ BENCHES := napster
 BENCHES += bittorrent
 BENCHES += bittorrent_swarm
 BENCHES += gnutella
+BENCHES += kazaa
 BENCHES += dht
 ARGS    ?=
 

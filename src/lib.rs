@@ -9,6 +9,7 @@
 //! | 6.2 文件分发 C/S vs P2P | distribution-time bounds, computed and measured | [`distribution`] | `make lab-distribution` |
 //! | 6.3 集中化目录, 6.4 | central directory (Napster): bottleneck, single point of failure | [`napster`] | `make lab-napster` |
 //! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
+//! | 6.3 混合体 | group leaders index their children, forward queries (KaZaA) | [`kazaa`] | `make lab-kazaa` |
 //! | 6.3 DHT, 6.4 | ring DHT with shortcuts, churn (Chord) | [`dht`] | `make lab-dht` |
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, rarest first, tit-for-tat (BEP 3) | [`bittorrent`] | `make lab-bittorrent` |
 //!
@@ -29,6 +30,7 @@ pub mod bittorrent;
 pub mod dht;
 pub mod distribution;
 pub mod gnutella;
+pub mod kazaa;
 pub mod napster;
 pub mod net;
 pub mod report;

@@ -17,6 +17,8 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   napster peer     log in, share a folder, search, download straight from a peer
   gnutella node    a Gnutella servent with a prompt: query, ping, neighbours, get, leave
   gnutella cache   a GWebCache-style host cache for joining servents
+  kazaa leader     a KaZaA group leader: indexes its children, forwards queries to leaders
+  kazaa node       a KaZaA child: uploads its list to a leader, queries, downloads by hash
   dht node         a ring DHT node (Chord): --listen ADDR [--join ADDR] [--bits m], then put/get/lookup
   bt make          make a .torrent: p2plab bt make FILE -o X.torrent --announce URL
   bt show          name, size, pieces and info-hash of a .torrent
@@ -45,6 +47,8 @@ fn main() -> ExitCode {
         ["gnutella", "node"] => cli::gnutella_node(rest),
         ["gnutella", "cache"] => cli::gnutella_cache(rest),
         ["dht", "node"] => cli::dht_node(rest),
+        ["kazaa", "leader"] => cli::kazaa_leader(rest),
+        ["kazaa", "node"] => cli::kazaa_node(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())
