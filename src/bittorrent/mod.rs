@@ -61,9 +61,10 @@
 //!   with `time_scale`, byte rates never do.
 //! - `--pipeline 1` (one request in flight, stop-and-wait) is the instructive slow case:
 //!   every block then costs a round trip, which loopback hides and a real link does not.
-//! - Pieces are written in place under their final names (as aria2c does); what makes a
-//!   file trustworthy is that every piece is verified before it counts, and a restart
-//!   re-verifies what is on disk.
+//! - A leecher writes into `.<name>.part` files and renames them once every piece has
+//!   passed its SHA-1 check (`storage.rs`); a restart resumes from the `.part` files and
+//!   re-verifies them. If a complete-sized file already has the final name, it is used in
+//!   place and checked piece by piece (that is how `p2plab bt get` seeds what it has).
 //! - A connection's thread writes with blocking sends. Two peers that both upload to
 //!   each other could in principle both block writing; each side's pipeline (64 blocks
 //!   = 1 MiB) bounds what is in flight, and the write timeout ends a stuck peer.

@@ -332,6 +332,9 @@ impl Shared {
             }
             if st.have_count == self.num_pieces() {
                 drop(st);
+                if let Err(e) = self.storage.finish() {
+                    warn!("all pieces verified, but the files keep their .part names: {e}");
+                }
                 let _ = self.completed_at.set(Instant::now());
                 info!(
                     "download complete: all {} pieces verified",

@@ -7,13 +7,17 @@
 //! ```
 //! Reads and writes use positioned I/O (`pread`/`pwrite`), so every thread can use the
 //! same open files at once without a lock and without seeking.
+//!
+//! A leecher writes into `.<name>.part` beside each final name and renames the files
+//! only when every piece has passed its SHA-1 check ([`Storage::finish`]): a half-downloaded
+//! file never carries the name of the real one. A restart resumes from the `.part` files.
 
 use super::metainfo::Info;
 use sha1::{Digest, Sha1};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One file of the torrent and where it sits in the torrent's byte stream.
 struct Stored {
@@ -22,6 +26,17 @@ struct Stored {
     len: u64,
     /// Bytes that were on disk before we opened it: only those can hold finished pieces.
     existing: u64,
+    /// `(.part path, final path)` while the file is still being downloaded.
+    rename: Option<(PathBuf, PathBuf)>,
+}
+
+/// Where a file is written until it is complete: `.<name>.part` in the same folder.
+pub fn part_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.part"))
 }
 
 /// The files of one torrent.
@@ -40,6 +55,13 @@ impl Storage {
         let mut files = Vec::with_capacity(paths.len());
         let mut start = 0;
         for (entry, path) in info.files.iter().zip(paths) {
+            // A leecher uses the final name only if a complete-sized file is already
+            // there (it will be checked piece by piece); otherwise the `.part` file.
+            let done = fs::metadata(path)
+                .map(|m| m.len() == entry.length)
+                .unwrap_or(false);
+            let rename = (writable && !done).then(|| (part_path(path), path.clone()));
+            let path = rename.as_ref().map_or(path, |(part, _)| part);
             let existing = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let file = if writable {
                 if let Some(dir) = path.parent() {
@@ -73,6 +95,7 @@ impl Storage {
                 start,
                 len: entry.length,
                 existing: existing.min(entry.length),
+                rename,
             });
             start += entry.length;
         }
@@ -82,6 +105,20 @@ impl Storage {
             total: start,
             hashes: info.pieces.clone(),
         })
+    }
+
+    /// Every piece is verified: flush the `.part` files and give them their final names.
+    /// The open handles stay valid across the rename, so seeding goes on from them.
+    pub fn finish(&self) -> io::Result<()> {
+        for f in &self.files {
+            if let Some((part, done)) = &f.rename {
+                f.file.sync_all()?;
+                if part.exists() {
+                    fs::rename(part, done)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn num_pieces(&self) -> usize {
@@ -207,6 +244,10 @@ mod tests {
             assert!(s.verify(i, piece));
             s.write_piece(i, piece).unwrap();
         }
+        // Nothing has its final name until every piece is in.
+        assert!(!paths[0].exists() && part_path(&paths[0]).exists());
+        s.finish().unwrap();
+        assert!(paths[0].exists() && !part_path(&paths[0]).exists());
         assert_eq!(fs::read(&paths[0]).unwrap(), &data[..1500]);
         assert_eq!(fs::read(&paths[2]).unwrap(), &data[1500..]);
         let mut block = [0u8; 600];
