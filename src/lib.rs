@@ -25,6 +25,7 @@
 //! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
 //! - [`rng`]: seeded randomness, so that `--seed 7` tells the same story twice.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
+//! - [`opts`]: command-line options, the same way in every binary.
 
 pub mod bittorrent;
 pub mod dht;
@@ -33,6 +34,7 @@ pub mod gnutella;
 pub mod kazaa;
 pub mod napster;
 pub mod net;
+pub mod opts;
 pub mod report;
 pub mod rng;
 pub mod share;

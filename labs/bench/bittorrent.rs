@@ -51,20 +51,15 @@ fn main() -> ExitCode {
         "DIR",
     );
     opts.optflag("", "no-aria2", "only our pair");
-    opts.optflag("h", "help", "print this help");
-    let usage = "Usage: bench-bittorrent [options]";
-    let m = match opts.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", opts.usage(usage));
-            return ExitCode::FAILURE;
-        }
+    let m = match p2plab::opts::parse(
+        &mut opts,
+        std::env::args().skip(1),
+        "Usage: bench-bittorrent [options]",
+    ) {
+        Ok(Some(m)) => m,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return p2plab::opts::finish("bench-bittorrent", Err(e)),
     };
-    if m.opt_present("help") {
-        println!("{}", opts.usage(usage));
-        return ExitCode::SUCCESS;
-    }
-    let num = |k: &str, d: u64| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
     let base = m.opt_str("dir").map(PathBuf::from).unwrap_or_else(|| {
         let shm = Path::new("/dev/shm");
         if shm.is_dir() {
@@ -74,21 +69,18 @@ fn main() -> ExitCode {
         }
     });
     let scratch = base.join(format!("p2plab-bench-bt-{}", std::process::id()));
-    let result = run(
-        &scratch,
-        num("size", 256),
-        num("piece-length", 256) * 1024,
-        num("runs", 3).max(1) as usize,
-        !m.opt_present("no-aria2"),
-    );
+    let result = (|| -> Res<()> {
+        let num = |k: &str, d: u64| p2plab::opts::value(&m, k, d);
+        run(
+            &scratch,
+            num("size", 256)?.max(1),
+            num("piece-length", 256)?.max(16) * 1024,
+            num("runs", 3)?.max(1) as usize,
+            !m.opt_present("no-aria2"),
+        )
+    })();
     let _ = fs::remove_dir_all(&scratch);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench-bittorrent: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    p2plab::opts::finish("bench-bittorrent", result)
 }
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;

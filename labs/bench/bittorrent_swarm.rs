@@ -35,34 +35,25 @@ fn main() -> ExitCode {
         "X",
     );
     opts.optopt("", "seed", "random seed (default 1)", "N");
-    opts.optflag("h", "help", "print this help");
-    let usage = "Usage: bench-bittorrent_swarm [options]";
-    let m = match opts.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", opts.usage(usage));
-            return ExitCode::FAILURE;
-        }
+    let parsed = p2plab::opts::parse(
+        &mut opts,
+        std::env::args().skip(1),
+        "Usage: bench-bittorrent_swarm [options]",
+    )
+    .and_then(|m| {
+        let Some(m) = m else { return Ok(None) };
+        Ok(Some((
+            p2plab::opts::list(&m, "peers", &[8usize, 16, 32])?,
+            p2plab::opts::value(&m, "file-mb", 32u64)?.max(1),
+            p2plab::opts::value(&m, "time-scale", 0.05f64)?,
+            p2plab::opts::value(&m, "seed", 1u64)?,
+        )))
+    });
+    let (ns, file_mb, scale, seed) = match parsed {
+        Ok(Some(v)) => v,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return p2plab::opts::finish("bench-bittorrent_swarm", Err(e)),
     };
-    if m.opt_present("help") {
-        println!("{}", opts.usage(usage));
-        return ExitCode::SUCCESS;
-    }
-    let ns: Vec<usize> = m
-        .opt_str("peers")
-        .unwrap_or_else(|| "8,16,32".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    let file_mb: u64 = m
-        .opt_str("file-mb")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(32);
-    let scale: f64 = m
-        .opt_str("time-scale")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.05);
-    let seed: u64 = m.opt_str("seed").and_then(|v| v.parse().ok()).unwrap_or(1);
     let base = if std::path::Path::new("/dev/shm").is_dir() {
         PathBuf::from("/dev/shm")
     } else {

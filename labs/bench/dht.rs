@@ -32,27 +32,31 @@ fn main() {
         "largest ring in the hops table (default 256)",
         "N",
     );
-    opts.optflag("h", "help", "print this help");
-    let m = match opts.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
+    let parsed = p2plab::opts::parse(
+        &mut opts,
+        std::env::args().skip(1),
+        "Usage: bench-dht [options]",
+    )
+    .and_then(|m| {
+        let Some(m) = m else { return Ok(None) };
+        let num = |k: &str, d: usize| p2plab::opts::value(&m, k, d);
+        Ok(Some((
+            num("seed", 1)? as u64,
+            num("lookups", 2000)?,
+            num("secs", 3)? as u64,
+            num("threads", 2)?.max(1),
+            num("max", 256)?,
+            num("pool", 32)?,
+        )))
+    });
+    let (seed, lookups, secs, threads, max, pool) = match parsed {
+        Ok(Some(v)) => v,
+        Ok(None) => return,
         Err(e) => {
-            eprintln!("{e}\n{}", opts.usage("Usage: bench-dht [options]"));
-            std::process::exit(2);
+            eprintln!("bench-dht: {e}");
+            std::process::exit(2)
         }
     };
-    if m.opt_present("help") {
-        println!("{}", opts.usage("Usage: bench-dht [options]"));
-        return;
-    }
-    let num = |name: &str, def: usize| -> usize {
-        m.opt_str(name).and_then(|v| v.parse().ok()).unwrap_or(def)
-    };
-    let seed = num("seed", 1) as u64;
-    let lookups = num("lookups", 2000);
-    let secs = num("secs", 3) as u64;
-    let threads = num("threads", 2).max(1);
-    let max = num("max", 256);
-    let pool = num("pool", 32);
     let mut rng = Rng::new(seed);
     let mut json = String::from("{");
 

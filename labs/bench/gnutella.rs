@@ -45,18 +45,23 @@ fn main() {
         "Q",
     );
     o.optopt("", "seed", "overlay seed (default 1)", "S");
-    o.optflag("h", "help", "print this help");
-    let m = match o.parse(&args) {
-        Ok(m) if !m.opt_present("help") => m,
-        Ok(_) => return println!("{}", o.usage("Usage: bench-gnutella [options]")),
+    let parsed =
+        p2plab::opts::parse(&mut o, args, "Usage: bench-gnutella [options]").and_then(|m| {
+            let Some(m) = m else { return Ok(None) };
+            Ok(Some((
+                p2plab::opts::value(&m, "peers", 50usize)?.max(2),
+                p2plab::opts::value(&m, "queries", 2000usize)?,
+                p2plab::opts::value(&m, "seed", 1u64)?,
+            )))
+        });
+    let (n, q, seed) = match parsed {
+        Ok(Some(v)) => v,
+        Ok(None) => return,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("bench-gnutella: {e}");
             std::process::exit(2)
         }
     };
-    let n: usize = m.opt_get_default("peers", 50).unwrap_or(50);
-    let q: usize = m.opt_get_default("queries", 2000).unwrap_or(2000);
-    let seed: u64 = m.opt_get_default("seed", 1).unwrap_or(1);
 
     let mut fig: Vec<(&str, f64)> = vec![("servents", n as f64), ("degree", 4.0), ("ttl", 7.0)];
     println!("== flooding through {n} servents, degree 4, TTL 7");

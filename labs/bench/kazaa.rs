@@ -38,20 +38,15 @@ fn options() -> Result<Option<Opts>, String> {
     );
     o.optopt("", "ttl", "leader-to-leader hops (default 2)", "N");
     o.optopt("", "seed", "seed (default 7)", "N");
-    o.optflag("h", "help", "print this help");
-    let m = o
-        .parse(std::env::args().skip(1))
-        .map_err(|e| e.to_string())?;
-    if m.opt_present("help") {
-        println!("{}", o.usage("Usage: bench-kazaa [options]"));
+    let Some(m) = p2plab::opts::parse(
+        &mut o,
+        std::env::args().skip(1),
+        "Usage: bench-kazaa [options]",
+    )?
+    else {
         return Ok(None);
-    }
-    let num = |name: &str, d: usize| -> Result<usize, String> {
-        m.opt_str(name).map_or(Ok(d), |v| {
-            v.parse()
-                .map_err(|_| format!("--{name}: '{v}' is not a number"))
-        })
     };
+    let num = |name: &str, d: usize| p2plab::opts::value(&m, name, d);
     Ok(Some(Opts {
         queries: num("queries", 20_000)?.max(1),
         threads: num("threads", 8)?.clamp(1, 40),

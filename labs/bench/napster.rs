@@ -7,46 +7,34 @@
 use getopts::Options;
 use p2plab::napster::load::{publish_catalogue, queries_from, search_load};
 use p2plab::napster::{DirectoryServer, ServerOptions};
+use p2plab::opts;
 use p2plab::report::{write_bench_json, Table};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let mut opts = Options::new();
-    opts.optopt("", "files", "files in the directory (default 10000)", "N");
-    opts.optopt(
+    let mut o = Options::new();
+    o.optopt("", "files", "files in the directory (default 10000)", "N");
+    o.optopt(
         "",
         "searches",
         "searches per concurrency level (default 60000)",
         "N",
     );
-    opts.optopt("", "clients", "concurrency levels (default 1,8,64)", "LIST");
-    opts.optflag("h", "help", "print this help");
-    let m = match opts.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", opts.usage("Usage: bench-napster [options]"));
-            return ExitCode::FAILURE;
-        }
-    };
-    if m.opt_present("help") {
-        println!("{}", opts.usage("Usage: bench-napster [options]"));
-        return ExitCode::SUCCESS;
-    }
-    let num = |k: &str, d: usize| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
-    let files = num("files", 10_000);
-    let total = num("searches", 60_000);
-    let levels: Vec<usize> = m
-        .opt_str("clients")
-        .map(|l| l.split(',').filter_map(|c| c.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 8, 64]);
-    match run(files, total, &levels) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bench-napster: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    o.optopt("", "clients", "concurrency levels (default 1,8,64)", "LIST");
+    let result = opts::parse(
+        &mut o,
+        std::env::args().skip(1),
+        "Usage: bench-napster [options]",
+    )
+    .and_then(|m| {
+        let Some(m) = m else { return Ok(()) };
+        let files = opts::value(&m, "files", 10_000usize)?.max(100);
+        let total = opts::value(&m, "searches", 60_000usize)?.max(1);
+        let levels = opts::list(&m, "clients", &[1usize, 8, 64])?;
+        run(files, total, &levels).map_err(|e| e.to_string())
+    });
+    opts::finish("bench-napster", result)
 }
 
 fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::error::Error>> {

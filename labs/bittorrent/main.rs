@@ -86,20 +86,15 @@ fn main() -> ExitCode {
         "a quarter of the peers crash mid-run, as many new ones join",
     );
     o.optflag("", "plain", "plain lines even on a terminal");
-    o.optflag("h", "help", "print this help");
     let usage = "Usage: lab-bittorrent [options]   (make lab-bittorrent ARGS='...')";
-    let m = match o.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", o.usage(usage));
-            return ExitCode::FAILURE;
-        }
+    let m = match p2plab::opts::parse(&mut o, std::env::args().skip(1), usage) {
+        Ok(Some(m)) => m,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return p2plab::opts::finish("lab-bittorrent", Err(e)),
     };
-    if m.opt_present("help") {
-        println!("{}", o.usage(usage));
-        return ExitCode::SUCCESS;
-    }
-    let num = |k: &str, d: f64| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let num = |k: &str, d: f64| -> f64 {
+        p2plab::opts::value(&m, k, d).unwrap_or_else(|e| bad_option(&e))
+    };
     let n = num("peers", 20.0) as usize;
     let seed = num("seed", 7.0) as u64;
     let work = std::env::temp_dir().join(format!("p2plab-lab-bt-{}", std::process::id()));
@@ -119,16 +114,22 @@ fn main() -> ExitCode {
     cfg.time_scale = num("time-scale", 0.1);
     cfg.timeout = Duration::from_secs(600);
     cfg.picker = match m.opt_str("picker").as_deref() {
+        None | Some("rarest") => PickPolicy::RarestFirst,
         Some("random") => PickPolicy::Random,
         Some("sequential") => PickPolicy::Sequential,
-        _ => PickPolicy::RarestFirst,
+        Some(other) => bad_option(&format!(
+            "--picker: '{other}' is not rarest, random or sequential"
+        )),
     };
-    if m.opt_str("choker").as_deref() == Some("all") {
-        cfg.choker = ChokePolicy::UnchokeAll;
+    match m.opt_str("choker").as_deref() {
+        None | Some("tft") => {}
+        Some("all") => cfg.choker = ChokePolicy::UnchokeAll,
+        Some(other) => bad_option(&format!("--choker: '{other}' is not tft or all")),
     }
     let leave = match m.opt_str("leave").as_deref() {
+        None | Some("altruistic") => Leave::Altruistic,
         Some("selfish") => Leave::Selfish,
-        _ => Leave::Altruistic,
+        Some(other) => bad_option(&format!("--leave: '{other}' is not altruistic or selfish")),
     };
     cfg.peers.iter_mut().for_each(|p| p.leave = leave);
     let riders = num("free-riders", 0.0) as usize;
@@ -268,4 +269,10 @@ fn summary(r: &SwarmReport, view: &View) {
         "every completed copy has the seed's SHA-1: {}",
         if r.all_verified { "yes" } else { "NO" }
     );
+}
+
+/// A bad option value: say which, and stop before anything starts.
+fn bad_option(why: &str) -> ! {
+    eprintln!("lab-bittorrent: {why}");
+    std::process::exit(2)
 }

@@ -268,27 +268,22 @@ fn options() -> Option<Opts> {
         "N",
     );
     opts.optopt("", "keys", "keys stored (default 200)", "N");
-    opts.optflag("h", "help", "print this help");
     let usage = "Usage: lab-dht [options]   (make lab-dht ARGS='--seed 3')";
-    let m = match opts.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", opts.usage(usage));
-            std::process::exit(2);
-        }
-    };
-    if m.opt_present("help") {
-        println!("{}", opts.usage(usage));
-        return None;
-    }
-    let num = |k: &str, d: usize| m.opt_str(k).and_then(|v| v.parse().ok()).unwrap_or(d);
-    Some(Opts {
-        seed: num("seed", 7) as u64,
-        nodes: num("nodes", 32).max(2),
-        bits: (num("bits", 8) as u32).clamp(6, 32),
-        max: num("max", 256),
-        lookups: num("lookups", 500).max(1),
-        churn_nodes: num("churn-nodes", 64).max(8),
-        keys: num("keys", 200).max(1),
+    let parsed = p2plab::opts::parse(&mut opts, std::env::args().skip(1), usage).and_then(|m| {
+        let Some(m) = m else { return Ok(None) };
+        let num = |k: &str, d: usize| p2plab::opts::value(&m, k, d);
+        Ok(Some(Opts {
+            seed: num("seed", 7)? as u64,
+            nodes: num("nodes", 32)?.max(2),
+            bits: (num("bits", 8)? as u32).clamp(6, 32),
+            max: num("max", 256)?,
+            lookups: num("lookups", 500)?.max(1),
+            churn_nodes: num("churn-nodes", 64)?.max(8),
+            keys: num("keys", 200)?.max(1),
+        }))
+    });
+    parsed.unwrap_or_else(|e| {
+        eprintln!("lab-dht: {e}");
+        std::process::exit(2)
     })
 }

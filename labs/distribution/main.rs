@@ -11,6 +11,7 @@ use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
 use p2plab::distribution::chart::{ascii, svg, Series, Style};
 use p2plab::distribution::cs::measure_cs;
 use p2plab::distribution::{cs_bound, p2p_bound};
+use p2plab::opts;
 use p2plab::report::Table;
 use p2plab::rng::Rng;
 use std::path::{Path, PathBuf};
@@ -33,22 +34,18 @@ struct Args {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let Some(a) = parse_args() else {
-        return ExitCode::SUCCESS;
+    let a = match parse_args() {
+        Ok(Some(a)) => a,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return opts::finish("lab-distribution", Err(e)),
     };
     let work = std::env::temp_dir().join(format!("p2plab-lab-distribution-{}", std::process::id()));
     let result = run(&a, &work);
     let _ = std::fs::remove_dir_all(&work);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("lab-distribution: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    opts::finish("lab-distribution", result)
 }
 
-fn parse_args() -> Option<Args> {
+fn parse_args() -> Result<Option<Args>, String> {
     let mut o = Options::new();
     o.optopt(
         "",
@@ -59,13 +56,13 @@ fn parse_args() -> Option<Args> {
     o.optopt(
         "",
         "server-mibps",
-        "server upload u_s in MiB/s (default 4)",
+        "server upload u_s in MiB/s (default 32)",
         "US",
     );
     o.optopt(
         "",
         "peer-mibps",
-        "each peer's upload u in MiB/s (default 1)",
+        "each peer's upload u in MiB/s (default 8)",
         "U",
     );
     o.optopt("", "peers", "values of N (default 1,2,4,8,16,32)", "LIST");
@@ -84,62 +81,41 @@ fn parse_args() -> Option<Args> {
     o.optopt(
         "",
         "time-scale",
-        "BitTorrent's timers (rechoke 10 s ...) times this (default 0.1)",
+        "BitTorrent's timers (rechoke 10 s ...) times this (default 0.03)",
         "X",
     );
     o.optflag("", "no-cs", "skip the client-server measurements");
     o.optflag("", "no-p2p", "skip the P2P measurements");
-    o.optflag("h", "help", "print this help");
     let brief = "Usage: lab-distribution [options]   (make lab-distribution ARGS='--peers 1,4,16')";
-    let m = match o.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", o.usage(brief));
-            std::process::exit(2);
+    let Some(m) = opts::parse(&mut o, std::env::args().skip(1), brief)? else {
+        return Ok(None);
+    };
+    let positive = |name: &str, d: f64| -> Result<f64, String> {
+        let v = opts::value(&m, name, d)?;
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("--{name} must be above 0"))
         }
     };
-    if m.opt_present("help") {
-        println!("{}", o.usage(brief));
-        return None;
+    let ns: Vec<usize> = opts::list(&m, "peers", &[1, 2, 4, 8, 16, 32])?;
+    if ns.contains(&0) {
+        return Err("--peers: every N must be 1 or more".into());
     }
-    let num = |k: &str, d: f64| -> f64 {
-        m.opt_str(k).map_or(d, |v| match v.parse::<f64>() {
-            Ok(x) if x > 0.0 => x,
-            _ => {
-                eprintln!("--{k}: '{v}' is not a positive number");
-                std::process::exit(2)
-            }
-        })
-    };
-    let ns = match m.opt_str("peers") {
-        None => vec![1, 2, 4, 8, 16, 32],
-        Some(l) => {
-            let ns: Vec<usize> = l
-                .split(',')
-                .filter_map(|c| c.trim().parse().ok())
-                .filter(|&n| n > 0)
-                .collect();
-            if ns.is_empty() {
-                eprintln!("--peers: '{l}' names no peer count");
-                std::process::exit(2);
-            }
-            ns
-        }
-    };
-    Some(Args {
-        file_mb: num("file-mb", 32.0),
-        server: num("server-mibps", 32.0) * MIB,
-        peer: num("peer-mibps", 8.0) * MIB,
+    Ok(Some(Args {
+        file_mb: positive("file-mb", 32.0)?,
+        server: positive("server-mibps", 32.0)? * MIB,
+        peer: positive("peer-mibps", 8.0)? * MIB,
         ns,
         svg: PathBuf::from(
             m.opt_str("svg")
                 .unwrap_or_else(|| "target/distribution.svg".into()),
         ),
-        seed: num("seed", 7.0) as u64,
-        time_scale: num("time-scale", 0.03),
+        seed: opts::value(&m, "seed", 7)?,
+        time_scale: positive("time-scale", 0.03)?,
         skip_cs: m.opt_present("no-cs"),
         skip_p2p: m.opt_present("no-p2p"),
-    })
+    }))
 }
 
 /// One row of the final table.

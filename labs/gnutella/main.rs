@@ -9,6 +9,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use getopts::Options;
 use p2plab::gnutella::overlay::{degrees, distances, random_regular, Rng};
 use p2plab::gnutella::{observe, policy, Config, HostCache, Servent, Trace};
+use p2plab::opts;
 use p2plab::share::Folder;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -74,24 +75,22 @@ fn main() {
         "P",
     );
     o.optflag("", "no-dedup", "the mistake: forward duplicates too");
-    o.optflag("h", "help", "print this help");
-    let usage = o.usage("Usage: lab-gnutella [options]");
-    let m = match o.parse(&args) {
-        Ok(m) if !m.opt_present("help") => m,
-        Ok(_) => return println!("{usage}"),
-        Err(e) => fail(&format!("{e}\n{usage}")),
-    };
-    let num = |k: &str, d: u64| -> u64 {
-        m.opt_get_default(k, d)
-            .unwrap_or_else(|e| fail(&format!("--{k}: {e}")))
-    };
-    let p = Params {
-        n: num("peers", 30).clamp(3, 200) as usize,
-        d: num("degree", 4).clamp(2, 9) as usize,
-        t_max: num("ttl", 7).clamp(1, 7) as u8,
-        seed: num("seed", 7),
-        base: num("port-base", 0).min(65000) as u16,
-        dedup: !m.opt_present("no-dedup"),
+    let parsed = opts::parse(&mut o, args, "Usage: lab-gnutella [options]").and_then(|m| {
+        let Some(m) = m else { return Ok(None) };
+        let num = |k: &str, d: u64| opts::value(&m, k, d);
+        Ok(Some(Params {
+            n: num("peers", 30)?.clamp(3, 200) as usize,
+            d: num("degree", 4)?.clamp(2, 9) as usize,
+            t_max: num("ttl", 7)?.clamp(1, 7) as u8,
+            seed: num("seed", 7)?,
+            base: num("port-base", 0)?.min(65000) as u16,
+            dedup: !m.opt_present("no-dedup"),
+        }))
+    });
+    let p = match parsed {
+        Ok(Some(p)) => p,
+        Ok(None) => return,
+        Err(e) => fail(&e),
     };
     let dir = std::env::temp_dir().join(format!("p2plab-lab-gnutella-{}", std::process::id()));
     let result = run(p, &dir);

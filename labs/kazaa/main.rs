@@ -88,20 +88,15 @@ fn options() -> Result<Option<Opts>, String> {
         "seed for files, capacities and queries (default 7)",
         "N",
     );
-    o.optflag("h", "help", "print this help");
-    let m = o
-        .parse(std::env::args().skip(1))
-        .map_err(|e| e.to_string())?;
-    if m.opt_present("help") {
-        println!("{}", o.usage("Usage: lab-kazaa [options]"));
+    let Some(m) = p2plab::opts::parse(
+        &mut o,
+        std::env::args().skip(1),
+        "Usage: lab-kazaa [options]",
+    )?
+    else {
         return Ok(None);
-    }
-    let num = |name: &str, d: usize| -> Result<usize, String> {
-        m.opt_str(name).map_or(Ok(d), |v| {
-            v.parse()
-                .map_err(|_| format!("--{name}: '{v}' is not a number"))
-        })
     };
+    let num = |name: &str, d: usize| p2plab::opts::value(&m, name, d);
     Ok(Some(Opts {
         leaders: num("leaders", 4)?.max(1),
         nodes: num("nodes", 40)?.max(2),

@@ -7,6 +7,7 @@
 use getopts::Options;
 use p2plab::napster::load::{publish_catalogue, queries_from, search_load, song_name};
 use p2plab::napster::{DirectoryServer, Peer, PeerConfig, ServerOptions};
+use p2plab::opts;
 use p2plab::report::Table;
 use p2plab::rng::Rng;
 use p2plab::share::ids;
@@ -29,24 +30,25 @@ struct Args {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let Some(args) = parse_args() else {
-        return ExitCode::SUCCESS;
+    let args = match parse_args() {
+        Ok(Some(a)) => a,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return opts::finish("lab-napster", Err(e)),
     };
     let dir = std::env::temp_dir().join(format!("p2plab-lab-napster-{}", std::process::id()));
     let result = run(&args, &dir);
     let _ = std::fs::remove_dir_all(&dir);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("lab-napster: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    opts::finish("lab-napster", result)
 }
 
-fn parse_args() -> Option<Args> {
+fn parse_args() -> Result<Option<Args>, String> {
     let mut o = Options::new();
-    o.optopt("", "peers", "peers sharing files (default 8)", "N");
+    o.optopt(
+        "",
+        "peers",
+        "peers sharing files (default 8, at least 4)",
+        "N",
+    );
     o.optopt("", "files", "files per peer (default 4)", "N");
     o.optopt(
         "",
@@ -78,41 +80,19 @@ fn parse_args() -> Option<Args> {
         "random seed: same seed, same story (default 7)",
         "S",
     );
-    o.optflag("h", "help", "print this help");
     let brief = "Usage: lab-napster [options]   (make lab-napster ARGS='--peers 16')";
-    let m = match o.parse(std::env::args().skip(1)) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("{e}\n{}", o.usage(brief));
-            std::process::exit(2);
-        }
+    let Some(m) = opts::parse(&mut o, std::env::args().skip(1), brief)? else {
+        return Ok(None);
     };
-    if m.opt_present("help") {
-        println!("{}", o.usage(brief));
-        return None;
-    }
-    let num = |k: &str, d: usize| -> usize {
-        m.opt_str(k)
-            .map(|v| {
-                v.parse().unwrap_or_else(|_| {
-                    eprintln!("--{k}: '{v}' is not a number");
-                    std::process::exit(2)
-                })
-            })
-            .unwrap_or(d)
-    };
-    Some(Args {
-        peers: num("peers", 8).max(4),
-        files: num("files", 4).max(1),
-        file_kb: num("file-kb", 256).max(1),
-        big_mb: num("big-mb", 16).max(1),
-        seed: num("seed", 7) as u64,
-        catalogue: num("catalogue", 10_000),
-        levels: m
-            .opt_str("clients")
-            .map(|l| l.split(',').filter_map(|c| c.trim().parse().ok()).collect())
-            .unwrap_or_else(|| vec![1, 2, 4, 8, 16, 32, 64]),
-    })
+    Ok(Some(Args {
+        peers: opts::value(&m, "peers", 8usize)?.max(4),
+        files: opts::value(&m, "files", 4usize)?.max(1),
+        file_kb: opts::value(&m, "file-kb", 256usize)?.max(1),
+        big_mb: opts::value(&m, "big-mb", 16usize)?.max(1),
+        seed: opts::value(&m, "seed", 7)?,
+        catalogue: opts::value(&m, "catalogue", 10_000)?,
+        levels: opts::list(&m, "clients", &[1, 2, 4, 8, 16, 32, 64])?,
+    }))
 }
 
 /// The peer whose big file is in flight when the directory dies.

@@ -2,17 +2,9 @@
 
 use getopts::{Matches, Options};
 
-/// Parses `args`; on `--help` prints the usage and returns `Ok(None)`.
+/// Parses a subcommand's `args` (see [`p2plab::opts::parse`]); `Ok(None)` after `--help`.
 pub fn parse(opts: &mut Options, args: &[String], brief: &str) -> Result<Option<Matches>, String> {
-    opts.optflag("h", "help", "print this help");
-    let m = opts
-        .parse(args)
-        .map_err(|e| format!("{e}\n\n{}", opts.usage(brief)))?;
-    if m.opt_present("help") {
-        println!("{}", opts.usage(brief));
-        return Ok(None);
-    }
-    Ok(Some(m))
+    p2plab::opts::parse(opts, args.iter().cloned(), brief)
 }
 
 /// Blocks until standard input closes or says `quit`: a foreground node's lifetime.
