@@ -67,13 +67,19 @@ impl Table {
 }
 
 /// Writes `{"figure": value, ...}` to `target/bench/<name>.json` and returns the path.
-pub fn write_bench_json(name: &str, figures: &[(&str, f64)]) -> io::Result<PathBuf> {
+pub fn write_bench_json<K: AsRef<str>>(name: &str, figures: &[(K, f64)]) -> io::Result<PathBuf> {
     let dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))
         .join("bench");
     fs::create_dir_all(&dir)?;
     let body: Vec<String> = figures
         .iter()
-        .map(|(k, v)| format!("  \"{}\": {}", k.replace('"', "'"), json_number(*v)))
+        .map(|(k, v)| {
+            format!(
+                "  \"{}\": {}",
+                k.as_ref().replace('"', "'"),
+                json_number(*v)
+            )
+        })
         .collect();
     let path = dir.join(format!("{name}.json"));
     fs::write(&path, format!("{{\n{}\n}}\n", body.join(",\n")))?;

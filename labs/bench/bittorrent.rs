@@ -212,16 +212,8 @@ fn report(mib: f64, ours: &[Run], aria: &[Run]) -> Res<()> {
             "NOT met"
         }
     );
-    fs::create_dir_all("target/bench")?;
-    let body: Vec<String> = figs
-        .iter()
-        .map(|(k, v)| format!("  \"{k}\": {v:.3}"))
-        .collect();
-    fs::write(
-        "target/bench/bittorrent.json",
-        format!("{{\n{}\n}}\n", body.join(",\n")),
-    )?;
-    println!("figures written to target/bench/bittorrent.json");
+    let path = p2plab::report::write_bench_json("bittorrent", &figs)?;
+    println!("figures written to {}", path.display());
     Ok(())
 }
 

@@ -71,7 +71,7 @@ fn main() -> ExitCode {
         "sha1",
     ]);
     let mut figures: Vec<(String, f64)> = Vec::new();
-    let mut ok = true;
+    let (mut ok, mut verified) = (true, true);
     for &n in &ns {
         let work = base.join(format!("p2plab-bench-swarm-{}-{n}", std::process::id()));
         let mut cfg =
@@ -91,7 +91,8 @@ fn main() -> ExitCode {
         let bound = r.bound.seconds;
         let measured = r.distribution_time.map_or(f64::NAN, |d| d.as_secs_f64());
         let ratio = measured / bound;
-        ok &= ratio <= TARGET && r.all_verified;
+        ok &= ratio <= TARGET;
+        verified &= r.all_verified;
         table.row(&[
             &n,
             &format!("{bound:.2}"),
@@ -105,8 +106,7 @@ fn main() -> ExitCode {
         figures.push((format!("n{n}_ratio"), ratio));
     }
     table.print();
-    let figs: Vec<(&str, f64)> = figures.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    match write_bench_json("bittorrent_swarm", &figs) {
+    match write_bench_json("bittorrent_swarm", &figures) {
         Ok(p) => println!("figures in {}", p.display()),
         Err(e) => eprintln!("cannot write the figures: {e}"),
     }
@@ -114,9 +114,11 @@ fn main() -> ExitCode {
         "target: ratio <= {TARGET} for every N: {}",
         if ok { "met" } else { "NOT met" }
     );
-    if ok {
+    // A missed target is a measurement to report, not a failure; a wrong byte is.
+    if verified {
         ExitCode::SUCCESS
     } else {
+        eprintln!("bench-bittorrent_swarm: a copy failed its SHA-1 check");
         ExitCode::FAILURE
     }
 }

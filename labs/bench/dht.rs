@@ -3,7 +3,6 @@
 
 use getopts::Options;
 use p2plab::dht::{Config, LocalRing, Rng, Routing};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -58,7 +57,7 @@ fn main() {
         }
     };
     let mut rng = Rng::new(seed);
-    let mut json = String::from("{");
+    let mut figures: Vec<(String, f64)> = Vec::new();
 
     println!("bench-dht: Chord on 127.0.0.1, m = 160, every node a real TCP server\n");
     println!("mean lookup hops ({lookups} random lookups per ring, fingers settled)");
@@ -75,10 +74,9 @@ fn main() {
         let half = (n as f64).log2() / 2.0;
         let err = (hops - half) / half * 100.0;
         println!("{n:>6} {settle:>10.1} {hops:>10.2} {half:>10.2} {err:>+7.1}%");
-        let _ = write!(
-            json,
-            "\"mean_hops_{n}\": {hops:.3}, \"half_log2_{n}\": {half:.3}, \"settle_s_{n}\": {settle:.2}, "
-        );
+        figures.push((format!("mean_hops_{n}"), hops));
+        figures.push((format!("half_log2_{n}"), half));
+        figures.push((format!("settle_s_{n}"), settle));
         drop(ring);
         n *= 2;
     }
@@ -92,16 +90,13 @@ fn main() {
     for pool in [8, pool] {
         let (count, rate, mean) = measure_rate(n, pool, threads, secs, seed);
         println!("{pool:>6} {count:>10} {rate:>12.0} {mean:>10.2}");
-        let _ = write!(
-            json,
-            "\"ring_{n}_pool_{pool}_lookups_per_s\": {rate:.0}, \"ring_{n}_pool_{pool}_mean_hops\": {mean:.3}, "
-        );
+        figures.push((format!("ring_{n}_pool_{pool}_lookups_per_s"), rate));
+        figures.push((format!("ring_{n}_pool_{pool}_mean_hops"), mean));
     }
-    let _ = write!(json, "\"threads\": {threads}}}");
-    let _ = std::fs::create_dir_all("target/bench");
-    match std::fs::write("target/bench/dht.json", json + "\n") {
-        Ok(()) => println!("\nfigures written to target/bench/dht.json"),
-        Err(e) => eprintln!("cannot write target/bench/dht.json: {e}"),
+    figures.push(("threads".into(), threads as f64));
+    match p2plab::report::write_bench_json("dht", &figures) {
+        Ok(p) => println!("\nfigures written to {}", p.display()),
+        Err(e) => eprintln!("cannot write the figures: {e}"),
     }
 }
 

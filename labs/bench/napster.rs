@@ -58,7 +58,7 @@ fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::
         "p99 ms",
         "results/search",
     ]);
-    let mut figures = vec![("files_indexed", server.counts().1 as f64)];
+    let mut figures = vec![("files_indexed".to_string(), server.counts().1 as f64)];
     for &c in levels {
         let r = search_load(server.local_addr(), c, total.div_ceil(c), &queries)?;
         let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
@@ -69,12 +69,9 @@ fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::
             &ms(r.quantile(0.99)),
             &format!("{:.1}", r.results as f64 / r.searches as f64),
         ]);
+        figures.push((format!("searches_per_s_{c}_peers"), r.per_second()));
         figures.push((
-            Box::leak(format!("searches_per_s_{c}_peers").into_boxed_str()),
-            r.per_second(),
-        ));
-        figures.push((
-            Box::leak(format!("p99_ms_{c}_peers").into_boxed_str()),
+            format!("p99_ms_{c}_peers"),
             r.quantile(0.99).as_secs_f64() * 1e3,
         ));
     }

@@ -115,13 +115,7 @@ fn options() -> Result<Option<Opts>, String> {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    match options().and_then(|o| o.map_or(Ok(()), run)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("lab-kazaa: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    p2plab::opts::finish("lab-kazaa", options().and_then(|o| o.map_or(Ok(()), run)))
 }
 
 fn run(o: Opts) -> Result<(), String> {

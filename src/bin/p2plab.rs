@@ -55,11 +55,5 @@ fn main() -> ExitCode {
         }
         _ => Err(format!("unknown command '{}'\n\n{USAGE}", args.join(" "))),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("p2plab: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    p2plab::opts::finish("p2plab", result)
 }
