@@ -63,7 +63,11 @@ fn main() {
         }
     };
 
-    let mut fig: Vec<(&str, f64)> = vec![("servents", n as f64), ("degree", 4.0), ("ttl", 7.0)];
+    let mut fig: Vec<(String, f64)> = vec![
+        ("servents".into(), n as f64),
+        ("degree".into(), 4.0),
+        ("ttl".into(), 7.0),
+    ];
     println!("== flooding through {n} servents, degree 4, TTL 7");
     println!(
         "   {:<14} {:>8} {:>10} {:>12} {:>14} {:>8}",
@@ -81,28 +85,17 @@ fn main() {
             r.messages as f64 / r.secs,
             r.hits
         );
+        let suffix = if dedup { "" } else { "_no_dedup" };
         fig.push((
-            if dedup {
-                "queries_per_s"
-            } else {
-                "queries_per_s_no_dedup"
-            },
+            format!("queries_per_s{suffix}"),
             (r.queries as f64 / r.secs).round(),
         ));
         fig.push((
-            if dedup {
-                "messages_per_s"
-            } else {
-                "messages_per_s_no_dedup"
-            },
+            format!("messages_per_s{suffix}"),
             (r.messages as f64 / r.secs).round(),
         ));
         fig.push((
-            if dedup {
-                "messages_per_query"
-            } else {
-                "messages_per_query_no_dedup"
-            },
+            format!("messages_per_query{suffix}"),
             (r.messages as f64 / r.queries as f64).round(),
         ));
     }
@@ -121,19 +114,14 @@ fn main() {
         "   {:<34} {:>10} {:>12}",
         "HashMap, never expiring (mistake)", u_entries, u_bytes
     );
-    fig.push(("seen_entries_after_1m", entries as f64));
-    fig.push(("seen_bytes_after_1m", bytes as f64));
-    fig.push(("seen_capacity", SEEN_CAPACITY as f64));
-    fig.push(("unbounded_bytes_after_1m", u_bytes as f64));
+    fig.push(("seen_entries_after_1m".into(), entries as f64));
+    fig.push(("seen_bytes_after_1m".into(), bytes as f64));
+    fig.push(("seen_capacity".into(), SEEN_CAPACITY as f64));
+    fig.push(("unbounded_bytes_after_1m".into(), u_bytes as f64));
 
-    let json: Vec<String> = fig.iter().map(|(k, v)| format!("  \"{k}\": {v}")).collect();
-    let _ = std::fs::create_dir_all("target/bench");
-    match std::fs::write(
-        "target/bench/gnutella.json",
-        format!("{{\n{}\n}}\n", json.join(",\n")),
-    ) {
-        Ok(()) => println!("\nwrote target/bench/gnutella.json"),
-        Err(e) => eprintln!("cannot write target/bench/gnutella.json: {e}"),
+    match p2plab::report::write_bench_json("gnutella", &fig) {
+        Ok(p) => println!("\nwrote {}", p.display()),
+        Err(e) => eprintln!("cannot write the figures: {e}"),
     }
 }
 

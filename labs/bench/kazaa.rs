@@ -189,13 +189,7 @@ fn run(o: Opts) -> Result<(), String> {
         ("gnutella_ttl", flood::TTL as f64),
         ("gnutella_degree", flood::DEGREE as f64),
     ];
-    let body: Vec<String> = figures
-        .iter()
-        .map(|(k, v)| format!("  \"{k}\": {}", (v * 1000.0).round() / 1000.0))
-        .collect();
-    let json = format!("{{\n{}\n}}\n", body.join(",\n"));
-    std::fs::create_dir_all("target/bench").map_err(|e| e.to_string())?;
-    std::fs::write("target/bench/kazaa.json", json).map_err(|e| e.to_string())?;
-    println!("figures written to target/bench/kazaa.json");
+    let path = p2plab::report::write_bench_json("kazaa", &figures).map_err(|e| e.to_string())?;
+    println!("figures written to {}", path.display());
     Ok(())
 }
