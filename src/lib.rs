@@ -24,6 +24,8 @@
 //! - [`net`]: the thread-per-connection server, stop handles, the upload rate limiter.
 //! - [`share`]: a shared folder served and fetched over HTTP, every download SHA-1 checked.
 //! - [`rng`]: seeded randomness, so that `--seed 7` tells the same story twice.
+//! - [`seen`]: the bounded seen-table (duplicate suppression, reverse routes).
+//! - [`wait`]: one way to wait for a condition with a deadline.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 //! - [`opts`]: command-line options, the same way in every binary.
 
@@ -37,5 +39,7 @@ pub mod net;
 pub mod opts;
 pub mod report;
 pub mod rng;
+pub mod seen;
 pub mod share;
+pub mod wait;
 pub mod wire;

@@ -5,8 +5,8 @@
 
 use getopts::Options;
 use p2plab::gnutella::overlay::{random_regular, Rng};
-use p2plab::gnutella::seen::{Seen, SEEN_CAPACITY, SEEN_LIFETIME};
 use p2plab::gnutella::{new_guid, Config, Guid, Servent};
+use p2plab::seen::{Seen, SEEN_CAPACITY, SEEN_LIFETIME};
 use p2plab::share::Folder;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;

@@ -11,8 +11,9 @@ use super::node::Node;
 use super::routing::{finger_start, owner_of, NodeRef, Routing};
 use super::state::Config;
 pub use crate::rng::Rng;
+use crate::wait::until as wait;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Attempts to find a free id for a new node before giving up (small rings collide).
 pub const ID_TRIES: usize = 64;
@@ -220,19 +221,5 @@ impl LocalRing {
     pub fn stop(&mut self) {
         self.nodes.iter_mut().for_each(Node::stop);
         self.nodes.clear();
-    }
-}
-
-/// Polls `cond` every 10 ms until it holds or `limit` passes.
-pub fn wait(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() > end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -57,7 +57,7 @@ mod store;
 pub use decode::{decode_reply, decode_request};
 pub use error::DhtError;
 pub use id::{in_half_open, in_open, Id};
-pub use local::{wait, LocalRing, Rng};
+pub use local::{LocalRing, Rng};
 pub use lookup::{Lookup, MAX_HOPS};
 pub use msg::{encode_reply, encode_request, Reply, Request};
 pub use node::Node;

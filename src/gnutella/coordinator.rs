@@ -9,8 +9,8 @@
 use super::conn::{Ctx, Event, Neighbour, Out};
 use super::descriptor::{self as d, Descriptor, Guid, Kind, Payload};
 use super::policy::{self, Hop, PeerId};
-use super::seen::Seen;
 use super::servent::{Command, Config, Hit, Trace};
+use crate::seen::Seen;
 use crate::share::Folder;
 use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
 use log::{debug, info};

@@ -51,7 +51,6 @@ pub mod overlay;
 pub mod policy;
 mod report;
 mod route;
-pub mod seen;
 mod servent;
 
 pub use cache::HostCache;

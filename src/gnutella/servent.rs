@@ -10,9 +10,9 @@
 use super::conn::{self, Ctx, Shared};
 use super::descriptor::Guid;
 pub use super::report::{Hit, Stats, Trace};
-use super::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
 use super::{connector, coordinator, hosts};
 use crate::net::{Conns, Server, ServerConfig};
+use crate::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
 use crate::share::{Folder, HttpConfig, ShareServer};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::io;

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A folder under the system temp dir, removed on drop.
 pub struct TempDir(PathBuf);
@@ -59,17 +59,8 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
 
 /// Polls `cond` until it holds or `limit` passes; returns whether it held. For
 /// conditions with no event to wait on (a peer's files leaving a directory).
-pub fn eventually(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() > end {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+pub fn eventually(limit: Duration, cond: impl FnMut() -> bool) -> bool {
+    p2plab::wait::until(limit, cond)
 }
 
 /// A server config for echo tests: a read timeout long enough never to fire.

@@ -1,5 +1,6 @@
 //! The seen-table: "让中转的节点记住已经查过这个问题了" (relays remember the questions they
-//! have already passed on), bounded in memory.
+//! have already passed on), bounded in memory. Gnutella's duplicate suppression and reverse
+//! routes and KaZaA's leader mesh both use it: one table, one job.
 //!
 //! Each entry maps a descriptor (GUID + type) to the neighbour it came from, which is
 //! also the reverse path a Pong or QueryHit takes home. Entries cannot live forever or
