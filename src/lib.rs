@@ -1,8 +1,8 @@
 //! # p2plab: the P2P chapter of the notes, run for real
 //!
-//! Each architecture of `notes/p2p-notes.txt` (section 6, P2P应用) is a module that
-//! speaks a real protocol over real TCP sockets on localhost, one OS thread per
-//! connection. Read a module beside the notes, run its lab, change a constant, run again.
+//! Each architecture of the course notes (section 6, P2P应用, which your instructor hands
+//! out) is a module that speaks a real protocol over real TCP sockets on localhost, one OS
+//! thread per connection. Read a module beside the notes, run its lab, change a constant, run again.
 //!
 //! | notes | idea | module | lab |
 //! |---|---|---|---|

@@ -4,6 +4,7 @@ use super::common::parse;
 use getopts::Options;
 use p2plab::distribution::chart::{ascii, svg, Series, Style};
 use p2plab::distribution::{cs_bound, p2p_bound};
+use p2plab::opts;
 use p2plab::report::Table;
 
 /// Parses `1,2,4` or `1-30` (or a mix: `1-5,10,20`).
@@ -26,7 +27,50 @@ pub fn parse_counts(text: &str) -> Result<Vec<usize>, String> {
     Ok(out)
 }
 
+/// The parameters of one table, in bits and bits/s.
+struct Params {
+    f: f64,
+    us: f64,
+    u: f64,
+    dmin: f64,
+    ns: Vec<usize>,
+    out: String,
+}
+
 pub fn run(args: &[String]) -> Result<(), String> {
+    let Some(p) = params(args)? else {
+        return Ok(());
+    };
+    println!("F = {:.0} Mbit, u_s = {:.1} Mbit/s, u = {:.1} Mbit/s, d_min = {:.1} Mbit/s (F/u = {:.2} h)\n", p.f / 1e6, p.us / 1e6, p.u / 1e6, p.dmin / 1e6, p.f / p.u / 3600.0);
+    let (cs_pts, p2p_pts) = table(&p);
+    println!("\n c = client-server bound, p = P2P bound (hours against N)\n");
+    print!("{}", ascii(&[('c', &cs_pts), ('p', &p2p_pts)], 60, 16));
+    let doc = svg(
+        "Minimum distribution time, client-server vs P2P (notes 6.2)",
+        "N (number of peers)",
+        "minimum distribution time (hours)",
+        &[
+            Series {
+                name: "client-server".into(),
+                color: "#c0392b",
+                style: Style::Line,
+                points: cs_pts,
+            },
+            Series {
+                name: "P2P".into(),
+                color: "#2471a3",
+                style: Style::Line,
+                points: p2p_pts,
+            },
+        ],
+    );
+    std::fs::write(&p.out, doc).map_err(|e| format!("cannot write {}: {e}", p.out))?;
+    println!("\nchart written to {} (open it in a browser)", p.out);
+    Ok(())
+}
+
+/// The options, or `None` after `--help`.
+fn params(args: &[String]) -> Result<Option<Params>, String> {
     let mut o = Options::new();
     o.optopt(
         "",
@@ -66,30 +110,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
     );
     let brief = "Usage: p2plab distribution [options]\n\nPrints D_cs >= max{NF/us, F/dmin} and D_p2p >= max{F/us, F/dmin, NF/(us+Σui)} (notes 6.2)";
     let Some(m) = parse(&mut o, args, brief)? else {
-        return Ok(());
+        return Ok(None);
     };
-    let num = |k: &str, d: f64| -> Result<f64, String> {
-        match m.opt_str(k) {
-            None => Ok(d),
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .filter(|x| *x > 0.0)
-                .ok_or(format!("--{k}: '{v}' is not a positive number")),
+    let positive = |k: &str, d: f64| -> Result<f64, String> {
+        let v: f64 = opts::value(&m, k, d)?;
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("--{k}: '{v}' is not a positive number"))
         }
     };
-    let f = num("file-mb", 450.0)? * 8e6;
-    let (us, u, dmin) = (
-        num("server-mbps", 10.0)? * 1e6,
-        num("peer-mbps", 1.0)? * 1e6,
-        num("dmin", 10.0)? * 1e6,
-    );
-    let ns = parse_counts(&m.opt_str("peers").unwrap_or_else(|| "1-30".into()))?;
-    let out = m
-        .opt_str("svg")
-        .unwrap_or_else(|| "distribution.svg".into());
+    Ok(Some(Params {
+        f: positive("file-mb", 450.0)? * 8e6,
+        us: positive("server-mbps", 10.0)? * 1e6,
+        u: positive("peer-mbps", 1.0)? * 1e6,
+        dmin: positive("dmin", 10.0)? * 1e6,
+        ns: parse_counts(&m.opt_str("peers").unwrap_or_else(|| "1-30".into()))?,
+        out: m
+            .opt_str("svg")
+            .unwrap_or_else(|| "distribution.svg".into()),
+    }))
+}
 
-    println!("F = {:.0} Mbit, u_s = {:.1} Mbit/s, u = {:.1} Mbit/s, d_min = {:.1} Mbit/s (F/u = {:.2} h)\n", f / 1e6, us / 1e6, u / 1e6, dmin / 1e6, f / u / 3600.0);
+/// Prints both bounds for every N; returns their points (N, hours) for the chart.
+fn table(p: &Params) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
     let mut t = Table::new(&[
         "N",
         "C/S bound (h)",
@@ -99,9 +143,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "C/S ÷ P2P",
     ]);
     let (mut cs_pts, mut p2p_pts) = (Vec::new(), Vec::new());
-    for &n in &ns {
-        let cs = cs_bound(f, n, us, dmin);
-        let p2p = p2p_bound(f, us, dmin, &vec![u; n]);
+    for &n in &p.ns {
+        let cs = cs_bound(p.f, n, p.us, p.dmin);
+        let p2p = p2p_bound(p.f, p.us, p.dmin, &vec![p.u; n]);
         let h = |s: f64| format!("{:.3}", s / 3600.0);
         t.row(&[
             &n,
@@ -115,30 +159,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         p2p_pts.push((n as f64, p2p.seconds / 3600.0));
     }
     t.print();
-    println!("\n c = client-server bound, p = P2P bound (hours against N)\n");
-    print!("{}", ascii(&[('c', &cs_pts), ('p', &p2p_pts)], 60, 16));
-    let doc = svg(
-        "Minimum distribution time, client-server vs P2P (notes 6.2)",
-        "N (number of peers)",
-        "minimum distribution time (hours)",
-        &[
-            Series {
-                name: "client-server".into(),
-                color: "#c0392b",
-                style: Style::Line,
-                points: cs_pts,
-            },
-            Series {
-                name: "P2P".into(),
-                color: "#2471a3",
-                style: Style::Line,
-                points: p2p_pts,
-            },
-        ],
-    );
-    std::fs::write(&out, doc).map_err(|e| format!("cannot write {out}: {e}"))?;
-    println!("\nchart written to {out} (open it in a browser)");
-    Ok(())
+    (cs_pts, p2p_pts)
 }
 
 #[cfg(test)]

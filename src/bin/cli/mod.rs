@@ -1,5 +1,9 @@
 //! The subcommands of `p2plab`, one file per architecture. Each parses its options
 //! with getopts, starts nodes through the library, and waits for Ctrl-C or `quit`.
+//!
+//! [`COMMANDS`] is the one table of what `p2plab` can run: architecture, role, one line
+//! saying what it is, and the function. [`dispatch`] and every help text are read from it,
+//! so the help cannot list a role that does not run, nor miss one that does.
 
 mod bittorrent;
 mod common;
@@ -15,3 +19,305 @@ pub use dht::dht_node;
 pub use gnutella::{gnutella_cache, gnutella_node};
 pub use kazaa::{kazaa_leader, kazaa_node};
 pub use share::share_serve;
+
+/// What a role runs: its arguments after `p2plab <architecture> <role>`.
+pub type Run = fn(&[String]) -> Result<(), String>;
+
+/// An architecture of the notes (or the shared folder underneath them all).
+pub struct Architecture {
+    /// The word after `p2plab`.
+    pub name: &'static str,
+    /// Other words for it (`p2plab bittorrent` is `p2plab bt`).
+    pub aliases: &'static [&'static str],
+    /// One line: the idea and the notes' section.
+    pub about: &'static str,
+}
+
+/// One role of one architecture: `p2plab <arch> <role> [options]`.
+pub struct Command {
+    pub arch: &'static str,
+    /// Empty when the architecture is one command (`p2plab distribution [options]`).
+    pub role: &'static str,
+    /// One line: what the role does.
+    pub about: &'static str,
+    pub run: Run,
+}
+
+/// The architectures, in the notes' order.
+pub const ARCHITECTURES: &[Architecture] = &[
+    Architecture {
+        name: "distribution",
+        aliases: &[],
+        about: "C/S vs P2P distribution time (notes 6.2 文件分发)",
+    },
+    Architecture {
+        name: "napster",
+        aliases: &[],
+        about: "a central directory, Napster (notes 6.3 集中化目录)",
+    },
+    Architecture {
+        name: "gnutella",
+        aliases: &[],
+        about: "query flooding, no server, Gnutella 0.6 (notes 6.3 完全分布式)",
+    },
+    Architecture {
+        name: "kazaa",
+        aliases: &[],
+        about: "group leaders index their children, KaZaA (notes 6.3 混合体)",
+    },
+    Architecture {
+        name: "dht",
+        aliases: &[],
+        about: "a ring DHT, Chord (notes 6.3 DHT)",
+    },
+    Architecture {
+        name: "bt",
+        aliases: &["bittorrent"],
+        about: "BitTorrent: tracker, pieces, rarest first, tit-for-tat (notes 6.5)",
+    },
+    Architecture {
+        name: "share",
+        aliases: &[],
+        about: "a shared folder over HTTP, as every architecture serves its files",
+    },
+];
+
+/// Every role of every architecture: the dispatch and all the help come from here.
+pub const COMMANDS: &[Command] = &[
+    Command {
+        arch: "distribution",
+        role: "",
+        about: "both distribution-time bounds for any F, u_s, u, d_min and N: table and SVG chart",
+        run: distribution::run,
+    },
+    Command {
+        arch: "napster",
+        role: "server",
+        about: "the central directory: logins, shared-file lists, searches",
+        run: napster::server,
+    },
+    Command {
+        arch: "napster",
+        role: "peer",
+        about: "log in, share a folder, search, download straight from a peer",
+        run: napster::peer,
+    },
+    Command {
+        arch: "gnutella",
+        role: "node",
+        about: "a servent with a prompt: query, ping, neighbours, get, leave",
+        run: gnutella_node,
+    },
+    Command {
+        arch: "gnutella",
+        role: "cache",
+        about: "a GWebCache-style host cache for joining servents",
+        run: gnutella_cache,
+    },
+    Command {
+        arch: "kazaa",
+        role: "leader",
+        about: "a group leader: indexes its children, forwards queries to other leaders",
+        run: kazaa_leader,
+    },
+    Command {
+        arch: "kazaa",
+        role: "node",
+        about: "a child: uploads its list to a leader, queries, downloads by hash",
+        run: kazaa_node,
+    },
+    Command {
+        arch: "dht",
+        role: "node",
+        about: "a ring node: --listen ADDR [--join ADDR] [--bits m], then put/get/lookup",
+        run: dht_node,
+    },
+    Command {
+        arch: "bt",
+        role: "make",
+        about: "make a .torrent: p2plab bt make FILE -o X.torrent --announce URL",
+        run: bt_make,
+    },
+    Command {
+        arch: "bt",
+        role: "show",
+        about: "name, size, pieces and info-hash of a .torrent",
+        run: bt_show,
+    },
+    Command {
+        arch: "bt",
+        role: "tracker",
+        about: "an HTTP tracker (announce, scrape)",
+        run: bt_tracker,
+    },
+    Command {
+        arch: "bt",
+        role: "seed",
+        about: "seed a torrent: p2plab bt seed X.torrent FILE",
+        run: bt_seed,
+    },
+    Command {
+        arch: "bt",
+        role: "get",
+        about: "download a torrent with a progress line: p2plab bt get X.torrent -o DIR",
+        run: bt_get,
+    },
+    Command {
+        arch: "share",
+        role: "serve",
+        about: "serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)",
+        run: share_serve,
+    },
+];
+
+const HELP: [&str; 3] = ["--help", "-h", "help"];
+
+/// The architecture called `word`, by name or alias.
+fn architecture(word: &str) -> Option<&'static Architecture> {
+    ARCHITECTURES
+        .iter()
+        .find(|a| a.name == word || a.aliases.contains(&word))
+}
+
+fn roles(arch: &str) -> impl Iterator<Item = &'static Command> + '_ {
+    COMMANDS.iter().filter(move |c| c.arch == arch)
+}
+
+/// `bt (or bittorrent)`: the name and its aliases.
+fn names(a: &Architecture) -> String {
+    match a.aliases {
+        [] => a.name.to_string(),
+        more => format!("{} (or {})", a.name, more.join(", ")),
+    }
+}
+
+/// `p2plab --help`: every architecture and each of its roles.
+pub fn usage() -> String {
+    let mut out = String::from(
+        "p2plab: the P2P chapter of the notes, one node per terminal\n\n\
+         Usage: p2plab <architecture> <role> [options]\n\
+         \x20      p2plab <architecture> --help          its roles\n\
+         \x20      p2plab <architecture> <role> --help   a role's options\n",
+    );
+    for a in ARCHITECTURES {
+        out.push_str(&format!("\n{}: {}\n", names(a), a.about));
+        for c in roles(a.name) {
+            let command = format!("{} {}", c.arch, c.role);
+            out.push_str(&format!("  {:<18} {}\n", command.trim_end(), c.about));
+        }
+    }
+    out.push_str("\nLogging: RUST_LOG=debug p2plab ...");
+    out
+}
+
+/// `p2plab <architecture> --help`: its roles, one line each.
+pub fn arch_usage(a: &Architecture) -> String {
+    let mut out = format!(
+        "p2plab {}: {}\n\nUsage: p2plab {} <role> [options]   (p2plab {} <role> --help: its options)\n\n",
+        names(a),
+        a.about,
+        a.name,
+        a.name
+    );
+    for c in roles(a.name) {
+        out.push_str(&format!("  {:<10} {}\n", c.role, c.about));
+    }
+    out.trim_end().to_string()
+}
+
+/// Runs `p2plab <args>`: looks the architecture and the role up in [`COMMANDS`].
+pub fn dispatch(args: &[String]) -> Result<(), String> {
+    let Some(first) = args.first() else {
+        println!("{}", usage());
+        return Ok(());
+    };
+    if HELP.contains(&first.as_str()) {
+        println!("{}", usage());
+        return Ok(());
+    }
+    let Some(arch) = architecture(first) else {
+        return Err(format!("unknown architecture '{first}'\n\n{}", usage()));
+    };
+    // An architecture that is one command takes every word after it as its options.
+    if let Some(only) = roles(arch.name).find(|c| c.role.is_empty()) {
+        return (only.run)(&args[1..]);
+    }
+    match args.get(1).map(String::as_str) {
+        None => {
+            println!("{}", arch_usage(arch));
+            Ok(())
+        }
+        Some(word) if HELP.contains(&word) => {
+            println!("{}", arch_usage(arch));
+            Ok(())
+        }
+        Some(word) => match roles(arch.name).find(|c| c.role == word) {
+            Some(c) => (c.run)(&args[2..]),
+            None => Err(format!(
+                "unknown role '{word}' for {}\n\n{}",
+                arch.name,
+                arch_usage(arch)
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_belongs_to_an_architecture_and_every_architecture_has_a_role() {
+        for c in COMMANDS {
+            assert!(
+                ARCHITECTURES.iter().any(|a| a.name == c.arch),
+                "{} {}",
+                c.arch,
+                c.role
+            );
+        }
+        for a in ARCHITECTURES {
+            assert!(roles(a.name).count() > 0, "{} has no role", a.name);
+        }
+    }
+
+    #[test]
+    fn no_role_is_listed_twice_and_a_single_command_is_alone() {
+        for (i, c) in COMMANDS.iter().enumerate() {
+            let twice = COMMANDS[i + 1..]
+                .iter()
+                .any(|d| d.arch == c.arch && d.role == c.role);
+            assert!(!twice, "{} {} is listed twice", c.arch, c.role);
+            if c.role.is_empty() {
+                assert_eq!(roles(c.arch).count(), 1, "{} mixes roles", c.arch);
+            }
+        }
+    }
+
+    #[test]
+    fn every_help_text_lists_every_role() {
+        let top = usage();
+        for a in ARCHITECTURES {
+            let mine = arch_usage(a);
+            assert!(top.contains(a.about) && mine.contains(a.about));
+            for c in roles(a.name) {
+                let line = format!("{} {}", c.arch, c.role);
+                assert!(top.contains(line.trim_end()), "{line} missing");
+                assert!(mine.contains(c.about), "{line}: its line is missing");
+            }
+        }
+    }
+
+    #[test]
+    fn aliases_and_unknown_words() {
+        assert_eq!(architecture("bittorrent").map(|a| a.name), Some("bt"));
+        assert!(architecture("napster").is_some());
+        assert!(architecture("nope").is_none());
+        let args = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let err = dispatch(&args(&["nope"])).unwrap_err();
+        assert!(err.starts_with("unknown architecture 'nope'"), "{err}");
+        let err = dispatch(&args(&["bt", "nope"])).unwrap_err();
+        assert!(err.starts_with("unknown role 'nope' for bt"), "{err}");
+        assert!(err.contains("tracker"), "{err}");
+    }
+}

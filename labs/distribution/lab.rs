@@ -1,0 +1,249 @@
+//! The lab's steps, one method each, in the handout's order (README.md here).
+
+use crate::Args;
+use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
+use p2plab::distribution::chart::{ascii, svg, Series, Style};
+use p2plab::distribution::cs::measure_cs;
+use p2plab::distribution::{cs_bound, p2p_bound};
+use p2plab::report::Table;
+use p2plab::rng::Rng;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const MIB: f64 = 1024.0 * 1024.0;
+/// How long one swarm may take before the lab gives up on it.
+const SWARM_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// One row of the final table.
+struct Row {
+    n: usize,
+    cs_bound: f64,
+    cs: Option<f64>,
+    p2p_bound: f64,
+    binding: String,
+    p2p: Option<f64>,
+}
+
+/// The experiment: its options, the file size F in bytes, a scratch folder, and what was
+/// measured so far (one row per N).
+pub struct Lab {
+    pub a: Args,
+    f: f64,
+    work: PathBuf,
+    rows: Vec<Row>,
+}
+
+impl Lab {
+    pub fn new(a: Args, work: &Path) -> Lab {
+        let f = (a.file_mb * MIB).round();
+        let rows =
+            a.ns.iter()
+                .map(|&n| {
+                    let p = p2p_bound(f, a.server, f64::INFINITY, &vec![a.peer; n]);
+                    Row {
+                        n,
+                        cs_bound: cs_bound(f, n, a.server, f64::INFINITY).seconds,
+                        cs: None,
+                        p2p_bound: p.seconds,
+                        binding: p.binding.to_string(),
+                        p2p: None,
+                    }
+                })
+                .collect();
+        Lab {
+            a,
+            f,
+            work: work.to_path_buf(),
+            rows,
+        }
+    }
+
+    /// The two bounds of the notes, with this run's F, u_s and u.
+    pub fn bounds(&self) {
+        println!("== Distribution time, client-server vs P2P (notes 6.2, 文件分发 C/S vs P2P)\n");
+        println!(
+            "F = {:.1} MiB, u_s = {:.1} MiB/s, u = {:.1} MiB/s per peer, d_min = loopback (far above u_s)",
+            self.f / MIB,
+            self.a.server / MIB,
+            self.a.peer / MIB
+        );
+        println!("   D_cs  >= max{{N·F/u_s, F/d_min}}");
+        println!("   D_p2p >= max{{F/u_s, F/d_min, N·F/(u_s + Σu_i)}}\n");
+    }
+
+    /// Step 1: one HTTP server, its upload capped at u_s, serves N clients at once.
+    pub fn client_server(&mut self) -> Result<(), String> {
+        println!("1. Client-server: one HTTP server, its upload capped at u_s, serves N clients at once.");
+        let src = self.work.join("cs-src");
+        let file = src.join("lecture.mp4");
+        std::fs::create_dir_all(&src)
+            .and_then(|()| std::fs::write(&file, Rng::new(self.a.seed).bytes(self.f as usize)))
+            .map_err(|e| format!("cannot write the file to serve, {}: {e}", file.display()))?;
+        for r in &mut self.rows {
+            let run = measure_cs(&src, r.n, self.a.server as u64, &self.work.join("cs")).map_err(
+                |e| {
+                    format!(
+                        "client-server, N = {}: expected every client to hold a verified copy: {e}",
+                        r.n
+                    )
+                },
+            )?;
+            let t = run.total.as_secs_f64();
+            println!(
+                "   N = {:>2}: every copy verified after {t:>6.2} s; bound N·F/u_s = {:>6.2} s",
+                r.n, r.cs_bound
+            );
+            r.cs = Some(t);
+        }
+        println!();
+        Ok(())
+    }
+
+    /// Step 2: a BitTorrent swarm; the seed uploads at u_s, every leecher at u.
+    pub fn p2p(&mut self) -> Result<(), String> {
+        println!("2. P2P: a BitTorrent swarm; the seed uploads at u_s, every leecher at u (rarest first, tit-for-tat).");
+        for r in &mut self.rows {
+            let mut cfg = SwarmConfig::uniform(
+                r.n,
+                self.f as u64,
+                Some(self.a.server as u64),
+                Some(self.a.peer as u64),
+                self.work.join(format!("p2p-{}", r.n)),
+            );
+            cfg.seed = self.a.seed;
+            cfg.time_scale = self.a.time_scale;
+            cfg.timeout = SWARM_TIMEOUT;
+            let report = run_swarm(&cfg, None)
+                .map_err(|e| format!("P2P, N = {}: the swarm could not run: {e}", r.n))?;
+            let _ = std::fs::remove_dir_all(&cfg.work_dir); // N copies of F: free the disk
+            let t = report
+                .distribution_time
+                .ok_or_else(|| {
+                    format!(
+                        "P2P, N = {}: expected every leecher to finish within {} s; the swarm did not",
+                        r.n,
+                        SWARM_TIMEOUT.as_secs()
+                    )
+                })?
+                .as_secs_f64();
+            if !report.all_verified {
+                return Err(format!(
+                    "P2P, N = {}: expected every copy to match the seed's SHA-1; one did not",
+                    r.n
+                ));
+            }
+            println!(
+                "   N = {:>2}: every copy verified after {t:>6.2} s; bound {:>6.2} s ({}); seed uploaded {:.1} copies",
+                r.n,
+                r.p2p_bound,
+                r.binding,
+                report.seed_uploaded as f64 / self.f
+            );
+            r.p2p = Some(t);
+        }
+        println!();
+        Ok(())
+    }
+
+    /// The end table: each measured time beside its bound, and how far above it.
+    pub fn table(&self) {
+        let mut t = Table::new(&[
+            "N",
+            "C/S bound s",
+            "C/S measured s",
+            "÷ bound",
+            "P2P bound s",
+            "binding term",
+            "P2P measured s",
+            "÷ bound",
+        ]);
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+        let ratio = |x: Option<f64>, b: f64| x.map_or("-".to_string(), |v| format!("{:.2}", v / b));
+        for r in &self.rows {
+            t.row(&[
+                &r.n,
+                &format!("{:.2}", r.cs_bound),
+                &opt(r.cs),
+                &ratio(r.cs, r.cs_bound),
+                &format!("{:.2}", r.p2p_bound),
+                &r.binding,
+                &opt(r.p2p),
+                &ratio(r.p2p, r.p2p_bound),
+            ]);
+        }
+        println!("== What was measured\n");
+        t.print();
+        if let Some((lo, hi)) = self.spread(|r| r.cs.map(|v| v / r.cs_bound)) {
+            println!("\nC/S: measured ÷ bound from {lo:.3} to {hi:.3} (never below 1: the bound holds; within {:.1}% of it)", (hi - 1.0) * 100.0);
+        }
+        if let Some((lo, hi)) = self.spread(|r| r.p2p.map(|v| v / r.p2p_bound)) {
+            println!("P2P: measured ÷ bound from {lo:.2} to {hi:.2}");
+        }
+    }
+
+    /// The smallest and largest of `ratio` over the rows that have one.
+    fn spread(&self, ratio: impl Fn(&Row) -> Option<f64>) -> Option<(f64, f64)> {
+        self.rows.iter().filter_map(ratio).fold(None, |acc, x| {
+            Some(acc.map_or((x, x), |(lo, hi): (f64, f64)| (lo.min(x), hi.max(x))))
+        })
+    }
+
+    /// The points (N, seconds) of one column of the table.
+    fn points(&self, column: impl Fn(&Row) -> Option<f64>) -> Vec<(f64, f64)> {
+        self.rows
+            .iter()
+            .filter_map(|r| column(r).map(|y| (r.n as f64, y)))
+            .collect()
+    }
+
+    /// The figure: a sketch in the terminal, and the SVG file with bounds as lines and
+    /// measurements as dots.
+    pub fn chart(&self) -> Result<(), String> {
+        let (cs_b, p2p_b) = (
+            self.points(|r| Some(r.cs_bound)),
+            self.points(|r| Some(r.p2p_bound)),
+        );
+        let (cs_m, p2p_m) = (self.points(|r| r.cs), self.points(|r| r.p2p));
+        println!("\n c = C/S bound, p = P2P bound, C and P = measured (seconds against N)\n");
+        print!(
+            "{}",
+            ascii(
+                &[('c', &cs_b), ('p', &p2p_b), ('C', &cs_m), ('P', &p2p_m)],
+                64,
+                16
+            )
+        );
+        let series =
+            |name: &str, color: &'static str, style: Style, points: Vec<(f64, f64)>| Series {
+                name: name.into(),
+                color,
+                style,
+                points,
+            };
+        let doc = svg(
+            &format!(
+                "Distribution time of a {:.0} MiB file, u_s = {:.0} MiB/s, u = {:.0} MiB/s",
+                self.f / MIB,
+                self.a.server / MIB,
+                self.a.peer / MIB
+            ),
+            "N (number of peers)",
+            "time until every peer has the file (s)",
+            &[
+                series("C/S bound", "#c0392b", Style::Line, cs_b),
+                series("C/S measured", "#c0392b", Style::Points, cs_m),
+                series("P2P bound", "#2471a3", Style::Line, p2p_b),
+                series("P2P measured", "#2471a3", Style::Points, p2p_m),
+            ],
+        );
+        let path = &self.a.svg;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {} for the chart: {e}", dir.display()))?;
+        }
+        std::fs::write(path, doc)
+            .map_err(|e| format!("cannot write the chart {}: {e}", path.display()))?;
+        println!("\nchart: {} (open it in a browser)", path.display());
+        Ok(())
+    }
+}
