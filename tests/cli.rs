@@ -17,7 +17,8 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// (architecture, role) pairs as `p2plab --help` lists them: `  arch role   about`.
+/// (architecture, role) pairs as `p2plab --help` lists them: a header `arch: about` (or
+/// `arch (or alias): about`), then `  arch role   about` per role.
 fn listed() -> Vec<(String, String)> {
     let top = p2plab(&["--help"]);
     assert!(top.status.success());
@@ -25,8 +26,7 @@ fn listed() -> Vec<(String, String)> {
     let archs: Vec<&str> = text
         .lines()
         .filter(|l| !l.starts_with(' ') && l.contains(": ") && !l.starts_with("p2plab"))
-        .filter_map(|l| l.split(':').next())
-        .filter(|w| !w.contains(' '))
+        .filter_map(|l| l.split([':', ' ']).next())
         .collect();
     assert!(archs.contains(&"bt") && archs.contains(&"kazaa"), "{text}");
     let mut pairs = Vec::new();

@@ -225,14 +225,20 @@ pub fn arch_usage(a: &Architecture) -> String {
     out.trim_end().to_string()
 }
 
+/// Prints a help text; a closed pipe (`p2plab --help | head`) is not an error.
+fn show(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
 /// Runs `p2plab <args>`: looks the architecture and the role up in [`COMMANDS`].
 pub fn dispatch(args: &[String]) -> Result<(), String> {
     let Some(first) = args.first() else {
-        println!("{}", usage());
+        show(&usage());
         return Ok(());
     };
     if HELP.contains(&first.as_str()) {
-        println!("{}", usage());
+        show(&usage());
         return Ok(());
     }
     let Some(arch) = architecture(first) else {
@@ -244,11 +250,11 @@ pub fn dispatch(args: &[String]) -> Result<(), String> {
     }
     match args.get(1).map(String::as_str) {
         None => {
-            println!("{}", arch_usage(arch));
+            show(&arch_usage(arch));
             Ok(())
         }
         Some(word) if HELP.contains(&word) => {
-            println!("{}", arch_usage(arch));
+            show(&arch_usage(arch));
             Ok(())
         }
         Some(word) => match roles(arch.name).find(|c| c.role == word) {
