@@ -132,8 +132,11 @@ fn params(args: &[String]) -> Result<Option<Params>, String> {
     }))
 }
 
-/// Prints both bounds for every N; returns their points (N, hours) for the chart.
-fn table(p: &Params) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+/// Points (N, hours) of one curve.
+type Points = Vec<(f64, f64)>;
+
+/// Prints both bounds for every N; returns their points for the chart.
+fn table(p: &Params) -> (Points, Points) {
     let mut t = Table::new(&[
         "N",
         "C/S bound (h)",
