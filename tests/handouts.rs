@@ -631,6 +631,26 @@ fn nothing_points_at_notes_the_repository_does_not_ship() {
     );
 }
 
+#[test]
+fn every_lab_of_the_makefile_is_in_both_readmes() {
+    let mut tree = Tree::default();
+    tree.read_makefile(&read(&root().join("Makefile")));
+    let labs: Vec<&String> = tree
+        .targets
+        .iter()
+        .filter(|t| t.starts_with("lab-"))
+        .collect();
+    assert!(labs.len() >= 6, "{labs:?}");
+    for doc in ["README.md", "labs/README.md"] {
+        let text = read(&root().join(doc));
+        let missing: Vec<&&String> = labs
+            .iter()
+            .filter(|l| !text.contains(&format!("`make {l}`")))
+            .collect();
+        assert!(missing.is_empty(), "{doc} does not list {missing:?}");
+    }
+}
+
 // The extractor's own tests: a check that cannot fail is a defect.
 
 fn one_line(text: &str) -> Vec<String> {
