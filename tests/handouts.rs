@@ -19,9 +19,10 @@
 //!    from the repository root, from the document's folder, or (for a lab's handout
 //!    `labs/x/README.md`) from its module's folder `src/x/`. Paths under `target/` are build
 //!    outputs and paths starting with `/` are URL paths on the wire: not checked.
-//! 7. `f()`, `a::b`, `a::b()`, `x.f()`: the last segment must be defined: a fn, const, static,
-//!    type, module, macro, enum variant or struct field (std's prelude names count). A path
-//!    into another crate (`std::…`, `crossbeam_channel::…`) is not checked.
+//! 7. `f()`, `a::b`, `a::b()`, `x.f()`: every segment of `a::b` (but `crate`, `p2plab`…) and
+//!    the method `f` of `x.f()` must be defined: a fn, const, static, type, module, macro,
+//!    enum variant or struct field (std's prelude names count). A path into another crate
+//!    (`std::…`, `crossbeam_channel::…`) is not checked.
 //! 8. `UPPER_SNAKE` (with an underscore): a `const` or `static`, a Makefile variable, or an
 //!    environment variable the tools read (`RUST_LOG`). One word in capitals (`TTL`) is a
 //!    protocol word: not checked.
@@ -251,6 +252,9 @@ const PRELUDE: [&str; 9] = [
     "Ok", "Err", "Some", "None", "Box", "Vec", "String", "Option", "Result",
 ];
 
+/// Path segments that name this crate, not an item in it.
+const CRATE_ROOTS: [&str; 5] = ["crate", "self", "super", "Self", "p2plab"];
+
 /// Environment variables a student sets: the logger's and cargo's.
 const ENV_VARS: [&str; 3] = ["RUST_LOG", "RUST_BACKTRACE", "CARGO_TARGET_DIR"];
 
@@ -297,9 +301,15 @@ impl Tree {
                 (!self.targets.contains(t)).then(|| "no such target in the Makefile".into())
             }
             Claim::Item(path) => {
-                let last = path.rsplit(['.', ':']).next().unwrap_or(path);
-                (!self.items.contains(last))
-                    .then(|| format!("no fn, const, type, module or variant named `{last}`"))
+                // `x.f()`: `x` is a variable, only the method is checked; `a::b::c`: all three.
+                let named = path.rsplit('.').next().unwrap_or(path);
+                let missing = named
+                    .split("::")
+                    .filter(|s| !CRATE_ROOTS.contains(s))
+                    .find(|s| !self.items.contains(*s))?;
+                Some(format!(
+                    "no fn, const, type, module, variant or field named `{missing}`"
+                ))
             }
             Claim::Const(c) => {
                 (!self.consts.contains(c) && !self.variables.contains(c)).then(|| {
@@ -815,8 +825,8 @@ fn a_false_claim_is_reported_with_file_and_line() {
         .extend(["labs/gnutella", "labs/gnutella/main.rs"].map(String::from));
     let doc = "\
 Run `make lab-gnutella`, read `main.rs` and `labs/gnutella/`.
-Change `MAX_TTL` in `forward_targets()`; `Msg::QueryHit` comes back.
-Wrong: `make lab-kazaa`, `steps.rs`, `MAX_HOPS`, `route()`.
+Change `MAX_TTL` in `forward_targets()`; `Msg::QueryHit` comes back, `p2plab::Lab`, `lab.outside()`.
+Wrong: `make lab-kazaa`, `steps.rs`, `MAX_HOPS`, `route()`, `Descriptor::QueryHit`.
 Exercise: write `pick_leader()` (to add).
 ```sh
 make `nothing()`
@@ -826,7 +836,16 @@ make `nothing()`
         .iter()
         .map(|l| l.split('`').nth(1).unwrap_or(""))
         .collect();
-    assert_eq!(spans, ["make lab-kazaa", "steps.rs", "MAX_HOPS", "route()"]);
+    assert_eq!(
+        spans,
+        [
+            "make lab-kazaa",
+            "steps.rs",
+            "MAX_HOPS",
+            "route()",
+            "Descriptor::QueryHit"
+        ]
+    );
     assert!(got
         .iter()
         .all(|l| l.starts_with("labs/gnutella/README.md:3: ")));
