@@ -4,12 +4,14 @@
 //! `read`, so the registry keeps a clone of every stream: `shutdown(Both)` on the clone
 //! makes the blocked `read` return at once, the thread ends, and `join` succeeds.
 
+use super::slot::{least_useful, Slot, SlotMark};
 use log::{debug, info};
 use std::collections::HashMap;
 use std::io;
-use std::net::{Shutdown, TcpStream};
+use std::net::{IpAddr, Shutdown, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 /// What a connection thread returns: `Err` says why the peer was dropped.
 pub type ConnResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -23,7 +25,7 @@ pub struct Conns {
 #[derive(Default)]
 struct Inner {
     next_id: u64,
-    streams: HashMap<u64, TcpStream>,
+    streams: HashMap<u64, Slot>,
     handles: Vec<JoinHandle<()>>,
     closed: bool,
 }
@@ -55,16 +57,19 @@ impl Conns {
         inner.handles.retain(|h| !h.is_finished());
         let id = inner.next_id;
         inner.next_id += 1;
-        inner.streams.insert(id, stream.try_clone()?);
+        let slot = Slot::new(stream.try_clone()?);
+        let mark = slot.mark();
+        inner.streams.insert(id, slot);
         let registry = self.clone();
         let thread_name = name.clone();
         let handle = thread::Builder::new().name(name).spawn(move || {
+            mark.install();
             match serve(stream) {
                 Ok(()) => debug!("{thread_name}: closed"),
                 Err(e) => info!("{thread_name}: dropped: {e}"),
             }
             if let Some(s) = registry.lock().streams.remove(&id) {
-                let _ = s.shutdown(Shutdown::Both);
+                s.close();
             }
         });
         match handle {
@@ -113,8 +118,48 @@ impl Conns {
         let mut inner = self.lock();
         inner.closed = true;
         for s in inner.streams.values() {
-            let _ = s.shutdown(Shutdown::Both);
+            s.close();
         }
+    }
+
+    /// Open connections from `ip`: what a per-address cap counts.
+    pub fn count_from(&self, ip: IpAddr) -> usize {
+        self.lock()
+            .streams
+            .values()
+            .filter(|s| s.peer_ip() == Some(ip))
+            .count()
+    }
+
+    /// Closes the connection that serves its node least (see [`least_useful`]) to make
+    /// room for a newcomer. Returns the peer it closed, if any.
+    pub fn evict_least_useful(&self) -> Option<SlotMark> {
+        let inner = self.lock();
+        let marks: Vec<(u64, SlotMark)> = inner
+            .streams
+            .iter()
+            .map(|(id, s)| (*id, s.mark()))
+            .collect();
+        let id = least_useful(&marks)?;
+        let slot = inner.streams.get(&id)?;
+        slot.close();
+        Some(slot.mark())
+    }
+
+    /// Closes every connection still in its opening phase (never marked
+    /// [`established`](super::established)) after `limit`; returns how many.
+    pub fn close_overdue(&self, limit: Duration) -> usize {
+        let now = Instant::now();
+        let inner = self.lock();
+        let overdue: Vec<&Slot> = inner
+            .streams
+            .values()
+            .filter(|s| !s.mark().is_established() && now.duration_since(s.mark().since()) >= limit)
+            .collect();
+        for s in &overdue {
+            s.close();
+        }
+        overdue.len()
     }
 
     /// Waits for every thread. Call after [`Conns::shutdown_all`] and after the

@@ -12,15 +12,23 @@
 //! - [`TokenBucket`]: an upload rate limit in bytes/s shared by all of a node's
 //!   connections: the `u_s` and `u_i` of the notes' distribution-time formula (6.2).
 //!
-//! Where to look first: `server.rs`, then `conns.rs`.
+//! - Slots are scarce with a thread per connection, so the server can defend them
+//!   (`slot.rs`): an opening deadline that a peer cannot stretch by trickling bytes, a
+//!   cap per source address, and, when full, evicting the least useful peer rather than
+//!   refusing the newcomer. A connection thread reports progress with [`established`]
+//!   and [`useful`]; each listener chooses its defences in its [`ServerConfig`].
+//!
+//! Where to look first: `server.rs`, then `conns.rs`, then `slot.rs`.
 
 mod conns;
 mod rate;
 mod server;
+mod slot;
 
 pub use conns::{ConnResult, Conns};
 pub use rate::{LimitedWriter, TokenBucket};
 pub use server::{Server, ServerConfig};
+pub use slot::{established, least_useful, useful, SlotMark};
 
 use std::io;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};

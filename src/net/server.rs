@@ -10,7 +10,8 @@
 //! flag and connects to the listener itself: accept returns, sees the flag, and ends.
 
 use super::conns::{ConnResult, Conns};
-use log::{debug, warn};
+use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
+use log::{debug, info, warn};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,17 +35,30 @@ pub struct ServerConfig {
     pub read_timeout: Option<Duration>,
     /// A peer that stops reading for this long is dropped.
     pub write_timeout: Option<Duration>,
+    /// The opening phase (a request head, a handshake, a login) must be over this long
+    /// after accept, however the peer paces its bytes; the connection thread says it is
+    /// over with [`established`](super::established). `None`: no opening deadline.
+    pub opening_deadline: Option<Duration>,
+    /// Connections one source address may hold at once; one more is refused.
+    pub max_per_addr: usize,
+    /// When full, close the least useful connection ([`least_useful`](super::least_useful))
+    /// to admit the newcomer, instead of refusing the newcomer.
+    pub evict_when_full: bool,
     pub on_full: Option<OnFull>,
 }
 
 impl ServerConfig {
-    /// Defaults: 1024 connections, 60 s read and write timeouts.
+    /// Defaults: 1024 connections, 60 s read and write timeouts; no opening deadline,
+    /// no per-address cap, and a full server refuses (each listener opts in to the defences).
     pub fn new(name: &str) -> ServerConfig {
         ServerConfig {
             name: name.to_string(),
             max_conns: 1024,
             read_timeout: Some(Duration::from_secs(60)),
             write_timeout: Some(Duration::from_secs(60)),
+            opening_deadline: None,
+            max_per_addr: usize::MAX,
+            evict_when_full: false,
             on_full: None,
         }
     }
@@ -56,6 +70,8 @@ pub struct Server {
     stopping: Arc<AtomicBool>,
     conns: Conns,
     accept: Option<JoinHandle<()>>,
+    /// Dropping it ends the opening-deadline watchdog.
+    watchdog: Option<Sender<()>>,
 }
 
 impl Server {
@@ -83,6 +99,10 @@ impl Server {
         let addr = listener.local_addr()?;
         let stopping = Arc::new(AtomicBool::new(false));
         let handler = Arc::new(handler);
+        let watchdog = match cfg.opening_deadline {
+            Some(limit) => Some(watch_openings(&cfg.name, limit, &conns)?),
+            None => None,
+        };
         let (flag, registry) = (stopping.clone(), conns.clone());
         let accept = thread::Builder::new()
             .name(format!("{}-accept-{}", cfg.name, addr))
@@ -92,6 +112,7 @@ impl Server {
             stopping,
             conns,
             accept: Some(accept),
+            watchdog,
         })
     }
 
@@ -118,6 +139,7 @@ impl Server {
         // If the connect fails the listener is already gone and accept has returned.
         let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         let _ = accept.join();
+        self.watchdog = None;
         self.conns.shutdown_all();
         self.conns.join_all();
     }
@@ -161,7 +183,25 @@ fn accept_loop<H>(
         {
             continue;
         }
-        if conns.len() >= cfg.max_conns {
+        if conns.count_from(peer.ip()) >= cfg.max_per_addr {
+            warn!(
+                "{}: {} already holds {} connections, refusing another",
+                cfg.name,
+                peer.ip(),
+                cfg.max_per_addr
+            );
+            continue;
+        }
+        if conns.len() >= cfg.max_conns && cfg.evict_when_full {
+            if let Some(gone) = conns.evict_least_useful() {
+                info!(
+                    "{}: full, closed {:?} (established: {}) to admit {peer}",
+                    cfg.name,
+                    gone.peer(),
+                    gone.is_established()
+                );
+            }
+        } else if conns.len() >= cfg.max_conns {
             warn!(
                 "{}: full ({} connections), refusing {peer}",
                 cfg.name, cfg.max_conns
@@ -177,4 +217,24 @@ fn accept_loop<H>(
             warn!("{}: cannot serve {peer}: {e}", cfg.name);
         }
     }
+}
+
+/// Starts the thread that closes connections whose opening phase outlived `limit`.
+/// It checks a few times per deadline, so a dawdler is gone within 1¼ deadlines.
+fn watch_openings(name: &str, limit: Duration, conns: &Conns) -> io::Result<Sender<()>> {
+    let (stop, stopped) = bounded::<()>(0);
+    let tick = (limit / 4).clamp(Duration::from_millis(5), Duration::from_millis(250));
+    let (who, registry) = (name.to_string(), conns.clone());
+    conns.spawn_worker(format!("{name}-deadline"), move || loop {
+        match stopped.recv_timeout(tick) {
+            Err(RecvTimeoutError::Timeout) => {
+                let n = registry.close_overdue(limit);
+                if n > 0 {
+                    info!("{who}: closed {n} connections still opening after {limit:?}");
+                }
+            }
+            _ => return,
+        }
+    })?;
+    Ok(stop)
 }
