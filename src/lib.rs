@@ -34,6 +34,7 @@ pub mod dht;
 pub mod distribution;
 pub mod gnutella;
 pub mod kazaa;
+pub mod locate;
 pub mod napster;
 pub mod net;
 pub mod opts;
