@@ -90,3 +90,4 @@ pub use state::{NodeEvent, MAX_BAD_PIECES};
 pub mod storage;
 pub mod swarm;
 pub mod tracker;
+pub mod utp_reset;

@@ -1,0 +1,180 @@
+//! Say "no uTP here" at once, so uTP-first clients fall back to TCP without waiting.
+//!
+//! Mainstream clients (libtorrent-based ones, Transmission) open a connection to a peer
+//! as uTP (BEP 29, over UDP, on the same port number as the peer's TCP listener) and try
+//! TCP only when the UDP attempt times out, after seconds. p2plab speaks BitTorrent over
+//! TCP only, so it answers each uTP `ST_SYN` on its listening port's UDP twin with an
+//! `ST_RESET` ("no such connection"): the client gives the uTP attempt up at once.
+//!
+//! The uTP header, 20 bytes, all big-endian:
+//!
+//! ```text
+//!  0       4       8               16              24              32
+//!  +-------+-------+---------------+---------------+---------------+
+//!  | type  | ver=1 | extension     | connection_id                 |
+//!  +-------+-------+---------------+---------------+---------------+
+//!  | timestamp_microseconds                                        |
+//!  | timestamp_difference_microseconds                             |
+//!  | wnd_size                                                      |
+//!  +---------------+---------------+---------------+---------------+
+//!  | seq_nr                        | ack_nr                        |
+//!  +---------------+---------------+---------------+---------------+
+//! ```
+//!
+//! A SYN's `connection_id` is the id the initiator receives on, so the reset carries the
+//! same id, and acknowledges the SYN's `seq_nr`. The answer is never larger than the
+//! question, and only a well-formed SYN gets one: the twin cannot be used to amplify.
+//! Simplified here: no uTP itself — a real client would carry the whole transfer over it.
+
+use log::debug;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+pub const HEADER_LEN: usize = 20;
+pub const VERSION: u8 = 1;
+pub const ST_RESET: u8 = 3;
+pub const ST_SYN: u8 = 4;
+/// Largest datagram read: a SYN is 20 bytes plus a few of extensions.
+const MAX_DATAGRAM: usize = 1500;
+/// How long a blocked `recv` waits before looking at the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(200);
+
+/// The reset answering `packet`, or `None` when `packet` is not a uTP v1 SYN.
+pub fn reset_for(packet: &[u8], now_us: u32) -> Option<[u8; HEADER_LEN]> {
+    if packet.len() < HEADER_LEN || packet[0] != (ST_SYN << 4 | VERSION) {
+        return None;
+    }
+    let mut out = [0u8; HEADER_LEN];
+    out[0] = ST_RESET << 4 | VERSION;
+    out[1] = 0; // no extensions
+    out[2..4].copy_from_slice(&packet[2..4]); // the initiator's receive id
+    out[4..8].copy_from_slice(&now_us.to_be_bytes());
+    // timestamp_difference and wnd_size stay 0; seq_nr is ours (0), ack_nr is theirs.
+    out[18..20].copy_from_slice(&packet[16..18]);
+    Some(out)
+}
+
+/// The UDP twin of a TCP listening port, answering SYNs with resets until stopped.
+pub struct UtpReset {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl UtpReset {
+    /// Binds UDP on `addr` (the TCP listener's address, same port) and starts answering.
+    pub fn start(addr: SocketAddr) -> io::Result<UtpReset> {
+        let socket = UdpSocket::bind(addr)?;
+        socket.set_read_timeout(Some(STOP_POLL))?;
+        let addr = socket.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name(format!("bt-utp-reset-{addr}"))
+            .spawn(move || answer(socket, &flag))?;
+        Ok(UtpReset {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops answering and joins the thread (within [`STOP_POLL`]). Idempotent.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for UtpReset {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn answer(socket: UdpSocket, stop: &AtomicBool) {
+    let epoch = Instant::now();
+    let mut buf = [0u8; MAX_DATAGRAM];
+    while !stop.load(Ordering::SeqCst) {
+        let Ok((n, from)) = socket.recv_from(&mut buf) else {
+            continue; // the poll timeout, or an ICMP error from an earlier reply
+        };
+        if let Some(reset) = reset_for(&buf[..n], epoch.elapsed().as_micros() as u32) {
+            debug!("uTP SYN from {from}: answered with ST_RESET, so it uses TCP");
+            let _ = socket.send_to(&reset, from);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A SYN as libutp sends it: type 4, version 1, no extension, connection_id 0x1234,
+    /// timestamp 0x01020304, difference 0, wnd_size 0x00100000, seq_nr 0x0042, ack_nr 0.
+    const SYN: [u8; 20] = [
+        0x41, 0x00, 0x12, 0x34, // type=ST_SYN ver=1 | extension | connection_id
+        0x01, 0x02, 0x03, 0x04, // timestamp_microseconds
+        0x00, 0x00, 0x00, 0x00, // timestamp_difference_microseconds
+        0x00, 0x10, 0x00, 0x00, // wnd_size
+        0x00, 0x42, 0x00, 0x00, // seq_nr | ack_nr
+    ];
+
+    #[test]
+    fn a_syn_gets_a_reset_for_its_own_connection() {
+        let r = reset_for(&SYN, 0x0A0B_0C0D).unwrap();
+        assert_eq!(
+            r,
+            [
+                0x31, 0x00, 0x12, 0x34, // type=ST_RESET ver=1 | no extension | same id
+                0x0A, 0x0B, 0x0C, 0x0D, // our timestamp
+                0x00, 0x00, 0x00, 0x00, // difference
+                0x00, 0x00, 0x00, 0x00, // wnd_size
+                0x00, 0x00, 0x00, 0x42, // our seq_nr 0 | ack_nr = their seq_nr
+            ]
+        );
+    }
+
+    #[test]
+    fn only_a_whole_v1_syn_is_answered() {
+        let mut data = SYN;
+        data[0] = 0x01; // ST_DATA
+        assert_eq!(reset_for(&data, 0), None);
+        let mut v2 = SYN;
+        v2[0] = 0x42;
+        assert_eq!(reset_for(&v2, 0), None);
+        assert_eq!(reset_for(&SYN[..19], 0), None, "a short datagram");
+        assert_eq!(
+            reset_for(b"d1:ad2:id20:", 0),
+            None,
+            "a DHT query on the same port"
+        );
+    }
+
+    #[test]
+    fn the_twin_answers_over_real_udp_and_stops() {
+        let mut twin = UtpReset::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        client.send_to(&SYN, twin.local_addr()).unwrap();
+        let mut buf = [0u8; 64];
+        let (n, from) = client.recv_from(&mut buf).unwrap();
+        assert_eq!(from, twin.local_addr());
+        assert_eq!(n, HEADER_LEN);
+        assert_eq!(buf[0], 0x31);
+        assert_eq!(&buf[2..4], &[0x12, 0x34]);
+        twin.stop();
+    }
+}
