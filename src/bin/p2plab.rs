@@ -25,6 +25,8 @@ Usage: p2plab <architecture> <role> [options]     (add --help after a role for i
   bt tracker       a BitTorrent HTTP tracker (announce, scrape)
   bt seed          seed a torrent: p2plab bt seed X.torrent FILE
   bt get           download a torrent with a progress line: p2plab bt get X.torrent -o DIR
+  net up           a testnet: N hosts (network namespaces), links shaped to u_i, d_i (root)
+  net down         remove the hosts a crashed run left behind
   share serve      serve a folder over HTTP (/get/<index>/<name>, /uri-res/N2R?urn:sha1:...)
 
 Logging: RUST_LOG=debug p2plab ...";
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
         ["dht", "node"] => cli::dht_node(rest),
         ["kazaa", "leader"] => cli::kazaa_leader(rest),
         ["kazaa", "node"] => cli::kazaa_node(rest),
+        ["net", "up"] => cli::net_up(rest),
+        ["net", "down"] => cli::net_down(rest),
         [] | ["--help"] | ["-h"] | ["help"] => {
             println!("{USAGE}");
             Ok(())
