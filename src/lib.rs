@@ -42,5 +42,6 @@ pub mod report;
 pub mod rng;
 pub mod seen;
 pub mod share;
+pub mod testnet;
 pub mod wait;
 pub mod wire;

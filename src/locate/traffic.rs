@@ -99,7 +99,9 @@ pub fn total_bytes(nodes: &[NodeTraffic]) -> u64 {
 pub fn busiest(nodes: &[NodeTraffic]) -> Option<(&NodeTraffic, f64)> {
     let all: u64 = nodes.iter().map(NodeTraffic::msgs).sum();
     // On a tie the first node named wins: the design lists its special node first.
-    let top = nodes.iter().reduce(|b, n| if n.msgs() > b.msgs() { n } else { b })?;
+    let top = nodes
+        .iter()
+        .reduce(|b, n| if n.msgs() > b.msgs() { n } else { b })?;
     (all > 0).then(|| (top, top.msgs() as f64 / all as f64))
 }
 

@@ -12,12 +12,14 @@ pub mod distribution;
 mod gnutella;
 mod kazaa;
 pub mod napster;
+mod net;
 mod share;
 
 pub use bittorrent::{bt_get, bt_make, bt_seed, bt_show, bt_tracker};
 pub use dht::dht_node;
 pub use gnutella::{gnutella_cache, gnutella_node};
 pub use kazaa::{kazaa_leader, kazaa_node};
+pub use net::{net_down, net_up};
 pub use share::share_serve;
 
 /// What a role runs: its arguments after `p2plab <architecture> <role>`.
@@ -74,6 +76,12 @@ pub const ARCHITECTURES: &[Architecture] = &[
         name: "bt",
         aliases: &["bittorrent"],
         about: "BitTorrent: tracker, pieces, rarest first, tit-for-tat (notes 6.5)",
+    },
+    Architecture {
+        name: "net",
+        aliases: &[],
+        about:
+            "a testnet: every peer on its own host, links shaped to u_i and d_i (notes 6.2; root)",
     },
     Architecture {
         name: "share",
@@ -161,6 +169,18 @@ pub const COMMANDS: &[Command] = &[
         role: "get",
         about: "download a torrent with a progress line: p2plab bt get X.torrent -o DIR",
         run: bt_get,
+    },
+    Command {
+        arch: "net",
+        role: "up",
+        about: "make N hosts (network namespaces) on one switch, links shaped to u_i and d_i",
+        run: net_up,
+    },
+    Command {
+        arch: "net",
+        role: "down",
+        about: "remove the hosts a crashed run left behind",
+        run: net_down,
     },
     Command {
         arch: "share",
