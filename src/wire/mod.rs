@@ -7,7 +7,7 @@
 //! reads and writes those frames over any blocking `Read`/`Write` and nothing else:
 //! what the bytes *mean* belongs to the architecture modules.
 //!
-//! Two rules hold everywhere (see `../shared/STYLE.md`, rules 4 and 5):
+//! Two rules hold everywhere (the house style's rules 4 and 5):
 //! - a length that came from the wire is checked against a caller-given limit
 //!   *before* a buffer is allocated, so a peer cannot make us allocate 4 GiB;
 //! - a clean close between two frames (`Ok(None)`) is told apart from a close in the
