@@ -19,3 +19,17 @@ pub fn wait_for_quit() {
         }
     }
 }
+
+/// A server's lifetime: on a terminal until `quit` or Ctrl-D; in a script (standard
+/// input not a terminal, e.g. `</dev/null`) until the process is killed.
+pub fn run_until_stopped() {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        println!("type 'quit' (or Ctrl-D) to stop");
+        wait_for_quit();
+    } else {
+        loop {
+            std::thread::park();
+        }
+    }
+}

@@ -30,7 +30,14 @@ pub fn net_up(args: &[String]) -> Result<(), String> {
         "each host's download d_i in Mbit/s, 0 = unshaped (default 0)",
         "MBIT",
     );
-    let brief = "Usage: p2plab net up [--hosts N] [--up MBIT] [--down MBIT]   (as root)";
+    opts.optopt(
+        "",
+        "server-up",
+        "host 0's upload u_s in Mbit/s (default: --up)",
+        "MBIT",
+    );
+    let brief =
+        "Usage: p2plab net up [--hosts N] [--up MBIT] [--down MBIT] [--server-up MBIT]   (as root)";
     let Some(m) = parse(&mut opts, args, brief)? else {
         return Ok(());
     };
@@ -42,8 +49,12 @@ pub fn net_up(args: &[String]) -> Result<(), String> {
         up: rate(value(&m, "up", 8.0)?),
         down: rate(value(&m, "down", 0.0)?),
     };
+    let mut specs = vec![spec; hosts];
+    if m.opt_present("server-up") {
+        specs[0].up = rate(value(&m, "server-up", 0.0)?);
+    }
     cleanup_on_interrupt();
-    let net = Testnet::create(&vec![spec; hosts]).map_err(|e| e.to_string())?;
+    let net = Testnet::create(&specs).map_err(|e| e.to_string())?;
     println!("{hosts} hosts on one switch; nothing in them reaches any other network:");
     for h in net.hosts() {
         println!(

@@ -1,6 +1,6 @@
 //! `p2plab share serve`: a folder on its own, for trying the HTTP side with curl.
 
-use super::common::{parse, wait_for_quit};
+use super::common::{parse, run_until_stopped};
 use getopts::Options;
 use p2plab::share::{ids, Folder, HttpConfig, ShareServer};
 use std::path::Path;
@@ -42,6 +42,6 @@ pub fn share_serve(args: &[String]) -> Result<(), String> {
             ids::to_base32(&f.sha1)
         );
     }
-    wait_for_quit();
+    run_until_stopped();
     Ok(())
 }
