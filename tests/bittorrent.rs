@@ -5,13 +5,13 @@
 mod common;
 
 use common::TempDir;
-use p2plab::bittorrent::announce::{announce, scrape, Announce, Event};
 use p2plab::bittorrent::bencode::{self, BencodeError};
-use p2plab::bittorrent::client::{download_paths, seed_paths, Client, ClientConfig};
-use p2plab::bittorrent::handshake::Handshake;
 use p2plab::bittorrent::make::make_torrent;
-use p2plab::bittorrent::message::{decode, encode_into, split_frame, Message};
 use p2plab::bittorrent::metainfo::{Metainfo, MetainfoError};
+use p2plab::bittorrent::msg::handshake::Handshake;
+use p2plab::bittorrent::msg::{decode, encode_into, split_frame, Message};
+use p2plab::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig};
+use p2plab::bittorrent::tracker::msg::{announce, scrape, Announce, Event};
 use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
 use p2plab::share::ids::sha1_file;
 use std::io::{Read, Write};

@@ -5,8 +5,8 @@
 //! The swarm itself is `p2plab::bittorrent::swarm::run_swarm`. Handout: README.md here.
 
 use getopts::Options;
-use p2plab::bittorrent::choker::ChokePolicy;
-use p2plab::bittorrent::picker::PickPolicy;
+use p2plab::bittorrent::policy::choke::ChokePolicy;
+use p2plab::bittorrent::policy::pick::PickPolicy;
 use p2plab::bittorrent::swarm::{
     run_swarm, Kill, Leave, PeerSpec, Role, Snapshot, SwarmConfig, SwarmReport,
 };

@@ -1,0 +1,144 @@
+//! What a node is given and what it reports: its configuration, its progress, what it
+//! exchanged with each peer, the events a lab draws, and the figures its coordinator
+//! publishes for the handle to read without asking.
+
+use crate::bittorrent::msg::handshake::PeerId;
+use crate::bittorrent::policy::choke::{ChokePolicy, UPLOAD_SLOTS};
+use crate::bittorrent::policy::pick::{PickPolicy, PickReason};
+use crossbeam_channel::Sender;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Block requests kept outstanding per peer: 64 × 16 KiB = 1 MiB in flight, enough
+/// to keep a loopback connection busy while the other side answers.
+pub const PIPELINE: usize = 64;
+/// Finished pieces waiting for the verifier; no new requests go out while it is this
+/// far behind (back-pressure instead of buffering).
+pub const VERIFY_QUEUE: usize = 8;
+
+/// How a node runs.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Where peers reach us (port 0 picks one).
+    pub listen: String,
+    pub pipeline: usize,
+    pub upload_slots: usize,
+    pub max_peers: usize,
+    /// Talk to the torrent's tracker (off in tests that connect peers directly).
+    pub use_tracker: bool,
+    /// Fixed peer id (tests); random `-PL0001-…` otherwise.
+    pub peer_id: Option<PeerId>,
+    /// Peers we call from the tracker's list (a random subset); below this many we
+    /// ask the tracker again soon, to replace neighbours that left.
+    pub neighbours: usize,
+    pub picker: PickPolicy,
+    pub choker: ChokePolicy,
+    /// Multiplies the notes' periods (rechoke 10 s, optimistic 30 s, snub 30 s):
+    /// 0.1 runs the same algorithm ten times faster. Byte rates are not scaled.
+    pub time_scale: f64,
+    /// Upload capacity u_i in bytes/s, shared by all connections (None: unlimited).
+    pub upload_rate: Option<u64>,
+    /// Download capacity d_i in bytes/s (None: unlimited).
+    pub download_rate: Option<u64>,
+    /// Never unchoke anybody: a free-rider.
+    pub free_rider: bool,
+    /// Send one wrong byte in every block: a corrupt peer (tests, labs).
+    pub corrupt: bool,
+    /// Seed of this node's random choices (None: from the peer id).
+    pub rng_seed: Option<u64>,
+    /// Where to report picks, rechokes and completion (labs, tests).
+    pub events: Option<Sender<(PeerId, NodeEvent)>>,
+}
+
+impl Default for ClientConfig {
+    fn default() -> ClientConfig {
+        ClientConfig {
+            listen: "127.0.0.1:0".into(),
+            pipeline: PIPELINE,
+            upload_slots: UPLOAD_SLOTS,
+            max_peers: 50,
+            use_tracker: true,
+            peer_id: None,
+            neighbours: 30,
+            picker: PickPolicy::RarestFirst,
+            choker: ChokePolicy::TitForTat,
+            time_scale: 1.0,
+            upload_rate: None,
+            download_rate: None,
+            free_rider: false,
+            corrupt: false,
+            rng_seed: None,
+            events: None,
+        }
+    }
+}
+
+impl ClientConfig {
+    /// `time_scale`, with nonsense (0, negative) read as 1.
+    pub fn scale(&self) -> f64 {
+        if self.time_scale > 0.0 {
+            self.time_scale
+        } else {
+            1.0
+        }
+    }
+}
+
+/// What a node reports while it runs (labs draw it; tests check it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeEvent {
+    Picked {
+        piece: usize,
+        reason: PickReason,
+    },
+    Rechoke {
+        seeding: bool,
+        regular: Vec<PeerId>,
+        optimistic: Option<PeerId>,
+    },
+    Completed,
+}
+
+/// Where a download stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub pieces: usize,
+    pub total_pieces: usize,
+    pub left: u64,
+    pub total: u64,
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub peers: usize,
+    pub complete: bool,
+}
+
+/// What this node exchanged with one remote peer (by peer id, over all connections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerStats {
+    pub peer_id: PeerId,
+    /// Piece bytes it sent us.
+    pub down: u64,
+    /// Piece bytes we sent it ...
+    pub up: u64,
+    /// ... of which in our optimistic slot,
+    pub up_optimistic: u64,
+    /// ... of which in a regular slot while we were still downloading.
+    pub up_regular_leeching: u64,
+    pub connected: bool,
+    /// Dropped for bad pieces and not to be called again.
+    pub banned: bool,
+}
+
+/// Figures the coordinator publishes as it changes them; the handle and the
+/// announcer read them without a round trip. Only the coordinator writes.
+pub struct Published {
+    /// Our bitmap (位图), one flag per piece.
+    pub have: Vec<AtomicBool>,
+    pub have_count: AtomicUsize,
+    pub peers: AtomicUsize,
+    pub complete: AtomicBool,
+    pub completed_at: OnceLock<Instant>,
+    /// The coordinator's last word on every peer, left as it stops.
+    pub final_stats: OnceLock<Vec<PeerStats>>,
+}
