@@ -8,8 +8,7 @@
 //! start, or after neighbours left: churn 扰动) asks again after [`REFILL`] (scaled),
 //! and the coordinator calls new ones in place of the dead (it picks whom).
 
-use super::api::Published;
-use super::coordinator::Cmd;
+use super::api::{Cmd, Published};
 use crate::bittorrent::conn::Ctx;
 use crate::bittorrent::tracker::msg::{announce, Announce, Event, Reply, TrackerError};
 use crossbeam_channel::{select, Receiver, Sender};

@@ -1,12 +1,16 @@
 //! What a node is given and what it reports: its configuration, its progress, what it
-//! exchanged with each peer, the events a lab draws, and the figures its coordinator
-//! publishes for the handle to read without asking.
+//! exchanged with each peer, the events a lab draws, the figures its coordinator
+//! publishes for the handle to read without asking, and the commands it takes.
 
+use super::verify::Verdict;
+use crate::bittorrent::conn::Event;
 use crate::bittorrent::msg::handshake::PeerId;
 use crate::bittorrent::policy::choke::{ChokePolicy, UPLOAD_SLOTS};
 use crate::bittorrent::policy::pick::{PickPolicy, PickReason};
-use crossbeam_channel::Sender;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use crate::bittorrent::state::State;
+use crossbeam_channel::{Receiver, Sender};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -141,4 +145,44 @@ pub struct Published {
     pub completed_at: OnceLock<Instant>,
     /// The coordinator's last word on every peer, left as it stops.
     pub final_stats: OnceLock<Vec<PeerStats>>,
+}
+
+/// What the handle and the announcer ask of the coordinator.
+pub enum Cmd {
+    /// May the handle call `addr`? (`true` marks it as called.)
+    MayDial(SocketAddr, Sender<bool>),
+    /// The handle's call to `addr` failed.
+    Undial(SocketAddr),
+    /// The tracker's list (without us): call some of them.
+    Peers(Vec<SocketAddr>),
+    /// What we exchanged with every peer so far.
+    PeerStats(Sender<Vec<PeerStats>>),
+}
+
+/// The coordinator's inputs.
+pub struct Inputs {
+    pub events: Receiver<Event>,
+    pub cmds: Receiver<Cmd>,
+    pub verdicts: Receiver<Verdict>,
+    /// Closed when the node stops.
+    pub stop: Receiver<()>,
+}
+
+/// What this node exchanged with every peer it has known (`live`: still running).
+pub fn peer_stats(st: &State, live: bool) -> Vec<PeerStats> {
+    let mut out: Vec<PeerStats> = st
+        .counters
+        .iter()
+        .map(|(id, c)| PeerStats {
+            peer_id: *id,
+            down: c.down.load(Ordering::Relaxed),
+            up: c.up.load(Ordering::Relaxed),
+            up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
+            up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
+            connected: live && st.peers.values().any(|p| p.link.peer_id == *id),
+            banned: st.banned_ids.contains(id),
+        })
+        .collect();
+    out.sort_by_key(|s| s.peer_id);
+    out
 }

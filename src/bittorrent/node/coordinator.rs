@@ -12,42 +12,21 @@
 //! It never touches a socket: it hands messages to each connection's bounded queue with
 //! `try_send`, and a peer whose queue is full (it stopped reading) is dropped.
 
-use super::api::{ClientConfig, NodeEvent, PeerStats, Published, VERIFY_QUEUE};
+use super::api::{peer_stats, ClientConfig, Cmd, Inputs, NodeEvent, Published, VERIFY_QUEUE};
 use super::verify::Verdict;
-use crate::bittorrent::conn::{self, Ctx, Event, In, Out, PeerKey, Request, Slot};
+use crate::bittorrent::conn::{self, Ctx, Event, In, Out, PeerKey};
 use crate::bittorrent::msg::{encode_into, Message};
 use crate::bittorrent::policy::choke::{
     rechoke, Unchoke, OPTIMISTIC_PERIOD, RECHOKE_PERIOD, SNUB_PERIOD,
 };
 use crate::bittorrent::state::pieces::Finished;
-use crate::bittorrent::state::{Sends, State, MAX_BAD_PIECES};
-use crossbeam_channel::{select, Receiver, Sender, TrySendError};
+use crate::bittorrent::state::{Sends, State};
+use crossbeam_channel::{select, Sender, TrySendError};
 use log::{debug, info, warn};
-use std::net::{Shutdown, SocketAddr};
+use std::net::Shutdown;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// What the handle and the announcer ask of the coordinator.
-pub enum Cmd {
-    /// May the handle call `addr`? (`true` marks it as called.)
-    MayDial(SocketAddr, Sender<bool>),
-    /// The handle's call to `addr` failed.
-    Undial(SocketAddr),
-    /// The tracker's list (without us): call some of them.
-    Peers(Vec<SocketAddr>),
-    /// What we exchanged with every peer so far.
-    PeerStats(Sender<Vec<PeerStats>>),
-}
-
-/// The coordinator's inputs.
-pub struct Inputs {
-    pub events: Receiver<Event>,
-    pub cmds: Receiver<Cmd>,
-    pub verdicts: Receiver<Verdict>,
-    /// Closed when the node stops.
-    pub stop: Receiver<()>,
-}
 
 pub struct Coordinator {
     pub ctx: Arc<Ctx>,
@@ -217,81 +196,33 @@ impl Coordinator {
                     p.interested = yes;
                 }
                 if yes && !self.cfg.free_rider {
-                    self.st
-                        .on_interested(key, self.cfg.choker, self.cfg.upload_slots)
+                    let seeding = self.st.pieces.is_complete();
+                    let st = &mut self.st;
+                    let slots = (self.cfg.upload_slots, seeding);
+                    st.slots
+                        .on_interested(&mut st.peers, key, self.cfg.choker, slots)
                 } else {
                     Vec::new()
                 }
             }
             In::Have(i) => self.st.peer_has(key, i),
             In::Bitfield(b) => self.st.peer_bitfield(key, b),
-            In::Request(r) => self.serve(key, r),
+            In::Request(r) => self.st.serve(key, r),
             // A Serve already queued cannot be taken back; the peer ignores the block.
             In::Cancel(_) => Vec::new(),
-            In::Block { index, begin, data } => self.on_block(key, index, begin, data),
+            In::Block { index, begin, data } => {
+                self.ctx
+                    .downloaded
+                    .fetch_add(data.len() as u64, Ordering::Relaxed);
+                let (sends, finished) = self.st.block(key, index, begin, data);
+                if let Some(f) = finished {
+                    self.verifying += 1;
+                    let _ = self.verify_tx.send(f);
+                }
+                sends
+            }
         };
         self.send(sends);
-    }
-
-    /// A request from an unchoked peer for a piece we have: its writer answers it.
-    fn serve(&self, key: PeerKey, req: Request) -> Sends {
-        let Some(p) = self.st.peers.get(&key) else {
-            return Vec::new();
-        };
-        if !p.unchoked || !self.st.pieces.has(req.0 as usize) {
-            debug!(
-                "ignoring request for piece {} (choked, or we lack it)",
-                req.0
-            );
-            return Vec::new();
-        }
-        let slot = if p.optimistic_slot {
-            Slot::Optimistic
-        } else if self.st.pieces.is_complete() {
-            Slot::RegularSeeding
-        } else {
-            Slot::RegularLeeching
-        };
-        let gen = p.link.gen.load(Ordering::Acquire);
-        vec![(key, Out::Serve { req, slot, gen })]
-    }
-
-    fn on_block(&mut self, key: PeerKey, index: usize, begin: u32, data: Vec<u8>) -> Sends {
-        let len = data.len() as u64;
-        if let Some(p) = self.st.peers.get_mut(&key) {
-            let r = (index as u32, begin, len as u32);
-            if let Some(pos) = p.requests.iter().position(|&q| q == r) {
-                p.requests.swap_remove(pos);
-            }
-            p.counters.down.fetch_add(len, Ordering::Relaxed);
-            p.last_block = Instant::now();
-        }
-        self.ctx.downloaded.fetch_add(len, Ordering::Relaxed);
-        let arrival = self.st.pieces.receive_block(key, index, begin, data);
-        let mut sends = Vec::new();
-        for (other, req) in arrival.cancel {
-            if let Some(p) = self.st.peers.get_mut(&other) {
-                if let Some(pos) = p.requests.iter().position(|&q| q == req) {
-                    p.requests.swap_remove(pos);
-                    let (index, begin, length) = req;
-                    let mut b = Vec::new();
-                    encode_into(
-                        &Message::Cancel {
-                            index,
-                            begin,
-                            length,
-                        },
-                        &mut b,
-                    );
-                    sends.push((other, Out::Bytes(b)));
-                }
-            }
-        }
-        if let Some(f) = arrival.finished {
-            self.verifying += 1;
-            let _ = self.verify_tx.send(f);
-        }
-        sends
     }
 
     /// Keeps `pipeline` requests outstanding at `key`, as the picker decides.
@@ -355,25 +286,8 @@ impl Coordinator {
             warn!("piece {} failed its SHA-1 check (several senders)", v.index);
             return;
         };
-        self.st
-            .pieces
-            .refused
-            .entry(from)
-            .or_default()
-            .push(v.index);
-        let Some(p) = self.st.peers.get_mut(&from) else {
-            return;
-        };
-        p.bad_pieces += 1;
-        warn!(
-            "piece {} from {} failed its SHA-1 check ({} bad so far)",
-            v.index, p.link.addr, p.bad_pieces
-        );
-        if p.bad_pieces >= MAX_BAD_PIECES {
-            let (addr, id) = (p.link.addr, p.link.peer_id);
-            self.st.banned.insert(addr);
-            self.st.banned_ids.insert(id);
-            self.drop_peer(from, "sent too many bad pieces");
+        if let Some(key) = self.st.bad_piece(from, v.index) {
+            self.drop_peer(key, "sent too many bad pieces");
         }
     }
 
@@ -396,29 +310,23 @@ impl Coordinator {
     fn rechoke_round(&mut self, rotate: bool) {
         let seeding = self.st.pieces.is_complete();
         let (snub, new) = (self.scaled(SNUB_PERIOD), self.scaled(OPTIMISTIC_PERIOD));
-        let views = self.st.choke_views(snub, new);
+        let State { peers, slots, .. } = &mut self.st;
+        let views = slots.views(peers, snub, new);
         let u = if self.cfg.free_rider {
             Unchoke::default()
         } else {
-            let st = &mut self.st;
-            let slots = self.cfg.upload_slots;
-            rechoke(
-                &views,
-                seeding,
-                slots,
-                st.optimistic,
-                rotate,
-                self.cfg.choker,
-                &mut st.choke_rng,
-            )
+            let (n, policy) = (self.cfg.upload_slots, self.cfg.choker);
+            let opt = slots.optimistic;
+            rechoke(&views, seeding, n, opt, rotate, policy, &mut slots.rng)
         };
-        let sends = self.st.set_unchoked(u);
+        let sends = slots.set(peers, u);
         self.send(sends);
         let id = |k: &PeerKey| self.st.peers.get(k).map(|p| p.link.peer_id);
+        let slots = &self.st.slots;
         let event = NodeEvent::Rechoke {
             seeding,
-            regular: self.st.regular.iter().filter_map(id).collect(),
-            optimistic: self.st.optimistic.as_ref().and_then(id),
+            regular: slots.regular.iter().filter_map(id).collect(),
+            optimistic: slots.optimistic.as_ref().and_then(id),
         };
         self.emit(event);
     }
@@ -432,47 +340,16 @@ impl Coordinator {
             Cmd::Undial(addr) => {
                 self.st.dialed.remove(&addr);
             }
-            Cmd::Peers(mut list) => {
-                // A random subset: a tracker may list thousands, and peers that all
-                // called the same first few would make a lopsided overlay.
-                self.st.dial_rng.shuffle(&mut list);
+            Cmd::Peers(list) => {
                 let want = self.cfg.neighbours.max(1).min(self.cfg.max_peers);
-                let mut have = self.st.peers.len();
-                for addr in list {
-                    // Handshakes finish later, on the new threads: count our calls.
-                    if have >= want {
-                        break;
-                    }
-                    if self.st.banned.contains(&addr) || !self.st.dialed.insert(addr) {
-                        continue;
-                    }
+                for addr in self.st.choose_calls(list, want) {
                     conn::dial(&self.ctx, addr);
-                    have += 1;
                 }
             }
             Cmd::PeerStats(reply) => {
-                let _ = reply.send(self.peer_stats(true));
+                let _ = reply.send(peer_stats(&self.st, true));
             }
         }
-    }
-
-    fn peer_stats(&self, live: bool) -> Vec<PeerStats> {
-        let mut out: Vec<PeerStats> = self
-            .st
-            .counters
-            .iter()
-            .map(|(id, c)| PeerStats {
-                peer_id: *id,
-                down: c.down.load(Ordering::Relaxed),
-                up: c.up.load(Ordering::Relaxed),
-                up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
-                up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
-                connected: live && self.st.peers.values().any(|p| p.link.peer_id == *id),
-                banned: self.st.banned_ids.contains(id),
-            })
-            .collect();
-        out.sort_by_key(|s| s.peer_id);
-        out
     }
 
     /// The node stops: close every connection, leave the last figures.
@@ -481,6 +358,6 @@ impl Coordinator {
             let _ = p.link.stream.shutdown(Shutdown::Both);
         }
         self.published.peers.store(0, Ordering::Relaxed);
-        let _ = self.published.final_stats.set(self.peer_stats(false));
+        let _ = self.published.final_stats.set(peer_stats(&self.st, false));
     }
 }

@@ -11,7 +11,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`Client`]: start (bind, accept), the public handle, stop |
-//! | `api.rs` | [`ClientConfig`], [`Progress`], [`PeerStats`], [`NodeEvent`] |
+//! | `api.rs` | [`ClientConfig`], [`Progress`], [`PeerStats`], [`NodeEvent`], the commands the coordinator takes |
 //! | `coordinator.rs` | the thread that owns the state and decides |
 //! | `verify.rs` | the thread that checks finished pieces' SHA-1 and writes them |
 //! | `announcer.rs` | the thread that announces to the tracker |
@@ -34,7 +34,8 @@ use crate::net::{Conns, Server, ServerConfig, TokenBucket};
 use crate::rng::Rng;
 use announcer::Announcer;
 use api::Published;
-use coordinator::{Cmd, Coordinator, Inputs};
+use api::{Cmd, Inputs};
+use coordinator::Coordinator;
 use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use log::info;
 use std::io;
