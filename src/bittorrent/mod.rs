@@ -63,7 +63,8 @@
 //! which is moved, not copied, through the coordinator to the verifier; a block we send
 //! is read from disk by the writer thread, straight into its send buffer. The
 //! coordinator sees only "(piece, offset, length)" and decides whether to ask, answer or
-//! cancel, in batches: one event per socket read, one queue entry per batch of requests.
+//! cancel, in batches: one event per socket read, one queue entry for each batch of
+//! requests we send and one for each block we serve.
 //!
 //! ## Simplified here
 //!
