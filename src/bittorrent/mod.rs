@@ -84,8 +84,6 @@
 //!   passed its SHA-1 check (`storage.rs`); a restart resumes from the `.part` files and
 //!   re-verifies them. If a complete-sized file already has the final name, it is used in
 //!   place and checked piece by piece (that is how `p2plab bt get` seeds what it has).
-//! - A `cancel` from a peer does not take back a block already queued at its writer:
-//!   the block is sent anyway and the peer ignores it (BEP 3 allows both).
 //! - The tracker trusts the socket's address, not the `ip` parameter, and forgets
 //!   peers silent for twice the interval.
 

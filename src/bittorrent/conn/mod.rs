@@ -7,7 +7,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | the handshake, the events and the writer's queue, calling a peer |
-//! | `reader.rs` | bytes → checked messages → one event per read to the coordinator |
+//! | `reader.rs` | bytes → checked messages → one event per read to the coordinator (a `cancel` goes to the writer) |
 //! | `writer.rs` | the bounded queue → bytes; answers `Serve` by reading the block from disk |
 //! | `inbuf.rs` | the receive buffer: read big, parse in place |
 //!
@@ -109,7 +109,6 @@ pub enum In {
     Have(usize),
     Bitfield(Bitfield),
     Request(Request),
-    Cancel(Request),
     Block {
         index: usize,
         begin: u32,
@@ -195,10 +194,14 @@ pub fn serve(ctx: Arc<Ctx>, stream: TcpStream, outgoing: bool) -> ConnResult {
     let key = ctx.next_key.fetch_add(1, Ordering::Relaxed);
     let (out, out_rx) = bounded(OUT_QUEUE);
     let gen = Arc::new(AtomicU64::new(0));
+    // The peer's cancels go from the reader straight to the writer: taking back a
+    // queued block is this connection's business, not a decision.
+    let (cancel_tx, cancel_rx) = bounded(MAX_QUEUED_REQUESTS);
     let (w_stream, w_ctx, w_gen) = (stream.try_clone()?, ctx.clone(), gen.clone());
     ctx.conns
         .spawn_worker(format!("bt-send-{addr}"), move || {
-            let r = writer::write_loop(&w_ctx, &w_stream, &out_rx, &w_gen);
+            let queues = (&out_rx, &cancel_rx);
+            let r = writer::write_loop(&w_ctx, &w_stream, queues, &w_gen);
             if let Err(e) = r {
                 debug!("bt-send-{addr}: {e}");
             }
@@ -219,7 +222,7 @@ pub fn serve(ctx: Arc<Ctx>, stream: TcpStream, outgoing: bool) -> ConnResult {
         .send(Event::Up(Box::new(link)))
         .map_err(|_| "node is stopping")?;
     debug!("peer {addr}: handshake done, key {key}");
-    let result = reader::read_loop(&ctx, key, &stream);
+    let result = reader::read_loop(&ctx, key, &stream, &cancel_tx);
     let why = match &result {
         Ok(()) => "closed".to_string(),
         Err(e) => e.to_string(),
@@ -269,3 +272,5 @@ fn is_timeout(e: &std::io::Error) -> bool {
 
 /// The receiving end of a writer's queue (for `writer.rs`).
 type OutRx = Receiver<Out>;
+/// The peer's cancels, from the reader to the writer.
+type CancelRx = Receiver<Request>;

@@ -6,16 +6,22 @@
 //! (interest, requests to answer, blocks to keep) is the coordinator's business.
 
 use super::inbuf::InBuf;
-use super::{is_timeout, Ctx, Event, In, PeerKey, PEER_TIMEOUT, RECV_BUF};
+use super::{is_timeout, Ctx, Event, In, PeerKey, Request, PEER_TIMEOUT, RECV_BUF};
 use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::bittorrent::msg::{decode, max_message_len, split_frame, Message, MAX_BLOCK};
 use crate::net::ConnResult;
 use crate::wire::WireError;
+use crossbeam_channel::Sender;
 use log::debug;
 use std::net::TcpStream;
 
 /// Reads until the peer hangs up, breaks a rule, or stays silent [`PEER_TIMEOUT`].
-pub(super) fn read_loop(ctx: &Ctx, key: PeerKey, stream: &TcpStream) -> ConnResult {
+pub(super) fn read_loop(
+    ctx: &Ctx,
+    key: PeerKey,
+    stream: &TcpStream,
+    cancels: &Sender<Request>,
+) -> ConnResult {
     stream.set_read_timeout(Some(PEER_TIMEOUT))?;
     let max_len = max_message_len(ctx.num_pieces());
     let mut inb = InBuf {
@@ -36,8 +42,11 @@ pub(super) fn read_loop(ctx: &Ctx, key: PeerKey, stream: &TcpStream) -> ConnResu
         }
         let mut batch = Vec::new();
         while let Some(total) = split_frame(inb.data(), max_len)? {
-            if let Some(m) = check(ctx, decode(&inb.data()[4..total])?)? {
-                batch.push(m);
+            match check(ctx, decode(&inb.data()[4..total])?)? {
+                Checked::Msg(m) => batch.push(m),
+                // Full: more cancels than requests it may queue; the rest are served.
+                Checked::Cancel(r) => drop(cancels.try_send(r)),
+                Checked::Nothing => {}
             }
             inb.start += total;
         }
@@ -49,15 +58,22 @@ pub(super) fn read_loop(ctx: &Ctx, key: PeerKey, stream: &TcpStream) -> ConnResu
     }
 }
 
-/// A decoded message, checked against the torrent; `None` for what needs no action.
-fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Option<In>, WireError> {
+/// What a checked message asks for.
+enum Checked {
+    Msg(In),
+    Cancel(Request),
+    Nothing,
+}
+
+/// A decoded message, checked against the torrent.
+fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Checked, WireError> {
     let n = ctx.num_pieces();
     let piece_size = |i: usize| ctx.storage.piece_size(i) as u64;
-    Ok(Some(match msg {
-        Message::KeepAlive | Message::Port(_) => return Ok(None),
+    Ok(Checked::Msg(match msg {
+        Message::KeepAlive | Message::Port(_) => return Ok(Checked::Nothing),
         Message::Unknown(id) => {
             debug!("ignoring message id {id}");
-            return Ok(None);
+            return Ok(Checked::Nothing);
         }
         Message::Choke => In::Choke,
         Message::Unchoke => In::Unchoke,
@@ -86,11 +102,10 @@ fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Option<In>, WireError> {
             if i >= n || begin as u64 + length as u64 > piece_size(i) {
                 return Err(WireError::Malformed("request outside the piece"));
             }
-            if matches!(msg, Message::Request { .. }) {
-                In::Request((index, begin, length))
-            } else {
-                In::Cancel((index, begin, length))
+            if !matches!(msg, Message::Request { .. }) {
+                return Ok(Checked::Cancel((index, begin, length)));
             }
+            In::Request((index, begin, length))
         }
         Message::Piece {
             index,

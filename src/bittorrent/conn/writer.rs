@@ -3,14 +3,18 @@
 //! Our own messages arrive encoded; a `Serve` is answered here by reading the block
 //! from disk straight into the send buffer (through the node's upload cap, its u_i,
 //! when it has one). A `Serve` queued before a choke is skipped (its generation is
-//! old): a choked peer's requests are dropped, as BEP 3 says. When the peer stops
+//! old): a choked peer's requests are dropped, as BEP 3 says; so is one the peer
+//! cancelled (its reader passes cancels straight here). When the peer stops
 //! reading, `write_all` blocks here, not in the coordinator; the queue fills, and the
 //! coordinator drops the peer.
 
-use super::{Ctx, Out, OutRx, PeerCounters, Slot, KEEPALIVE_EVERY, SEND_FLUSH};
+use super::{
+    CancelRx, Ctx, Out, OutRx, PeerCounters, Slot, KEEPALIVE_EVERY, MAX_QUEUED_REQUESTS, SEND_FLUSH,
+};
 use crate::bittorrent::msg::piece_header;
 use crate::net::ConnResult;
 use crossbeam_channel::select;
+use std::collections::HashSet;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,11 +27,19 @@ const PIECE_HEADER: usize = 13;
 pub(super) fn write_loop(
     ctx: &Ctx,
     mut stream: &TcpStream,
-    rx: &OutRx,
+    (rx, cancels): (&OutRx, &CancelRx),
     gen: &AtomicU64,
 ) -> ConnResult {
     let mut out = Vec::with_capacity(SEND_FLUSH + 64 * 1024);
     let mut counters = Arc::new(PeerCounters::default());
+    let mut cancelled = HashSet::new();
+    // With an upload cap, each block is sent as soon as it is paid for: a choke or a
+    // cancel then takes back every block still queued, not a buffer's worth.
+    let flush_at = if ctx.upload_bucket.is_some() {
+        1
+    } else {
+        SEND_FLUSH
+    };
     loop {
         let first = select! {
             recv(rx) -> o => match o {
@@ -46,12 +58,16 @@ pub(super) fn write_loop(
                 Out::Bytes(b) => out.extend_from_slice(&b),
                 Out::Counters(c) => counters = c,
                 Out::Serve { req, slot, gen: g } => {
-                    if g == gen.load(Ordering::Acquire) {
+                    cancelled.extend(cancels.try_iter());
+                    if cancelled.len() > MAX_QUEUED_REQUESTS {
+                        cancelled.clear(); // stale: cancels of blocks long sent
+                    }
+                    if g == gen.load(Ordering::Acquire) && !cancelled.remove(&req) {
                         serve(ctx, req, slot, &counters, &mut out)?;
                     }
                 }
             }
-            if out.len() >= SEND_FLUSH {
+            if out.len() >= flush_at {
                 stream.write_all(&out)?;
                 out.clear();
             }

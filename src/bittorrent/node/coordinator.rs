@@ -208,8 +208,6 @@ impl Coordinator {
             In::Have(i) => self.st.peer_has(key, i),
             In::Bitfield(b) => self.st.peer_bitfield(key, b),
             In::Request(r) => self.st.serve(key, r),
-            // A Serve already queued cannot be taken back; the peer ignores the block.
-            In::Cancel(_) => Vec::new(),
             In::Block { index, begin, data } => {
                 self.ctx
                     .downloaded
