@@ -4,12 +4,15 @@
 
 use super::verify::Verdict;
 use crate::bittorrent::conn::Event;
+use crate::bittorrent::metainfo::Metainfo;
 use crate::bittorrent::msg::handshake::PeerId;
 use crate::bittorrent::policy::choke::{ChokePolicy, UPLOAD_SLOTS};
 use crate::bittorrent::policy::pick::{PickPolicy, PickReason};
 use crate::bittorrent::state::State;
+use crate::rng::Rng;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -87,6 +90,38 @@ impl ClientConfig {
             1.0
         }
     }
+}
+
+/// Files of a download under `dir`: `dir/name` or `dir/name/…`.
+pub fn download_paths(meta: &Metainfo, dir: &Path) -> Vec<PathBuf> {
+    meta.info.file_paths(dir)
+}
+
+/// Files of a seed's data: the file itself, or inside the folder given.
+pub fn seed_paths(meta: &Metainfo, data: &Path) -> Vec<PathBuf> {
+    if meta.info.multi_file {
+        meta.info
+            .files
+            .iter()
+            .map(|f| f.path.iter().fold(data.to_path_buf(), |p, c| p.join(c)))
+            .collect()
+    } else {
+        vec![data.to_path_buf()]
+    }
+}
+
+/// A random peer id in the BEP 20 style: `-PL0001-` and 12 random characters.
+pub fn new_peer_id() -> PeerId {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let mut rng = Rng::new(now ^ ((std::process::id() as u64) << 32));
+    let mut id = *b"-PL0001-000000000000";
+    for b in &mut id[8..] {
+        *b = b"0123456789abcdefghijklmnopqrstuvwxyz"[rng.below(36)];
+    }
+    id
 }
 
 /// What a node reports while it runs (labs draw it; tests check it).

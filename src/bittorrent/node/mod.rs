@@ -11,7 +11,7 @@
 //! | file | what |
 //! |---|---|
 //! | `mod.rs` | [`Client`]: start (bind, accept), the public handle, stop |
-//! | `api.rs` | [`ClientConfig`], [`Progress`], [`PeerStats`], [`NodeEvent`], the commands the coordinator takes |
+//! | `api.rs` | [`ClientConfig`], [`Progress`], [`PeerStats`], [`NodeEvent`], [`download_paths`], the commands the coordinator takes |
 //! | `coordinator.rs` | the thread that owns the state and decides |
 //! | `verify.rs` | the thread that checks finished pieces' SHA-1 and writes them |
 //! | `announcer.rs` | the thread that announces to the tracker |
@@ -21,7 +21,10 @@ pub mod api;
 pub mod coordinator;
 pub mod verify;
 
-pub use api::{ClientConfig, NodeEvent, PeerStats, Progress, PIPELINE, VERIFY_QUEUE};
+pub use api::{
+    download_paths, new_peer_id, seed_paths, ClientConfig, NodeEvent, PeerStats, Progress,
+    PIPELINE, VERIFY_QUEUE,
+};
 
 use crate::bittorrent::conn::{self, Ctx, EVENT_QUEUE, HANDSHAKE_TIMEOUT};
 use crate::bittorrent::metainfo::Metainfo;
@@ -40,42 +43,10 @@ use crossbeam_channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use log::info;
 use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-
-/// Files of a download under `dir`: `dir/name` or `dir/name/…`.
-pub fn download_paths(meta: &Metainfo, dir: &Path) -> Vec<PathBuf> {
-    meta.info.file_paths(dir)
-}
-
-/// Files of a seed's data: the file itself, or inside the folder given.
-pub fn seed_paths(meta: &Metainfo, data: &Path) -> Vec<PathBuf> {
-    if meta.info.multi_file {
-        meta.info
-            .files
-            .iter()
-            .map(|f| f.path.iter().fold(data.to_path_buf(), |p, c| p.join(c)))
-            .collect()
-    } else {
-        vec![data.to_path_buf()]
-    }
-}
-
-/// A random peer id in the BEP 20 style: `-PL0001-` and 12 random characters.
-pub fn new_peer_id() -> PeerId {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    let mut rng = Rng::new(now ^ ((std::process::id() as u64) << 32));
-    let mut id = *b"-PL0001-000000000000";
-    for b in &mut id[8..] {
-        *b = b"0123456789abcdefghijklmnopqrstuvwxyz"[rng.below(36)];
-    }
-    id
-}
 
 /// A running node; dropping it stops it.
 pub struct Client {
