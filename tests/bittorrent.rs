@@ -5,13 +5,13 @@
 mod common;
 
 use common::TempDir;
-use p2plab::bittorrent::announce::{announce, scrape, Announce, Event};
 use p2plab::bittorrent::bencode::{self, BencodeError};
-use p2plab::bittorrent::client::{download_paths, seed_paths, Client, ClientConfig};
-use p2plab::bittorrent::handshake::Handshake;
 use p2plab::bittorrent::make::make_torrent;
-use p2plab::bittorrent::message::{decode, encode_into, split_frame, Message};
 use p2plab::bittorrent::metainfo::{Metainfo, MetainfoError};
+use p2plab::bittorrent::msg::handshake::Handshake;
+use p2plab::bittorrent::msg::{decode, encode_into, split_frame, Message};
+use p2plab::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig};
+use p2plab::bittorrent::tracker::msg::{announce, scrape, Announce, Event};
 use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
 use p2plab::share::ids::sha1_file;
 use std::io::{Read, Write};
@@ -255,6 +255,58 @@ fn lying_seed(mut s: TcpStream, num_pieces: usize) -> usize {
             buf.drain(..total);
         }
     }
+}
+
+/// `n` requests for the first block, again and again: every one is answerable.
+fn requests(n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let r = Message::Request {
+            index: 0,
+            begin: 0,
+            length: 16384,
+        };
+        encode_into(&r, &mut out);
+    }
+    out
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_dropped_and_the_others_are_still_served() {
+    let dir = TempDir::new("bt-stall");
+    let (meta, src, seeder) = seed(&dir, 1 << 20, 16384, None);
+    let addr = seeder.local_addr();
+    // A peer completes the handshake, says it is interested, asks for 1000 blocks
+    // (16 MiB) and never reads again: the seed's writer for it blocks once the socket
+    // buffers (a few MiB) are full, and the rest waits in its queue.
+    let mut stalled = raw_peer(addr, meta.info_hash);
+    let mut out = Vec::new();
+    encode_into(&Message::Interested, &mut out);
+    stalled.write_all(&out).unwrap();
+    stalled.write_all(&requests(1000)).unwrap();
+    // A fresh leecher asks the same seed: its first piece comes within a second.
+    let out = dir.sub("out");
+    let leecher =
+        Client::start(meta.clone(), &download_paths(&meta, &out), true, direct()).unwrap();
+    let asked = std::time::Instant::now();
+    leecher.connect(addr).unwrap();
+    let served = p2plab::wait::until(Duration::from_secs(1), || leecher.progress().pieces > 0);
+    assert!(
+        served,
+        "no piece within 1 s of asking ({:?}): the seed waits for the stalled peer",
+        asked.elapsed()
+    );
+    assert!(leecher.wait_complete(LIMIT));
+    assert_eq!(
+        sha1_file(&out.join("data.bin")).unwrap(),
+        sha1_file(&src).unwrap()
+    );
+    // More requests than its queue holds: the seed drops the peer instead of waiting,
+    // and the stalled peer's writes start failing (the seed closed the connection).
+    let _ = stalled.write_all(&requests(4000));
+    let dropped = p2plab::wait::until(LIMIT, || stalled.write_all(&[0, 0, 0, 0]).is_err());
+    assert!(dropped, "the peer that stopped reading is still connected");
+    assert!(p2plab::wait::until(LIMIT, || seeder.progress().peers == 1));
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use common::TempDir;
-use p2plab::bittorrent::picker::PickReason;
+use p2plab::bittorrent::policy::pick::PickReason;
 use p2plab::bittorrent::swarm::{run_swarm, Kill, Leave, PeerSpec, Role, SwarmConfig};
 use p2plab::bittorrent::MAX_BAD_PIECES;
 use std::time::Duration;

@@ -8,8 +8,8 @@
 //! Prints a table and writes `target/bench/bittorrent.json`. Issue target: ours ≥ 320 MiB/s.
 
 use getopts::Options;
-use p2plab::bittorrent::client::{seed_paths, Client, ClientConfig};
 use p2plab::bittorrent::make::make_torrent;
+use p2plab::bittorrent::node::{seed_paths, Client, ClientConfig};
 use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
 use p2plab::share::ids::sha1_file;
 use std::fs;

@@ -3,20 +3,27 @@
 //! optimistic unchoke 优化疏通) and the first random / later rarest picks (稀缺优先) logged,
 //! and at the end the distribution time beside the notes' lower bound (6.2).
 //! The swarm itself is `p2plab::bittorrent::swarm::run_swarm`. Handout: README.md here.
+//!
+//! `main` parses the options and calls the steps of [`Lab`] in the handout's order:
+//! `setup` (the swarm of the options), `banner`, `swarm` (steps 1-3 of the handout:
+//! join, rarest first, tit-for-tat, narrated live by `view.rs`) and `the_end` (step 4:
+//! the table and the distribution time beside the bound).
 
 use getopts::Options;
-use p2plab::bittorrent::choker::ChokePolicy;
-use p2plab::bittorrent::picker::PickPolicy;
+use p2plab::bittorrent::policy::choke::{ChokePolicy, OPTIMISTIC_PERIOD, RECHOKE_PERIOD};
+use p2plab::bittorrent::policy::pick::PickPolicy;
 use p2plab::bittorrent::swarm::{
     run_swarm, Kill, Leave, PeerSpec, Role, Snapshot, SwarmConfig, SwarmReport,
 };
+use p2plab::distribution::Bound;
 use p2plab::report::Table;
 use p2plab::rng::Rng;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 mod view;
-use std::time::Duration;
 use view::View;
 
 const MIB: f64 = (1 << 20) as f64;
@@ -92,102 +99,154 @@ fn main() -> ExitCode {
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return p2plab::opts::finish("lab-bittorrent", Err(e)),
     };
-    let num = |k: &str, d: f64| -> f64 {
-        p2plab::opts::value(&m, k, d).unwrap_or_else(|e| bad_option(&e))
-    };
-    let n = num("peers", 20.0) as usize;
-    let seed = num("seed", 7.0) as u64;
-    let work = std::env::temp_dir().join(format!("p2plab-lab-bt-{}", std::process::id()));
-    let kib = |k: &str, d: f64| Some((num(k, d) * 1024.0) as u64);
-    let mut cfg = SwarmConfig::uniform(
-        n,
-        (num("file-mb", 32.0) * MIB) as u64,
-        kib("seed-up", 4096.0),
-        kib("peer-up", 1024.0),
-        work.clone(),
-    );
-    if m.opt_present("peer-down") {
-        let d = kib("peer-down", 0.0);
-        cfg.peers.iter_mut().for_each(|p| p.download = d);
-    }
-    cfg.seed = seed;
-    cfg.time_scale = num("time-scale", 0.1);
-    cfg.timeout = Duration::from_secs(600);
-    cfg.picker = match m.opt_str("picker").as_deref() {
-        None | Some("rarest") => PickPolicy::RarestFirst,
-        Some("random") => PickPolicy::Random,
-        Some("sequential") => PickPolicy::Sequential,
-        Some(other) => bad_option(&format!(
-            "--picker: '{other}' is not rarest, random or sequential"
-        )),
-    };
-    match m.opt_str("choker").as_deref() {
-        None | Some("tft") => {}
-        Some("all") => cfg.choker = ChokePolicy::UnchokeAll,
-        Some(other) => bad_option(&format!("--choker: '{other}' is not tft or all")),
-    }
-    let leave = match m.opt_str("leave").as_deref() {
-        None | Some("altruistic") => Leave::Altruistic,
-        Some("selfish") => Leave::Selfish,
-        Some(other) => bad_option(&format!("--leave: '{other}' is not altruistic or selfish")),
-    };
-    cfg.peers.iter_mut().for_each(|p| p.leave = leave);
-    let riders = num("free-riders", 0.0) as usize;
-    for (i, p) in cfg.peers.iter_mut().rev().take(riders).enumerate() {
-        p.role = Role::FreeRider;
-        p.name = format!("free{}", i + 1);
-    }
-    let bound = cfg.bound();
-    if m.opt_present("churn") {
-        // Crashes and arrivals spread over the first 70% of the bound.
-        let mut rng = Rng::new(seed);
-        let k = (n / 4).max(1);
-        let mut order: Vec<usize> = (0..n).collect();
-        rng.shuffle(&mut order);
-        for &i in &order[..k] {
-            let at = bound.seconds * (0.2 + 0.5 * rng.unit());
-            cfg.peers[i].kill = Some(Kill::At(Duration::from_secs_f64(at)));
-        }
-        for j in 0..k {
-            let mut p = PeerSpec::leecher(&format!("N{:02}", j + 1), cfg.peers[0].upload);
-            p.leave = leave;
-            p.join_after = Duration::from_secs_f64(bound.seconds * (0.2 + 0.5 * rng.unit()));
-            cfg.peers.push(p);
-        }
-    }
-    println!(
-        "BitTorrent swarm: tracker, 1 seed (u_s = {:.1} MiB/s), {} peers (u_i = {:.1} MiB/s), \
-         one {:.0} MiB file in 256 KiB pieces; picker {:?}, choker {:?}, peers {:?}, seed {seed}",
-        cfg.seed_upload.unwrap_or(0) as f64 / MIB,
-        cfg.peers.len(),
-        cfg.peers[0].upload.unwrap_or(0) as f64 / MIB,
-        cfg.file_size as f64 / MIB,
-        cfg.picker,
-        cfg.choker,
-        leave,
-    );
-    println!(
-        "rechoke every {:.1} s, optimistic unchoke every {:.1} s (the notes' 10 s and 30 s × {}); \
-         the lower bound is {:.1} s ({})\n",
-        10.0 * cfg.time_scale,
-        30.0 * cfg.time_scale,
-        cfg.time_scale,
-        bound.seconds,
-        bound.binding
-    );
-    let live = std::io::stdout().is_terminal() && !m.opt_present("plain");
-    let mut view = View::new(live);
-    let result = run_swarm(&cfg, Some(&mut |s: &Snapshot| view.show(s)));
-    let _ = std::fs::remove_dir_all(&work);
-    match result {
-        Ok(r) => {
-            summary(&r, &view);
-            ExitCode::SUCCESS
-        }
+    let lab = match Lab::setup(&m) {
+        Ok(lab) => lab,
         Err(e) => {
             eprintln!("lab-bittorrent: {e}");
-            ExitCode::FAILURE
+            return ExitCode::from(2);
         }
+    };
+    lab.banner();
+    let result = lab.swarm().map(|(r, view)| lab.the_end(&r, &view));
+    let _ = std::fs::remove_dir_all(&lab.work);
+    p2plab::opts::finish("lab-bittorrent", result)
+}
+
+/// The lab: one swarm, built from the options, run and measured.
+struct Lab {
+    cfg: SwarmConfig,
+    /// The bound of the swarm as it starts (before churn adds peers).
+    bound: Bound,
+    seed: u64,
+    leave: Leave,
+    live: bool,
+    work: PathBuf,
+}
+
+impl Lab {
+    /// The swarm of the options: N capped leechers, free-riders, churn.
+    fn setup(m: &getopts::Matches) -> Result<Lab, String> {
+        let num = |k: &str, d: f64| p2plab::opts::value(m, k, d);
+        let n = num("peers", 20.0)? as usize;
+        if n == 0 {
+            return Err("--peers: expected at least 1 leecher".into());
+        }
+        let seed = num("seed", 7.0)? as u64;
+        let work = std::env::temp_dir().join(format!("p2plab-lab-bt-{}", std::process::id()));
+        let kib = |k: &str, d: f64| num(k, d).map(|v| Some((v * 1024.0) as u64));
+        let mut cfg = SwarmConfig::uniform(
+            n,
+            (num("file-mb", 32.0)? * MIB) as u64,
+            kib("seed-up", 4096.0)?,
+            kib("peer-up", 1024.0)?,
+            work.clone(),
+        );
+        if m.opt_present("peer-down") {
+            let d = kib("peer-down", 0.0)?;
+            cfg.peers.iter_mut().for_each(|p| p.download = d);
+        }
+        cfg.seed = seed;
+        cfg.time_scale = num("time-scale", 0.1)?;
+        cfg.timeout = Duration::from_secs(600);
+        cfg.picker = match m.opt_str("picker").as_deref() {
+            None | Some("rarest") => PickPolicy::RarestFirst,
+            Some("random") => PickPolicy::Random,
+            Some("sequential") => PickPolicy::Sequential,
+            Some(other) => {
+                return Err(format!(
+                    "--picker: '{other}' is not rarest, random or sequential"
+                ))
+            }
+        };
+        match m.opt_str("choker").as_deref() {
+            None | Some("tft") => {}
+            Some("all") => cfg.choker = ChokePolicy::UnchokeAll,
+            Some(other) => return Err(format!("--choker: '{other}' is not tft or all")),
+        }
+        let leave = match m.opt_str("leave").as_deref() {
+            None | Some("altruistic") => Leave::Altruistic,
+            Some("selfish") => Leave::Selfish,
+            Some(other) => return Err(format!("--leave: '{other}' is not altruistic or selfish")),
+        };
+        cfg.peers.iter_mut().for_each(|p| p.leave = leave);
+        let riders = num("free-riders", 0.0)? as usize;
+        for (i, p) in cfg.peers.iter_mut().rev().take(riders).enumerate() {
+            p.role = Role::FreeRider;
+            p.name = format!("free{}", i + 1);
+        }
+        let bound = cfg.bound();
+        if m.opt_present("churn") {
+            churn(&mut cfg, n, seed, leave);
+        }
+        let live = std::io::stdout().is_terminal() && !m.opt_present("plain");
+        Ok(Lab {
+            cfg,
+            bound,
+            seed,
+            leave,
+            live,
+            work,
+        })
+    }
+
+    /// What runs, with the periods the constants of `policy/choke.rs` give.
+    fn banner(&self) {
+        let (cfg, bound) = (&self.cfg, &self.bound);
+        println!(
+            "BitTorrent swarm: tracker, 1 seed (u_s = {:.1} MiB/s), {} peers (u_i = {:.1} MiB/s), \
+             one {:.0} MiB file in 256 KiB pieces; picker {:?}, choker {:?}, peers {:?}, seed {}",
+            cfg.seed_upload.unwrap_or(0) as f64 / MIB,
+            cfg.peers.len(),
+            cfg.peers[0].upload.unwrap_or(0) as f64 / MIB,
+            cfg.file_size as f64 / MIB,
+            cfg.picker,
+            cfg.choker,
+            self.leave,
+            self.seed,
+        );
+        println!(
+            "rechoke every {:.1} s, optimistic unchoke every {:.1} s (the notes' {} s and {} s × {}); \
+             the lower bound is {:.1} s ({})\n",
+            RECHOKE_PERIOD.as_secs_f64() * cfg.time_scale,
+            OPTIMISTIC_PERIOD.as_secs_f64() * cfg.time_scale,
+            RECHOKE_PERIOD.as_secs(),
+            OPTIMISTIC_PERIOD.as_secs(),
+            cfg.time_scale,
+            bound.seconds,
+            bound.binding
+        );
+    }
+
+    /// Steps 1-3 of the handout: join, rarest first, tit-for-tat, drawn live.
+    fn swarm(&self) -> Result<(SwarmReport, View), String> {
+        let mut view = View::new(self.live);
+        let r = run_swarm(&self.cfg, Some(&mut |s: &Snapshot| view.show(s)))
+            .map_err(|e| format!("the swarm could not run: {e}"))?;
+        Ok((r, view))
+    }
+
+    /// Step 4 of the handout: who finished when, and the bound.
+    fn the_end(&self, r: &SwarmReport, view: &View) {
+        summary(r, view);
+    }
+}
+
+/// A quarter of the peers crash, as many join: spread over the first 70 % of the bound.
+fn churn(cfg: &mut SwarmConfig, n: usize, seed: u64, leave: Leave) {
+    let bound = cfg.bound();
+    let mut rng = Rng::new(seed);
+    let k = (n / 4).max(1);
+    let mut order: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut order);
+    for &i in &order[..k] {
+        let at = bound.seconds * (0.2 + 0.5 * rng.unit());
+        cfg.peers[i].kill = Some(Kill::At(Duration::from_secs_f64(at)));
+    }
+    for j in 0..k {
+        let mut p = PeerSpec::leecher(&format!("N{:02}", j + 1), cfg.peers[0].upload);
+        p.leave = leave;
+        p.join_after = Duration::from_secs_f64(bound.seconds * (0.2 + 0.5 * rng.unit()));
+        cfg.peers.push(p);
     }
 }
 
@@ -269,10 +328,4 @@ fn summary(r: &SwarmReport, view: &View) {
         "every completed copy has the seed's SHA-1: {}",
         if r.all_verified { "yes" } else { "NO" }
     );
-}
-
-/// A bad option value: say which, and stop before anything starts.
-fn bad_option(why: &str) -> ! {
-    eprintln!("lab-bittorrent: {why}");
-    std::process::exit(2)
 }

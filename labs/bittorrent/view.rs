@@ -1,7 +1,7 @@
 //! The live view of lab-bittorrent: log lines (picks, rechokes, completions) scroll,
 //! and below them every peer's bitmap is redrawn in place on a terminal.
 
-use p2plab::bittorrent::picker::PickReason;
+use p2plab::bittorrent::policy::pick::PickReason;
 use p2plab::bittorrent::swarm::{name_of, PeerRow, Snapshot, Status};
 use p2plab::bittorrent::NodeEvent;
 use std::collections::HashMap;

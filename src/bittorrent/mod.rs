@@ -1,10 +1,13 @@
 //! # BitTorrent (notes 6.5, P2P文件分发：BitTorrent)
 //!
-//! A file is cut into pieces of 256 KiB (文件被分为一个个块256KB). A **tracker**
-//! (追踪服务器) knows which peers take part in a **torrent** (洪流: the group of peers
+//! A file is cut into pieces (块) of 256 KiB (文件被分为一个个块256KB). A **tracker**
+//! (追踪器) knows which peers take part in a **torrent** (洪流: the group of peers
 //! exchanging one file's pieces). Each peer keeps a **bitmap** (位图) of the pieces it
-//! has, `0101…`, tells its neighbours, asks them for pieces it lacks, and serves the
-//! pieces it has while it is still downloading: peers serve each other (相互服务).
+//! has, `0101…`, tells its neighbours, asks them for the pieces it lacks, the rarest
+//! first (最稀缺优先), and serves the pieces it has while it is still downloading: peers
+//! serve each other (相互服务). Whom it serves is tit-for-tat (一报还一报): the 4 peers that
+//! send to it fastest, re-evaluated every 10 s, plus one optimistic unchoke (优化疏通)
+//! every 30 s.
 //!
 //! ```text
 //!        .torrent (name, piece length, SHA-1 of every piece, tracker URL)
@@ -20,32 +23,49 @@
 //! This module speaks BEP 3 byte for byte (with BEP 23 compact peer lists and BEP 48
 //! scrape), so aria2c, opentracker, mktorrent and Wireshark accept it (`make interop`).
 //!
+//! ## Which file holds which role
+//!
+//! | role | where |
+//! |---|---|
+//! | messages and their codec | `msg/` ([`msg::Message`], `msg/handshake.rs`, `msg/bitfield.rs`) |
+//! | one connection | `conn/`: a reader thread and a writer thread fed by a bounded queue |
+//! | the node: bind, accept, handle, stop | `node/` ([`node::Client`]); `node/coordinator.rs` decides |
+//! | what the node knows | `state/` ([`state::State`], `state/pieces.rs`), owned by the coordinator |
+//! | the decisions, as pure functions | `policy/` (`policy/pick.rs`: rarest first; `policy/choke.rs`: tit-for-tat) |
+//! | the tracker | `tracker/` (`tracker/msg.rs`: announce and scrape; `tracker/node.rs`: the server) |
+//! | the `.torrent` file | `bencode.rs`, `metainfo.rs`, `make.rs` |
+//! | pieces on disk | `storage.rs` |
+//! | a whole swarm in one call | `swarm/` ([`swarm::run_swarm`]) |
+//! | "no uTP here", so uTP-first clients use TCP at once | `utp_reset.rs` |
+//!
 //! ## Where to look first
 //!
+//! - [`policy`]: the two policies of the notes, with unit tests: the first 4 pieces at
+//!   random, then rarest first, partial pieces first, endgame; the top 4 by rate every
+//!   10 s and an optimistic unchoke every 30 s.
+//! - `node/coordinator.rs`: where those decisions are applied, one event at a time.
 //! - [`metainfo`] and [`bencode`]: what a `.torrent` holds and why the info-hash is
 //!   computed over the exact bytes of the file.
-//! - [`message`], [`handshake`], [`bitfield`]: the peer wire, each decoder a pure
-//!   function tested from byte literals.
-//! - `peer/`: one connection's thread — the loop that keeps 64 requests in flight
-//!   and answers the peer's requests from disk.
-//! - [`picker`] and [`choker`]: the two policies of the notes, as pure functions with
-//!   unit tests: the first 4 pieces at random, then rarest first (稀缺优先), partial
-//!   pieces first, endgame; tit-for-tat (一报还一报: the top 4 by rate every 10 s) and an
-//!   optimistic unchoke (优化疏通) every 30 s. `blocks.rs` keeps the partial pieces that
-//!   every connection shares, `choking.rs` the rechoke timer.
-//! - [`swarm`]: a tracker, a seed and N capped peers in one call ([`swarm::run_swarm`]),
-//!   measured against the notes' bound; the lab, the bench and the tests use it.
-//! - [`storage`]: pieces on disk, SHA-1 before a piece counts, resume after a restart.
-//! - [`tracker`] and [`announce`]: both sides of the HTTP tracker (`announcer.rs`: the
-//!   node's thread that announces).
-//! - [`client`]: a node (one torrent) that ties it together; `p2plab bt ...` drives it.
+//! - [`msg`]: the peer wire, each decoder a pure function tested from byte literals.
+//! - [`swarm`]: a tracker, a seed and N capped peers in one call, measured against the
+//!   notes' bound; the lab, the bench and the tests use it.
 //!
 //! ## Threads
 //!
-//! One thread per peer connection (`bt-peer-<addr>` / `bt-conn-<addr>`) reads, decides and
-//! writes for that peer; `bt-verify` hashes finished pieces and writes them, so SHA-1
-//! never stalls a socket; `bt-announce` talks to the tracker; `bt-choke` rechokes.
-//! One lock guards the piece and peer tables and is never held across I/O.
+//! Per connection, `bt-peer-ADDR` reads and `bt-send-ADDR` writes; neither decides.
+//! `bt-coord` owns the node's state and decides everything: it reads events from the
+//! connections, the verifier, the handle and a tick, and hands messages to each
+//! connection's bounded queue with `try_send`; a peer whose queue is full (it stopped
+//! reading) is dropped, never waited for. `bt-verify` hashes and writes finished pieces,
+//! so SHA-1 never delays a decision; `bt-announce` talks to the tracker.
+//!
+//! The transfer path keeps what it needs for speed (`bench-bittorrent`): block *data*
+//! never passes through a decision. A received block is read once into its own buffer,
+//! which is moved, not copied, through the coordinator to the verifier; a block we send
+//! is read from disk by the writer thread, straight into its send buffer. The
+//! coordinator sees only "(piece, offset, length)" and decides whether to ask, answer or
+//! cancel, in batches: one event per socket read, one queue entry for each batch of
+//! requests we send and one for each block we serve.
 //!
 //! ## Simplified here
 //!
@@ -65,29 +85,21 @@
 //!   passed its SHA-1 check (`storage.rs`); a restart resumes from the `.part` files and
 //!   re-verifies them. If a complete-sized file already has the final name, it is used in
 //!   place and checked piece by piece (that is how `p2plab bt get` seeds what it has).
-//! - A connection's thread writes with blocking sends. Two peers that both upload to
-//!   each other could in principle both block writing; each side's pipeline (64 blocks
-//!   = 1 MiB) bounds what is in flight, and the write timeout ends a stuck peer.
 //! - The tracker trusts the socket's address, not the `ip` parameter, and forgets
 //!   peers silent for twice the interval.
 
-pub mod announce;
-mod announcer;
 pub mod bencode;
-pub mod bitfield;
-mod blocks;
-pub mod choker;
-mod choking;
-pub mod client;
-pub mod handshake;
+pub mod conn;
 pub mod make;
-pub mod message;
 pub mod metainfo;
-mod peer;
-pub mod picker;
-mod state;
-pub use state::{NodeEvent, MAX_BAD_PIECES};
+pub mod msg;
+pub mod node;
+pub mod policy;
+pub mod state;
 pub mod storage;
 pub mod swarm;
 pub mod tracker;
 pub mod utp_reset;
+
+pub use node::NodeEvent;
+pub use state::MAX_BAD_PIECES;

@@ -125,6 +125,11 @@ impl Storage {
         self.hashes.len()
     }
 
+    /// Bytes per piece (the last one may be shorter, see [`Storage::piece_size`]).
+    pub fn piece_length(&self) -> u64 {
+        self.piece_length
+    }
+
     pub fn piece_size(&self, index: usize) -> usize {
         (self.total - index as u64 * self.piece_length).min(self.piece_length) as usize
     }

@@ -2,9 +2,9 @@
 
 use super::common::{parse, wait_for_quit};
 use getopts::Options;
-use p2plab::bittorrent::client::{download_paths, seed_paths, Client, ClientConfig, Progress};
 use p2plab::bittorrent::make::make_torrent;
 use p2plab::bittorrent::metainfo::{Metainfo, DEFAULT_PIECE_LENGTH, MAX_TORRENT_BYTES};
+use p2plab::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig, Progress};
 use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
 use p2plab::share::ids::to_hex;
 use std::io::{IsTerminal, Read, Write};
@@ -232,14 +232,14 @@ fn client_config(m: &getopts::Matches) -> Result<ClientConfig, String> {
         cfg.rng_seed = Some(x.parse().map_err(|_| format!("bad seed '{x}'"))?);
     }
     cfg.picker = match m.opt_str("picker").as_deref() {
-        None | Some("rarest") => p2plab::bittorrent::picker::PickPolicy::RarestFirst,
-        Some("random") => p2plab::bittorrent::picker::PickPolicy::Random,
-        Some("sequential") => p2plab::bittorrent::picker::PickPolicy::Sequential,
+        None | Some("rarest") => p2plab::bittorrent::policy::pick::PickPolicy::RarestFirst,
+        Some("random") => p2plab::bittorrent::policy::pick::PickPolicy::Random,
+        Some("sequential") => p2plab::bittorrent::policy::pick::PickPolicy::Sequential,
         Some(x) => return Err(format!("unknown picker '{x}'")),
     };
     cfg.choker = match m.opt_str("choker").as_deref() {
-        None | Some("tft") => p2plab::bittorrent::choker::ChokePolicy::TitForTat,
-        Some("all") => p2plab::bittorrent::choker::ChokePolicy::UnchokeAll,
+        None | Some("tft") => p2plab::bittorrent::policy::choke::ChokePolicy::TitForTat,
+        Some("all") => p2plab::bittorrent::policy::choke::ChokePolicy::UnchokeAll,
         Some(x) => return Err(format!("unknown choker '{x}'")),
     };
     Ok(cfg)

@@ -27,11 +27,11 @@
 //! Where to look: this file has what a run is given and what it reports; `run.rs`
 //! starts the nodes, kills and adds them on schedule, and collects the figures.
 
-use super::choker::ChokePolicy;
-use super::client::PeerStats;
-use super::handshake::PeerId;
-use super::picker::{PickPolicy, PickReason};
-use super::state::NodeEvent;
+use super::msg::handshake::PeerId;
+use super::node::NodeEvent;
+use super::node::PeerStats;
+use super::policy::choke::ChokePolicy;
+use super::policy::pick::{PickPolicy, PickReason};
 use crate::distribution::{p2p_bound, Bound};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -197,7 +197,7 @@ pub enum Status {
 pub struct PeerRow {
     pub name: String,
     pub status: Status,
-    pub bitfield: super::bitfield::Bitfield,
+    pub bitfield: super::msg::bitfield::Bitfield,
     pub uploaded: u64,
     pub downloaded: u64,
 }

@@ -3,11 +3,11 @@
 //! every copy's SHA-1 and collect the figures.
 
 use super::*;
-use crate::bittorrent::client::{download_paths, seed_paths, Client, ClientConfig, PeerStats};
-use crate::bittorrent::handshake::PeerId;
 use crate::bittorrent::make::make_torrent;
-use crate::bittorrent::picker::PickReason;
-use crate::bittorrent::state::NodeEvent;
+use crate::bittorrent::msg::handshake::PeerId;
+use crate::bittorrent::node::NodeEvent;
+use crate::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig, PeerStats};
+use crate::bittorrent::policy::pick::PickReason;
 use crate::bittorrent::tracker::{Tracker, TrackerConfig};
 use crate::rng::Rng;
 use crate::share::ids::sha1_file;
@@ -287,7 +287,9 @@ fn snapshot(
             None => rows.push(PeerRow {
                 name: n.spec.name.clone(),
                 status: n.status,
-                bitfield: crate::bittorrent::bitfield::Bitfield::new(seed.progress().total_pieces),
+                bitfield: crate::bittorrent::msg::bitfield::Bitfield::new(
+                    seed.progress().total_pieces,
+                ),
                 uploaded: 0,
                 downloaded: 0,
             }),

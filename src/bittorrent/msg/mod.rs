@@ -1,4 +1,12 @@
-//! Peer wire messages (BEP 3): `length (u32 BE) | id (1) | payload`, length 0 = keep-alive.
+//! The peer wire (BEP 3): the messages and their codec, never touching a socket.
+//!
+//! | file | what |
+//! |---|---|
+//! | `mod.rs` | [`Message`], [`decode`] / [`encode_into`], [`split_frame`] |
+//! | `handshake.rs` | the 68-byte [`handshake::Handshake`] that opens a connection |
+//! | `bitfield.rs` | the bitmap (位图) of pieces a peer has |
+//!
+//! Messages: `length (u32 BE) | id (1) | payload`, length 0 = keep-alive.
 //!
 //! ```text
 //!   00 00 00 0d | 06 | 00 00 00 07 | 00 04 00 00 | 00 00 40 00    request piece 7,
@@ -7,7 +15,12 @@
 //! Decoding borrows from the receive buffer: a 16 KiB block is copied once, into its
 //! piece, not into a message first. [`split_frame`] finds one frame in a buffer and
 //! checks its length against [`max_message_len`] before waiting for the rest: no peer
-//! can make us hold more than the largest legal message.
+//! can make us hold more than the largest legal message. After [`split_frame`] has
+//! accepted a frame, [`decode`] never panics: every field is checked against the
+//! frame's length first.
+
+pub mod bitfield;
+pub mod handshake;
 
 use crate::wire::WireError;
 use byteorder::{BigEndian, ByteOrder};

@@ -7,7 +7,7 @@
 //! It stores, per info-hash, each peer's address and how much it still needs (`left`
 //! = 0 makes it a seed). It never touches the file: the swarm moves the data.
 
-use super::bencode::{encode, Value};
+use crate::bittorrent::bencode::{encode, Value};
 use crate::net::{ConnResult, Server, ServerConfig};
 use crate::share::url::percent_decode;
 use crate::wire::read_head;

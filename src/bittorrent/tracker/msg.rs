@@ -7,9 +7,9 @@
 //! ```
 //! Works against our tracker and against opentracker; reads both peer-list forms.
 
-use super::bencode::{self, Value};
-use super::handshake::PeerId;
-use super::metainfo::InfoHash;
+use crate::bittorrent::bencode::{self, Value};
+use crate::bittorrent::metainfo::InfoHash;
+use crate::bittorrent::msg::handshake::PeerId;
 use crate::share::url::percent_encode;
 use crate::wire::read_head;
 use std::fmt;

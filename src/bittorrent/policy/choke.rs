@@ -144,14 +144,27 @@ mod tests {
     }
 
     #[test]
-    fn top_four_by_download_rate() {
+    fn top_upload_slots_by_download_rate() {
         let mut peers: Vec<PeerView> = (0..7).map(|k| p(k, (k * 10) as f64)).collect();
         peers[6].interested = false; // the fastest does not want anything from us
         peers[5].snubbed = true; // and the next has sent nothing for 30 s
         let mut rng = Rng::new(1);
-        assert_eq!(choose_regular(&peers, false, 4, &mut rng), [4, 3, 2, 1]);
+        // Peers 4..1 are eligible, best first: the top UPLOAD_SLOTS of them get a slot.
+        let ranked = [4, 3, 2, 1];
+        let top = &ranked[..UPLOAD_SLOTS.min(ranked.len())];
+        assert_eq!(choose_regular(&peers, false, UPLOAD_SLOTS, &mut rng), top);
         // Peer 0 gave us nothing: a leecher gives it no regular slot, even a free one.
         assert_eq!(choose_regular(&peers, false, 10, &mut rng), [4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn the_notes_unchoke_four() {
+        // Notes 6.5: a peer sends to the 4 peers that send to it fastest. Changing
+        // UPLOAD_SLOTS changes the algorithm the notes describe: this test says so.
+        assert_eq!(
+            UPLOAD_SLOTS, 4,
+            "UPLOAD_SLOTS is {UPLOAD_SLOTS}: the notes' tit-for-tat unchokes the top 4"
+        );
     }
 
     #[test]
@@ -160,9 +173,9 @@ mod tests {
         peers[2].up_rate = 5.0;
         peers[4].up_rate = 9.0;
         let mut rng = Rng::new(1);
-        let top = choose_regular(&peers, true, 4, &mut rng);
-        assert_eq!(&top[..2], [4, 2]);
-        assert_eq!(top.len(), 4);
+        let top = choose_regular(&peers, true, UPLOAD_SLOTS, &mut rng);
+        assert_eq!(&top[..2.min(UPLOAD_SLOTS)], &[4, 2][..2.min(UPLOAD_SLOTS)]);
+        assert_eq!(top.len(), UPLOAD_SLOTS.min(peers.len()));
     }
 
     #[test]
@@ -170,7 +183,7 @@ mod tests {
         let peers: Vec<PeerView> = (0..8).map(|k| p(k, 1.0)).collect();
         let mut rng = Rng::new(3);
         let firsts: std::collections::BTreeSet<u64> = (0..40)
-            .map(|_| choose_regular(&peers, false, 4, &mut rng)[0])
+            .map(|_| choose_regular(&peers, false, UPLOAD_SLOTS, &mut rng)[0])
             .collect();
         assert!(firsts.len() > 3, "always the same winner: {firsts:?}");
     }
@@ -201,7 +214,7 @@ mod tests {
         let kept = rechoke(
             &peers,
             false,
-            4,
+            UPLOAD_SLOTS,
             Some(3),
             false,
             ChokePolicy::TitForTat,
@@ -213,7 +226,7 @@ mod tests {
                 rechoke(
                     &peers,
                     false,
-                    4,
+                    UPLOAD_SLOTS,
                     Some(3),
                     true,
                     ChokePolicy::TitForTat,
@@ -234,14 +247,22 @@ mod tests {
         let u = rechoke(
             &peers,
             false,
-            4,
+            UPLOAD_SLOTS,
             Some(9),
             false,
             ChokePolicy::TitForTat,
             &mut rng,
         );
-        assert_eq!(u.regular, [9, 5, 4, 3]);
-        assert!(matches!(u.optimistic, Some(k) if k < 3), "{u:?}");
+        let ranked = [9, 5, 4, 3, 2, 1, 0];
+        assert_eq!(u.regular, ranked[..UPLOAD_SLOTS.min(ranked.len())]);
+        if UPLOAD_SLOTS < ranked.len() {
+            // The optimistic slot goes to one of the peers left out.
+            let left_out = &ranked[UPLOAD_SLOTS..];
+            assert!(
+                matches!(u.optimistic, Some(k) if left_out.contains(&k)),
+                "{u:?}"
+            );
+        }
     }
 
     #[test]
@@ -252,7 +273,7 @@ mod tests {
         let u = rechoke(
             &peers,
             false,
-            4,
+            UPLOAD_SLOTS,
             None,
             true,
             ChokePolicy::UnchokeAll,

@@ -6,7 +6,7 @@
 //! The info-hash says which torrent the connection is about; a node refuses a
 //! handshake for a torrent it does not serve and closes without answering.
 
-use super::metainfo::InfoHash;
+use crate::bittorrent::metainfo::InfoHash;
 use crate::wire::{read_exact_or_eof, WireError};
 use std::io::{Read, Write};
 

@@ -20,7 +20,7 @@
 //! only part of the swarm a peer can see. [`PickPolicy::Random`] and
 //! [`PickPolicy::Sequential`] are the switches a lab uses to measure what rarest first buys.
 
-use super::bitfield::Bitfield;
+use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::rng::Rng;
 
 /// Pieces fetched at random before rarest first starts (notes: 获取4块后).
