@@ -34,7 +34,7 @@
 //!
 //! `ip` is a decimal u32 whose least significant byte is the first octet: OpenNap
 //! printed the network-order word as an x86 integer, so 127.0.0.1 is `16777343`.
-//! The `md5` field carries the file's SHA-1 in hex here (see "simplified here" in mod.rs).
+//! The `md5` field carries the file's SHA-1 in hex here (see "simplified here" in `mod.rs`).
 
 use crate::wire::{read_body, read_exact_or_eof, WireError};
 use byteorder::{ByteOrder, LittleEndian};

@@ -1,16 +1,19 @@
 //! The central directory (集中化目录): who is online and what each one shares.
 //!
-//! Plain data and functions, no sockets: the server's connection threads call these
-//! under one lock. Searching is an inverted index, keyword → files, so a query costs
-//! the size of its rarest keyword's posting list, not the size of the whole catalogue.
+//! Plain data, owned by the directory server's coordinator thread and touched by no
+//! other thread, so it needs no lock. Searching is an inverted index, keyword → files,
+//! so a query costs the size of its rarest keyword's posting list, not the size of the
+//! whole catalogue.
+//!
+//! Each file keeps its search result (type 201) already encoded, made once when it is
+//! shared: a search, the directory's hot path (6.4, 性能瓶颈), then only copies bytes.
 
-use super::msg::FileMeta;
+use super::msg::{FileMeta, Msg};
+use super::policy::PeerId;
 use crate::share::keywords;
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
-/// A logged-in peer, known by the connection it logged in on.
-pub type PeerId = u64;
 type FileId = u64;
 
 /// Where a peer is and how it said it is connected.
@@ -23,27 +26,32 @@ pub struct PeerInfo {
     pub link: u8,
 }
 
-/// One search result: a file and who has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hit {
-    pub file: FileMeta,
-    pub peer: PeerInfo,
+/// One shared file: what the peer announced, and its search result frame.
+#[derive(Debug)]
+pub struct File {
+    pub owner: PeerId,
+    pub meta: FileMeta,
+    /// `Msg::SearchResult` for this file and its owner, header included.
+    pub result: Vec<u8>,
 }
 
 #[derive(Debug, Default)]
 pub struct Directory {
     peers: HashMap<PeerId, (PeerInfo, Vec<FileId>)>,
     nicks: HashMap<String, PeerId>,
-    files: HashMap<FileId, (PeerId, FileMeta)>,
+    files: HashMap<FileId, File>,
     /// keyword → files whose name has it; ordered so results come oldest share first.
     postings: HashMap<String, BTreeSet<FileId>>,
     next_file: FileId,
 }
 
-/// Why a login is refused.
+/// Why a login or a share is refused.
 #[derive(Debug, PartialEq, Eq)]
-pub enum LoginRefused {
+pub enum Refused {
     NickInUse,
+    NotLoggedIn,
+    /// The file's search result would not fit in one frame.
+    TooLong,
 }
 
 impl Directory {
@@ -52,9 +60,9 @@ impl Directory {
     }
 
     /// Registers a peer. Nicks are unique, as on a real Napster server.
-    pub fn login(&mut self, id: PeerId, info: PeerInfo) -> Result<(), LoginRefused> {
+    pub fn login(&mut self, id: PeerId, info: PeerInfo) -> Result<(), Refused> {
         if self.nicks.contains_key(&info.nick) {
-            return Err(LoginRefused::NickInUse);
+            return Err(Refused::NickInUse);
         }
         self.nicks.insert(info.nick.clone(), id);
         self.peers.insert(id, (info, Vec::new()));
@@ -62,20 +70,36 @@ impl Directory {
     }
 
     /// Adds a file to a peer's list (replacing one of the same name).
-    pub fn share(&mut self, id: PeerId, meta: FileMeta) {
-        if !self.peers.contains_key(&id) {
-            return;
+    pub fn share(&mut self, id: PeerId, meta: FileMeta) -> Result<(), Refused> {
+        let Some((info, _)) = self.peers.get(&id) else {
+            return Err(Refused::NotLoggedIn);
+        };
+        let result = Msg::SearchResult {
+            file: meta.clone(),
+            nick: info.nick.clone(),
+            ip: info.ip,
+            link: info.link,
         }
+        .encode()
+        .map_err(|_| Refused::TooLong)?;
         self.unshare(id, &meta.name);
         let fid = self.next_file;
         self.next_file += 1;
         for word in keywords(&meta.name) {
             self.postings.entry(word).or_default().insert(fid);
         }
-        self.files.insert(fid, (id, meta));
+        self.files.insert(
+            fid,
+            File {
+                owner: id,
+                meta,
+                result,
+            },
+        );
         if let Some((_, list)) = self.peers.get_mut(&id) {
             list.push(fid);
         }
+        Ok(())
     }
 
     /// Removes one file of a peer's by name; true if it was there.
@@ -85,7 +109,7 @@ impl Directory {
         };
         let found = list
             .iter()
-            .position(|f| self.files.get(f).is_some_and(|(_, m)| m.name == name));
+            .position(|f| self.files.get(f).is_some_and(|f| f.meta.name == name));
         let Some(pos) = found else {
             return false;
         };
@@ -105,8 +129,8 @@ impl Directory {
     }
 
     fn drop_file(&mut self, fid: FileId) {
-        if let Some((_, meta)) = self.files.remove(&fid) {
-            for word in keywords(&meta.name) {
+        if let Some(file) = self.files.remove(&fid) {
+            for word in keywords(&file.meta.name) {
                 if let Some(set) = self.postings.get_mut(&word) {
                     set.remove(&fid);
                     if set.is_empty() {
@@ -117,42 +141,42 @@ impl Directory {
         }
     }
 
-    /// Files whose names contain every keyword of `query`, at most `max`, skipping the
-    /// asking peer's own files. Walks the shortest posting list and checks the others.
-    pub fn search(&self, query: &str, max: usize, asker: Option<PeerId>) -> Vec<Hit> {
-        let words = keywords(query);
-        let mut lists = Vec::with_capacity(words.len());
-        for w in &words {
-            match self.postings.get(w) {
+    /// Files whose names contain every keyword of `query`, oldest share first, as
+    /// (owner, file). Walks the shortest posting list and checks the others; lazy, so
+    /// `policy::pick_hits` taking 100 stops the walk there.
+    pub fn matches<'a>(&'a self, query: &str) -> impl Iterator<Item = (PeerId, &'a File)> + 'a {
+        let mut lists = Vec::new();
+        let mut missing = false;
+        for w in keywords(query) {
+            match self.postings.get(&w) {
                 Some(set) => lists.push(set),
-                None => return Vec::new(), // a keyword nobody has: no match
+                None => missing = true, // a keyword nobody has: no match
             }
         }
+        if missing {
+            lists.clear();
+        }
         lists.sort_by_key(|s| s.len());
-        let Some((first, rest)) = lists.split_first() else {
-            return Vec::new();
+        let (first, rest) = match lists.split_first() {
+            Some((first, rest)) => (Some(*first), rest.to_vec()),
+            None => (None, Vec::new()),
         };
         first
-            .iter()
-            .filter(|fid| rest.iter().all(|s| s.contains(fid)))
+            .into_iter()
+            .flatten()
+            .filter(move |fid| rest.iter().all(|s| s.contains(fid)))
             .filter_map(|fid| self.files.get(fid))
-            .filter(|(owner, _)| Some(*owner) != asker)
-            .take(max)
-            .map(|(owner, meta)| Hit {
-                file: meta.clone(),
-                peer: self.peers[owner].0.clone(),
-            })
-            .collect()
+            .map(|f| (f.owner, f))
     }
 
     /// A peer by nick, with the file of that name if it shares it.
-    pub fn locate(&self, nick: &str, name: &str) -> Option<(PeerInfo, FileMeta)> {
+    pub fn locate(&self, nick: &str, name: &str) -> Option<(&PeerInfo, &FileMeta)> {
         let id = self.nicks.get(nick)?;
         let (info, list) = self.peers.get(id)?;
         list.iter()
             .filter_map(|f| self.files.get(f))
-            .find(|(_, m)| m.name == name)
-            .map(|(_, m)| (info.clone(), m.clone()))
+            .find(|f| f.meta.name == name)
+            .map(|f| (info, &f.meta))
     }
 
     pub fn peer_count(&self) -> usize {
@@ -167,6 +191,7 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::napster::msg::read_msg;
 
     fn peer(nick: &str) -> PeerInfo {
         PeerInfo {
@@ -188,9 +213,13 @@ mod tests {
         }
     }
 
-    fn names(hits: &[Hit]) -> Vec<String> {
-        hits.iter()
-            .map(|h| format!("{}:{}", h.peer.nick, h.file.name))
+    /// "owner:name" of every match, read back from the encoded result frames.
+    fn found(d: &Directory, query: &str) -> Vec<String> {
+        d.matches(query)
+            .map(|(_, f)| match read_msg(&mut &f.result[..]) {
+                Ok(Some(Msg::SearchResult { file, nick, .. })) => format!("{nick}:{}", file.name),
+                other => panic!("bad result frame: {other:?}"),
+            })
             .collect()
     }
 
@@ -198,32 +227,16 @@ mod tests {
     fn every_keyword_must_match_case_insensitive() {
         let mut d = Directory::new();
         d.login(1, peer("alice")).unwrap();
-        d.share(1, meta("Abbey Road.mp3"));
-        d.share(1, meta("Road Trip.ogg"));
-        d.share(1, meta("abbey-chants.mp3"));
+        d.share(1, meta("Abbey Road.mp3")).unwrap();
+        d.share(1, meta("Road Trip.ogg")).unwrap();
+        d.share(1, meta("abbey-chants.mp3")).unwrap();
         assert_eq!(
-            names(&d.search("ROAD", 10, None)),
+            found(&d, "ROAD"),
             ["alice:Abbey Road.mp3", "alice:Road Trip.ogg"]
         );
-        assert_eq!(
-            names(&d.search("abbey road", 10, None)),
-            ["alice:Abbey Road.mp3"]
-        );
-        assert!(d.search("abbey zeppelin", 10, None).is_empty());
-        assert!(d.search("", 10, None).is_empty());
-    }
-
-    #[test]
-    fn results_are_capped_and_skip_the_asker() {
-        let mut d = Directory::new();
-        d.login(1, peer("alice")).unwrap();
-        d.login(2, peer("bob")).unwrap();
-        for i in 0..10 {
-            d.share(1, meta(&format!("song {i}.mp3")));
-        }
-        d.share(2, meta("song b.mp3"));
-        assert_eq!(d.search("song", 3, None).len(), 3);
-        assert_eq!(names(&d.search("song", 100, Some(1))), ["bob:song b.mp3"]);
+        assert_eq!(found(&d, "abbey road"), ["alice:Abbey Road.mp3"]);
+        assert!(found(&d, "abbey zeppelin").is_empty());
+        assert!(found(&d, "").is_empty());
     }
 
     #[test]
@@ -231,25 +244,36 @@ mod tests {
         let mut d = Directory::new();
         d.login(1, peer("alice")).unwrap();
         d.login(2, peer("bob")).unwrap();
-        d.share(1, meta("common.mp3"));
-        d.share(2, meta("common.mp3"));
+        d.share(1, meta("common.mp3")).unwrap();
+        d.share(2, meta("common.mp3")).unwrap();
         d.logout(1);
-        assert_eq!(names(&d.search("common", 10, None)), ["bob:common.mp3"]);
+        assert_eq!(found(&d, "common"), ["bob:common.mp3"]);
         assert_eq!(d.file_count(), 1);
         // The nick is free again.
         assert!(d.login(3, peer("alice")).is_ok());
     }
 
     #[test]
-    fn nick_in_use_and_unshare() {
+    fn nick_in_use_share_before_login_and_unshare() {
         let mut d = Directory::new();
         d.login(1, peer("alice")).unwrap();
-        assert_eq!(d.login(2, peer("alice")), Err(LoginRefused::NickInUse));
-        d.share(1, meta("a.mp3"));
+        assert_eq!(d.login(2, peer("alice")), Err(Refused::NickInUse));
+        assert_eq!(d.share(7, meta("x.mp3")), Err(Refused::NotLoggedIn));
+        d.share(1, meta("a.mp3")).unwrap();
         assert!(d.locate("alice", "a.mp3").is_some());
         assert!(d.unshare(1, "a.mp3"));
         assert!(!d.unshare(1, "a.mp3"));
-        assert!(d.search("a", 10, None).is_empty());
+        assert!(found(&d, "a").is_empty());
         assert!(d.locate("alice", "a.mp3").is_none());
+    }
+
+    #[test]
+    fn sharing_a_name_again_replaces_it() {
+        let mut d = Directory::new();
+        d.login(1, peer("alice")).unwrap();
+        d.share(1, meta("a.mp3")).unwrap();
+        d.share(1, meta("a.mp3")).unwrap();
+        assert_eq!(d.file_count(), 1);
+        assert_eq!(found(&d, "mp3"), ["alice:a.mp3"]);
     }
 }
