@@ -3,7 +3,8 @@
 //! Plain data, owned by the directory server's coordinator thread and touched by no
 //! other thread, so it needs no lock. Searching is an inverted index, keyword → files,
 //! so a query costs the size of its rarest keyword's posting list, not the size of the
-//! whole catalogue.
+//! whole catalogue. A posting list is a sorted `Vec` (file ids only grow, so a share
+//! appends): checking the other keywords is a binary search in contiguous memory.
 //!
 //! Each file keeps its search result (type 201) already encoded, made once when it is
 //! shared: a search, the directory's hot path (6.4, 性能瓶颈), then only copies bytes.
@@ -11,7 +12,7 @@
 use super::msg::{FileMeta, Msg};
 use super::policy::PeerId;
 use crate::share::keywords;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 type FileId = u64;
@@ -40,8 +41,8 @@ pub struct Directory {
     peers: HashMap<PeerId, (PeerInfo, Vec<FileId>)>,
     nicks: HashMap<String, PeerId>,
     files: HashMap<FileId, File>,
-    /// keyword → files whose name has it; ordered so results come oldest share first.
-    postings: HashMap<String, BTreeSet<FileId>>,
+    /// keyword → files whose name has it, ascending: results come oldest share first.
+    postings: HashMap<String, Vec<FileId>>,
     next_file: FileId,
 }
 
@@ -86,7 +87,10 @@ impl Directory {
         let fid = self.next_file;
         self.next_file += 1;
         for word in keywords(&meta.name) {
-            self.postings.entry(word).or_default().insert(fid);
+            let list = self.postings.entry(word).or_default();
+            if list.last() != Some(&fid) {
+                list.push(fid); // the newest id: the list stays sorted
+            }
         }
         self.files.insert(
             fid,
@@ -131,9 +135,11 @@ impl Directory {
     fn drop_file(&mut self, fid: FileId) {
         if let Some(file) = self.files.remove(&fid) {
             for word in keywords(&file.meta.name) {
-                if let Some(set) = self.postings.get_mut(&word) {
-                    set.remove(&fid);
-                    if set.is_empty() {
+                if let Some(list) = self.postings.get_mut(&word) {
+                    if let Ok(i) = list.binary_search(&fid) {
+                        list.remove(i);
+                    }
+                    if list.is_empty() {
                         self.postings.remove(&word);
                     }
                 }
@@ -145,7 +151,7 @@ impl Directory {
     /// (owner, file). Walks the shortest posting list and checks the others; lazy, so
     /// `policy::pick_hits` taking 100 stops the walk there.
     pub fn matches<'a>(&'a self, query: &str) -> impl Iterator<Item = (PeerId, &'a File)> + 'a {
-        let mut lists = Vec::new();
+        let mut lists: Vec<&Vec<FileId>> = Vec::new();
         let mut missing = false;
         for w in keywords(query) {
             match self.postings.get(&w) {
@@ -156,15 +162,14 @@ impl Directory {
         if missing {
             lists.clear();
         }
-        lists.sort_by_key(|s| s.len());
-        let (first, rest) = match lists.split_first() {
-            Some((first, rest)) => (Some(*first), rest.to_vec()),
-            None => (None, Vec::new()),
+        lists.sort_by_key(|l| l.len());
+        let (first, rest): (&[FileId], Vec<&[FileId]>) = match lists.split_first() {
+            Some((first, rest)) => (first, rest.iter().map(|l| l.as_slice()).collect()),
+            None => (&[], Vec::new()),
         };
         first
-            .into_iter()
-            .flatten()
-            .filter(move |fid| rest.iter().all(|s| s.contains(fid)))
+            .iter()
+            .filter(move |fid| rest.iter().all(|l| l.binary_search(fid).is_ok()))
             .filter_map(|fid| self.files.get(fid))
             .map(|f| (f.owner, f))
     }
