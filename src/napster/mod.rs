@@ -27,7 +27,7 @@
 //!
 //! | file | role |
 //! |---|---|
-//! | `msg.rs` | the OpenNap frames and their codec, byte-literal tests in `msg/tests.rs` |
+//! | `msg.rs` | the OpenNap frames and their codec (the field cursor in `msg/fields.rs`), byte-literal tests in `msg/tests.rs` |
 //! | `conn.rs` | one peer's connection to the server: a reader thread, a writer thread fed by a bounded queue |
 //! | `node/` | the directory server: bind, accept, the handle, stop (`node/mod.rs`); the coordinator loop (`node/coordinator.rs`) |
 //! | `state.rs` | the directory: the inverted index and the logged-in peers, owned by the coordinator |
