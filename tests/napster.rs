@@ -3,11 +3,14 @@
 mod common;
 
 use common::{eventually, TempDir};
-use p2plab::napster::{DirectoryServer, Msg, Peer, PeerConfig, ServerOptions, Session};
+use crossbeam_channel::{bounded, Sender};
+use p2plab::napster::{DirectoryServer, FileMeta, Msg, Peer, PeerConfig, ServerOptions, Session};
 use p2plab::share::ids;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn server() -> DirectoryServer {
     let opts = ServerOptions {
@@ -51,8 +54,8 @@ fn search_finds_other_peers_files_and_download_matches_sha1() {
     let src = a_dir.file("Abbey Road - Come Together.mp3", 700_000, 11);
     a_dir.file("Let It Be.mp3", 1000, 12);
     b_dir.file("Road Trip.ogg", 2000, 13);
-    let a = peer(dir.local_addr(), "alice", &a_dir);
-    let b = peer(dir.local_addr(), "bob", &b_dir);
+    let mut a = peer(dir.local_addr(), "alice", &a_dir);
+    let mut b = peer(dir.local_addr(), "bob", &b_dir);
 
     let hits = b.search("road abbey", 100).unwrap();
     assert_eq!(hits.len(), 1);
@@ -68,20 +71,14 @@ fn search_finds_other_peers_files_and_download_matches_sha1() {
     // alice finds bob's file.
     assert_eq!(a.search("trip", 100).unwrap()[0].nick, "bob");
 
-    let before = dir
-        .stats()
-        .bytes_out
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let before = dir.stats().bytes_out.load(Ordering::Relaxed);
     let path = b.download(&hits[0], out.path(), &mut |_| {}).unwrap();
     assert_eq!(
         ids::sha1_file(&path).unwrap(),
         ids::sha1_file(&src).unwrap()
     );
     // The file did not pass through the directory: only the small ack did.
-    let after = dir
-        .stats()
-        .bytes_out
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let after = dir.stats().bytes_out.load(Ordering::Relaxed);
     assert!(
         after - before < 1000,
         "directory sent {} bytes during a 700 kB download",
@@ -95,7 +92,7 @@ fn a_disconnected_peers_files_vanish() {
     let (a_dir, b_dir) = (TempDir::new("nap-a"), TempDir::new("nap-b"));
     a_dir.file("vanishing act.mp3", 100, 1);
     let mut a = peer(dir.local_addr(), "alice", &a_dir);
-    let b = peer(dir.local_addr(), "bob", &b_dir);
+    let mut b = peer(dir.local_addr(), "bob", &b_dir);
     assert_eq!(b.search("vanishing", 10).unwrap().len(), 1);
     a.stop();
     assert!(eventually(Duration::from_secs(5), || b
@@ -256,4 +253,118 @@ fn traversal_through_a_peers_file_server_reads_nothing_outside() {
         assert!(answer.starts_with("HTTP/1.1 40"), "{target}: {answer}");
         assert!(!answer.contains("SECRET"));
     }
+}
+
+/// A logged-in raw connection that shares one file, then keeps asking and never reads
+/// a byte of the answers. Says on `up` when it is logged in; returns how many searches
+/// it wrote before the server hung up (or `stop` was set).
+fn ask_without_reading(server: SocketAddr, up: Sender<()>, stop: Arc<AtomicBool>) -> u64 {
+    let mut raw = TcpStream::connect(server).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    raw.set_write_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let login = Msg::Login {
+        nick: "stalled".into(),
+        password: "p".into(),
+        port: 6699,
+        client: "c".into(),
+        link: 0,
+    };
+    raw.write_all(&login.encode().unwrap()).unwrap();
+    assert!(matches!(
+        p2plab::napster::read_msg(&mut raw).unwrap(),
+        Some(Msg::LoginAck { .. })
+    ));
+    raw.write_all(&Msg::Share(meta("stalled own song.mp3")).encode().unwrap())
+        .unwrap();
+    up.send(()).unwrap();
+    // From here on the stalled peer only writes: ten searches every few milliseconds,
+    // each answered with 50 results (about 5 kB) that nobody reads. Its socket buffers
+    // fill, then its writer blocks, then its queue fills.
+    let burst = Msg::Search {
+        words: "hit song".into(),
+        max: 50,
+    }
+    .encode()
+    .unwrap()
+    .repeat(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut sent = 0;
+    while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+        match raw.write_all(&burst) {
+            Ok(()) => sent += 10,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => break, // the server hung up on us
+        }
+        // Pacing, not synchronisation: the server's writer keeps up with this rate,
+        // so what stops the stalled peer is its full socket, not a slow writer.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sent
+}
+
+fn meta(name: &str) -> FileMeta {
+    FileMeta {
+        name: name.into(),
+        md5: "0".repeat(40),
+        size: 1000,
+        bitrate: 128,
+        freq: 44100,
+        seconds: 60,
+    }
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_dropped_and_the_others_are_still_served() {
+    let dir = server();
+    let addr = dir.local_addr();
+    let mut library = Session::login(addr, "library", 6699).unwrap();
+    for i in 0..50 {
+        library
+            .share(&meta(&format!("hit song {i:02}.mp3")))
+            .unwrap();
+    }
+    assert!(eventually(Duration::from_secs(5), || dir.counts().1 == 50));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (up, is_up) = bounded(1);
+    let flag = stop.clone();
+    let asker = std::thread::spawn(move || ask_without_reading(addr, up, flag));
+    is_up
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the stalled peer logs in");
+
+    // While the stalled peer's answers pile up, fresh peers log in and search; each
+    // is answered within a second. Probe until the stalled peer has been dropped.
+    let mut probes = 0;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dir.stats().slow_dropped.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        let t = Instant::now();
+        let mut fresh = Session::login(addr, &format!("fresh{probes}"), 0).unwrap();
+        let hits = fresh.search("hit song", 5).unwrap();
+        let took = t.elapsed();
+        assert_eq!(hits.len(), 5);
+        assert!(
+            took < Duration::from_secs(1),
+            "fresh peer served in {took:?}"
+        );
+        fresh.close();
+        probes += 1;
+    }
+    stop.store(true, Ordering::SeqCst);
+    let sent = asker.join().unwrap();
+    eprintln!("{probes} fresh peers served while the stalled peer asked {sent} times");
+    assert!(
+        probes >= 1,
+        "a fresh peer was served while the stalled one was connected"
+    );
+    assert_eq!(
+        dir.stats().slow_dropped.load(Ordering::SeqCst),
+        1,
+        "the stalled peer is dropped ({probes} probes, {sent} searches flooded)"
+    );
+    // Its file left the directory with it; the library is still there and served.
+    assert!(eventually(Duration::from_secs(5), || dir.counts() == (1, 50)));
+    assert!(library.search("stalled", 10).unwrap().is_empty());
+    still_serves(addr);
 }

@@ -10,6 +10,7 @@ use p2plab::napster::{DirectoryServer, ServerOptions};
 use p2plab::opts;
 use p2plab::report::{write_bench_json, Table};
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -43,8 +44,13 @@ fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::
     let (_library, names) = publish_catalogue(server.local_addr(), peers, files / peers, 1)?;
     let queries = queries_from(&names, 5000, 2);
     // Wait until the directory has indexed every share (shares are not acknowledged).
-    while server.counts().1 < names.len() {
-        std::thread::yield_now();
+    if !p2plab::wait::until(Duration::from_secs(30), || server.counts().1 >= names.len()) {
+        return Err(format!(
+            "expected {} files indexed within 30 s, the directory holds {}",
+            names.len(),
+            server.counts().1
+        )
+        .into());
     }
     println!(
         "bench-napster: {} files indexed, {} searches per level",
@@ -61,7 +67,7 @@ fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::
     let mut figures = vec![("files_indexed".to_string(), server.counts().1 as f64)];
     for &c in levels {
         let r = search_load(server.local_addr(), c, total.div_ceil(c), &queries)?;
-        let ms = |d: std::time::Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
+        let ms = |d: Duration| format!("{:.3}", d.as_secs_f64() * 1e3);
         table.row(&[
             &c,
             &format!("{:.0}", r.per_second()),

@@ -1,4 +1,4 @@
-//! Napster: the central directory (notes 6.3, 集中化目录; problems in 6.4).
+//! # Napster: the central directory (notes 6.3 集中化目录; its problems in 6.4 问题)
 //!
 //! The notes in three lines:
 //! - when a peer connects it tells the central server its IP address and its content
@@ -15,12 +15,29 @@
 //!   peer B ═══════════ HTTP GET, file bytes ═══════════► peer A   (straight, peer to peer)
 //! ```
 //!
-//! 6.4 names the price: locating is centralized while transfer is spread out, so the
-//! server is a single point of failure (单点故障) and a performance bottleneck (性能瓶颈).
+//! 6.4 names the price: locating content is centralized (定位内容是高度集中的) while
+//! file transfer is spread out (文件传输是分散的), so the server is
+//! - a single point of failure (单点故障): when it dies, no one can search or join,
+//!   though transfers already under way finish;
+//! - a performance bottleneck (性能瓶颈): every search and every login and logout of every
+//!   peer lands on it. Here that is literal: one coordinator thread owns the directory
+//!   and answers every request, one at a time.
+//!
 //! `make lab-napster` measures both.
 //!
-//! Where to look first: [`directory`] (the index, plain data), then [`server`] (one thread
-//! per peer around it), [`msg`] (the bytes), [`peer`] (the client).
+//! | file | role |
+//! |---|---|
+//! | `msg.rs` | the OpenNap frames and their codec (the field cursor in `msg/fields.rs`), byte-literal tests in `msg/tests.rs` |
+//! | `conn.rs` | one peer's connection to the server: a reader thread, a writer thread fed by a bounded queue |
+//! | `node/` | the directory server: bind, accept, the handle, stop (`node/mod.rs`); the coordinator loop (`node/coordinator.rs`) |
+//! | `state.rs` | the directory: the inverted index and the logged-in peers, owned by the coordinator |
+//! | `policy.rs` | the decisions as pure functions: login rules, which hits a search returns, the login deadline |
+//! | `peer.rs` | the client side: a [`Peer`] that logs in, shares, searches and downloads; its [`Session`] |
+//! | `load.rs` | many searching peers at once, for the lab and `bench-napster` |
+//!
+//! Where to look first: [`state`] (the index, plain data), then [`policy`] (what a
+//! search returns), `node/coordinator.rs` (the one thread that answers), [`msg`] (the
+//! bytes), [`peer`] (the client).
 //!
 //! Simplified here:
 //! - The `md5` field carries the file's SHA-1 in hex, so that the same content id serves
@@ -31,13 +48,16 @@
 //!   the uploader (type 607) so that firewalled peers could push.
 //! - No passwords, channels, chat, hotlists or server linking.
 
-pub mod directory;
+mod conn;
 pub mod load;
 pub mod msg;
+pub mod node;
 pub mod peer;
-pub mod server;
+pub mod policy;
+pub mod state;
 
-pub use directory::{Directory, Hit, PeerInfo};
 pub use msg::{read_msg, FileMeta, Msg, MAX_DATA, MAX_RESULTS};
+pub use node::{DirectoryServer, ServerOptions, Stats, DEFAULT_PORT};
 pub use peer::{NapsterError, Peer, PeerConfig, SearchHit, Session};
-pub use server::{DirectoryServer, ServerOptions, Stats, DEFAULT_PORT};
+pub use policy::MAX_NICK;
+pub use state::{Directory, PeerInfo};

@@ -34,12 +34,15 @@
 //!
 //! `ip` is a decimal u32 whose least significant byte is the first octet: OpenNap
 //! printed the network-order word as an x86 integer, so 127.0.0.1 is `16777343`.
-//! The `md5` field carries the file's SHA-1 in hex here (see "simplified here" in mod.rs).
+//! The `md5` field carries the file's SHA-1 in hex here (see "simplified here" in `mod.rs`).
 
 use crate::wire::{read_body, read_exact_or_eof, WireError};
 use byteorder::{ByteOrder, LittleEndian};
+use fields::Fields;
 use std::io::Read;
 use std::net::Ipv4Addr;
+
+mod fields;
 
 /// Largest data part accepted. A share line with a 255-byte name needs about 350;
 /// OpenNap itself refused long lines. A frame claiming more is refused unread.
@@ -230,11 +233,11 @@ impl Msg {
             3 => Msg::LoginAck {
                 email: text.to_string(),
             },
-            100 => Msg::Share(f.meta()?),
+            100 => Msg::Share(read_meta(&mut f)?),
             102 => Msg::Unshare { name: f.quoted()? },
-            200 => f.search()?,
+            200 => read_search(&mut f)?,
             201 => Msg::SearchResult {
-                file: f.meta()?,
+                file: read_meta(&mut f)?,
                 nick: f.word()?,
                 ip: ip_from_napster(f.num()?),
                 link: f.num()?,
@@ -282,80 +285,35 @@ pub fn read_msg<R: Read>(r: &mut R) -> Result<Option<Msg>, WireError> {
     Msg::decode(kind, &data).map(Some)
 }
 
-/// A cursor over space-separated fields, where a field may be a "quoted string".
-struct Fields<'a> {
-    rest: &'a str,
+/// `"name" md5 size bitrate freq seconds`, as in a share (100) and a result (201).
+fn read_meta(f: &mut Fields) -> Result<FileMeta, WireError> {
+    Ok(FileMeta {
+        name: f.quoted()?,
+        md5: f.word()?,
+        size: f.num()?,
+        bitrate: f.num()?,
+        freq: f.num()?,
+        seconds: f.num()?,
+    })
 }
 
-impl<'a> Fields<'a> {
-    fn new(text: &'a str) -> Fields<'a> {
-        Fields { rest: text }
-    }
-
-    fn word(&mut self) -> Result<String, WireError> {
-        let t = self.rest.trim_start_matches(' ');
-        if t.is_empty() {
-            return Err(WireError::Malformed("missing field"));
-        }
-        let end = t.find(' ').unwrap_or(t.len());
-        self.rest = &t[end..];
-        Ok(t[..end].to_string())
-    }
-
-    fn num<N: std::str::FromStr>(&mut self) -> Result<N, WireError> {
-        self.word()?
-            .parse()
-            .map_err(|_| WireError::Malformed("expected a number"))
-    }
-
-    fn quoted(&mut self) -> Result<String, WireError> {
-        let t = self.rest.trim_start_matches(' ');
-        let inner = t
-            .strip_prefix('"')
-            .ok_or(WireError::Malformed("expected a quoted name"))?;
-        let end = inner
-            .find('"')
-            .ok_or(WireError::Malformed("unterminated quote"))?;
-        self.rest = &inner[end + 1..];
-        Ok(inner[..end].to_string())
-    }
-
-    fn meta(&mut self) -> Result<FileMeta, WireError> {
-        Ok(FileMeta {
-            name: self.quoted()?,
-            md5: self.word()?,
-            size: self.num()?,
-            bitrate: self.num()?,
-            freq: self.num()?,
-            seconds: self.num()?,
-        })
-    }
-
-    fn search(&mut self) -> Result<Msg, WireError> {
-        let (mut words, mut max) = (None, MAX_RESULTS);
-        while !self.rest.trim().is_empty() {
-            match self.word()?.as_str() {
-                "FILENAME" => {
-                    if self.word()? != "CONTAINS" {
-                        return Err(WireError::Malformed("expected FILENAME CONTAINS"));
-                    }
-                    words = Some(self.quoted()?);
+/// `FILENAME CONTAINS "words" MAX_RESULTS n`, in either order; nothing else.
+fn read_search(f: &mut Fields) -> Result<Msg, WireError> {
+    let (mut words, mut max) = (None, MAX_RESULTS);
+    while !f.is_done() {
+        match f.word()?.as_str() {
+            "FILENAME" => {
+                if f.word()? != "CONTAINS" {
+                    return Err(WireError::Malformed("expected FILENAME CONTAINS"));
                 }
-                "MAX_RESULTS" => max = self.num::<u32>()?.min(MAX_RESULTS),
-                _ => return Err(WireError::Malformed("unsupported search constraint")),
+                words = Some(f.quoted()?);
             }
-        }
-        let words = words.ok_or(WireError::Malformed("search without FILENAME CONTAINS"))?;
-        Ok(Msg::Search { words, max })
-    }
-
-    fn end(&self) -> Result<(), WireError> {
-        if self.rest.trim().is_empty() {
-            Ok(())
-        } else {
-            Err(WireError::Malformed("unexpected trailing fields"))
+            "MAX_RESULTS" => max = f.num::<u32>()?.min(MAX_RESULTS),
+            _ => return Err(WireError::Malformed("unsupported search constraint")),
         }
     }
+    let words = words.ok_or(WireError::Malformed("search without FILENAME CONTAINS"))?;
+    Ok(Msg::Search { words, max })
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! A Napster peer: a session with the directory, and a file server of its own.
+//! The client side: a Napster peer, with a session to the directory and a file server
+//! of its own.
 //!
 //! ```text
 //!   Session  ── login, share, search, download request ──►  directory server
@@ -6,6 +7,9 @@
 //!   download:  search (200) → pick a result → download request (203)
 //!              → ack (204) with ip:port → HTTP GET straight from that peer
 //! ```
+//!
+//! A session is one request and its answer at a time on one socket, so its methods take
+//! `&mut self`: no lock is needed, and none is held across a read or a write.
 
 use super::msg::{read_msg, FileMeta, Msg, MAX_RESULTS};
 use crate::net::{self, TokenBucket};
@@ -15,7 +19,7 @@ use std::fmt;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a peer waits for the directory to answer.
@@ -194,7 +198,7 @@ pub struct PeerConfig {
 /// A Napster peer: logged in, sharing its folder, serving it over HTTP.
 pub struct Peer {
     nick: String,
-    session: Mutex<Session>,
+    session: Session,
     folder: Arc<Folder>,
     files: ShareServer,
 }
@@ -224,7 +228,7 @@ impl Peer {
         }
         Ok(Peer {
             nick: cfg.nick,
-            session: Mutex::new(session),
+            session,
             folder,
             files,
         })
@@ -243,24 +247,20 @@ impl Peer {
         self.files.local_addr()
     }
 
-    fn session(&self) -> std::sync::MutexGuard<'_, Session> {
-        self.session.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn search(&self, words: &str, max: u32) -> Result<Vec<SearchHit>, NapsterError> {
-        self.session().search(words, max)
+    pub fn search(&mut self, words: &str, max: u32) -> Result<Vec<SearchHit>, NapsterError> {
+        self.session.search(words, max)
     }
 
     /// Asks the directory where the file is, then fetches it straight from that peer.
     /// The directory is needed only for the first step: once the transfer has begun,
     /// the directory going down does not stop it.
     pub fn download(
-        &self,
+        &mut self,
         hit: &SearchHit,
         out_dir: &Path,
         progress: &mut dyn FnMut(u64),
     ) -> Result<PathBuf, NapsterError> {
-        let (addr, md5) = self.session().locate(&hit.nick, &hit.file.name)?;
+        let (addr, md5) = self.session.locate(&hit.nick, &hit.file.name)?;
         let sha1 = ids::sha1_from_hex(&md5)
             .ok_or_else(|| NapsterError::Refused(format!("content id {md5:?} is not a SHA-1")))?;
         let d = Download::by_sha1(SocketAddr::V4(addr), &hit.file.name, hit.file.size, sha1);
@@ -269,7 +269,7 @@ impl Peer {
 
     /// Logs out (the directory drops our files) and stops the file server.
     pub fn stop(&mut self) {
-        self.session().close();
+        self.session.close();
         self.files.stop();
     }
 }

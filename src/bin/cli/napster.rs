@@ -119,7 +119,7 @@ pub fn peer(args: &[String]) -> Result<(), String> {
         listen: m.opt_str("listen").unwrap_or_else(|| "127.0.0.1:0".into()),
         upload_rate,
     };
-    let peer = Peer::start(cfg).map_err(|e| e.to_string())?;
+    let mut peer = Peer::start(cfg).map_err(|e| e.to_string())?;
     println!(
         "logged in to {server} as {}, sharing {} files from {}, serving them on {}",
         peer.nick(),
@@ -128,19 +128,19 @@ pub fn peer(args: &[String]) -> Result<(), String> {
         peer.data_addr()
     );
     if let Some(words) = m.opt_str("search") {
-        let hits = search(&peer, &words)?;
+        let hits = search(&mut peer, &words)?;
         if m.opt_present("get-first") {
             let first = hits
                 .first()
                 .ok_or_else(|| format!("no results for '{words}'"))?;
-            get(&peer, first, &out)?;
+            get(&mut peer, first, &out)?;
         }
         return Ok(());
     }
-    prompt(&peer, &out)
+    prompt(&mut peer, &out)
 }
 
-fn search(peer: &Peer, words: &str) -> Result<Vec<SearchHit>, String> {
+fn search(peer: &mut Peer, words: &str) -> Result<Vec<SearchHit>, String> {
     let t = Instant::now();
     let hits = peer.search(words, 100).map_err(|e| e.to_string())?;
     println!(
@@ -157,7 +157,7 @@ fn search(peer: &Peer, words: &str) -> Result<Vec<SearchHit>, String> {
     Ok(hits)
 }
 
-fn get(peer: &Peer, hit: &SearchHit, out: &Path) -> Result<(), String> {
+fn get(peer: &mut Peer, hit: &SearchHit, out: &Path) -> Result<(), String> {
     let t = Instant::now();
     let size = hit.file.size.max(1);
     let mut last = Instant::now();
@@ -185,7 +185,7 @@ fn get(peer: &Peer, hit: &SearchHit, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn prompt(peer: &Peer, out: &Path) -> Result<(), String> {
+fn prompt(peer: &mut Peer, out: &Path) -> Result<(), String> {
     println!("commands: search WORDS | get N | files | quit");
     let mut last: Vec<SearchHit> = Vec::new();
     let stdin = io::stdin();

@@ -1,0 +1,173 @@
+//! One peer's connection to the directory server: a reader thread and a writer thread.
+//!
+//! ```text
+//!   socket ──read_msg──► "napster-server-conn-ADDR" ──Event──► coordinator
+//!   socket ◄─write_all── "napster-server-send-ADDR" ◄──Out──── coordinator
+//!                                  (bounded queue, OUT_QUEUE replies)
+//! ```
+//!
+//! Neither thread decides anything. The reader turns frames into events, and a frame
+//! that does not parse into [`Event::Bad`] (the coordinator answers with an error and
+//! closes). The writer writes what it is given. Its queue is bounded: when a peer stops
+//! reading, its writer blocks in `write`, its queue fills, and the coordinator drops
+//! the peer instead of waiting for it.
+
+use super::msg::{read_msg, Msg};
+use crate::net::{ConnResult, Conns};
+use crate::wire::WireError;
+use crossbeam_channel::{bounded, select, Receiver, Sender};
+use log::debug;
+use std::io::{self, BufReader, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Number of a connection, from its accept on; it becomes the peer's id at login.
+pub type ConnId = u64;
+
+/// Replies queued for one peer. A search reply is one entry, so a peer that leaves
+/// this many answers unread (on top of what its socket buffers hold) is dropped.
+pub const OUT_QUEUE: usize = 256;
+/// A peer that takes no bytes for this long is dropped by its writer, a backstop for
+/// the full-queue rule (a peer that never asks again never fills its queue).
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the coordinator hands a writer.
+pub enum Out {
+    /// Bytes of one or more encoded messages.
+    Bytes(Vec<u8>),
+    /// Write these, then close: the last word to a refused peer.
+    Last(Vec<u8>),
+}
+
+/// What a connection tells the coordinator.
+pub enum Event {
+    /// A new connection and its writer's queue; `stream` lets the coordinator close it.
+    Up {
+        id: ConnId,
+        ip: Ipv4Addr,
+        out: Sender<Out>,
+        stream: TcpStream,
+    },
+    /// One message, and the bytes read from the socket since the last event.
+    Msg { id: ConnId, msg: Msg, bytes: u64 },
+    /// Bytes that are not a Napster message: answer with an error, then close.
+    Bad { id: ConnId, why: String },
+    /// The peer hung up or its socket failed.
+    Down { id: ConnId, why: String },
+}
+
+/// What every connection of one server shares.
+#[derive(Clone)]
+pub struct Ctx {
+    pub events: Sender<Event>,
+    pub conns: Conns,
+    pub next_id: Arc<AtomicU64>,
+    /// Never carries a message; disconnects when the server stops, so a writer whose
+    /// queue's sender is still parked somewhere ends anyway.
+    pub stop: Receiver<()>,
+}
+
+/// Counts the bytes read, for the server's traffic figures.
+struct Counting {
+    inner: TcpStream,
+    count: u64,
+}
+
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// Runs on the accept's connection thread: starts the writer, then reads until the
+/// peer leaves, and waits for the writer (so a refusal is written before the close).
+pub fn serve(stream: TcpStream, ctx: &Ctx) -> ConnResult {
+    let peer = stream.peer_addr()?;
+    let IpAddr::V4(ip) = peer.ip() else {
+        return Err("Napster addresses are IPv4".into());
+    };
+    let id = ctx.next_id.fetch_add(1, Ordering::Relaxed);
+    let (out, queue) = bounded(OUT_QUEUE);
+    let (done, writer_done) = bounded::<()>(0);
+    let (wstream, stop) = (stream.try_clone()?, ctx.stop.clone());
+    stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    ctx.conns
+        .spawn_worker(format!("napster-server-send-{peer}"), move || {
+            write_loop(wstream, queue, stop);
+            drop(done);
+        })?;
+    let up = Event::Up {
+        id,
+        ip,
+        out,
+        stream: stream.try_clone()?,
+    };
+    if ctx.events.send(up).is_err() {
+        return Ok(()); // the server is stopping
+    }
+    let result = read_loop(stream, ctx, id);
+    // The writer ends when the coordinator lets the peer go or the server stops.
+    let _ = writer_done.recv_timeout(WRITE_TIMEOUT);
+    result
+}
+
+fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
+    let mut r = BufReader::new(Counting {
+        inner: stream,
+        count: 0,
+    });
+    loop {
+        let event = match read_msg(&mut r) {
+            Ok(Some(msg)) => Event::Msg {
+                id,
+                msg,
+                bytes: std::mem::take(&mut r.get_mut().count),
+            },
+            Ok(None) => Event::Down {
+                id,
+                why: "closed".into(),
+            },
+            Err(WireError::Io(e)) => Event::Down {
+                id,
+                why: e.to_string(),
+            },
+            Err(e) => Event::Bad {
+                id,
+                why: e.to_string(),
+            },
+        };
+        let last = !matches!(event, Event::Msg { .. });
+        if ctx.events.send(event).is_err() || last {
+            return Ok(());
+        }
+    }
+}
+
+fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
+    let result = (|| -> io::Result<()> {
+        loop {
+            let out = select! {
+                recv(queue) -> out => match out {
+                    Ok(out) => out,
+                    Err(_) => return Ok(()), // the coordinator let this peer go
+                },
+                recv(stop) -> _ => return Ok(()),
+            };
+            match out {
+                Out::Bytes(b) => (&stream).write_all(&b)?,
+                Out::Last(b) => {
+                    (&stream).write_all(&b)?;
+                    return Ok(());
+                }
+            }
+        }
+    })();
+    if let Err(e) = result {
+        debug!("napster writer ends: {e}");
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+}
