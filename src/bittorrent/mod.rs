@@ -55,7 +55,7 @@
 //! Per connection, `bt-peer-ADDR` reads and `bt-send-ADDR` writes; neither decides.
 //! `bt-coord` owns the node's state and decides everything: it reads events from the
 //! connections, the verifier, the handle and a tick, and hands messages to each
-//! connection's bounded queue with `try_send`; a peer whose queue is full (it stopped
+//! connection's bounded queue with a non-blocking try_send; a peer whose queue is full (it stopped
 //! reading) is dropped, never waited for. `bt-verify` hashes and writes finished pieces,
 //! so SHA-1 never delays a decision; `bt-announce` talks to the tracker.
 //!

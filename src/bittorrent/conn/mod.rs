@@ -14,7 +14,7 @@
 //! Neither thread decides anything. The reader checks what is *well-formed* (a block
 //! that fits its piece, a bitfield of the right length) and drops a peer that sends
 //! garbage; whether to answer a request, what to ask for, whom to choke is the
-//! coordinator's (`node/coordinator.rs`).
+//! coordinator's (`src/bittorrent/node/coordinator.rs`).
 //!
 //! The block data stays on the connection threads, for speed (`bench-bittorrent`): a
 //! received block is read once into its own buffer, which is *moved* (not copied)

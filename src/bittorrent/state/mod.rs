@@ -1,5 +1,5 @@
 //! What one node knows: the pieces, the peers, the upload slots. Owned by the node's
-//! coordinator thread alone (`node/coordinator.rs`): no lock, no sharing.
+//! coordinator thread alone (`src/bittorrent/node/coordinator.rs`): no lock, no sharing.
 //!
 //! | file | what |
 //! |---|---|

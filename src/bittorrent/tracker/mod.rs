@@ -7,7 +7,7 @@
 //! | `node.rs` | the tracker itself: an HTTP server that remembers, per info-hash, who announced |
 //!
 //! The peer's side that announces periodically is a thread of the node
-//! (`node/announcer.rs`), which uses `msg.rs`.
+//! (`src/bittorrent/node/announcer.rs`), which uses `msg.rs`.
 
 pub mod msg;
 pub mod node;
