@@ -5,8 +5,8 @@ mod common;
 
 use common::{eventually, TempDir};
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use p2plab::gnutella::descriptor::{self as d, Descriptor, Payload};
-use p2plab::gnutella::{handshake, observe, Config, HostCache, Kind, Servent, Trace};
+use p2plab::gnutella::msg::{self as d, handshake, Descriptor, Payload};
+use p2plab::gnutella::{observe, Config, HostCache, Kind, Servent, Trace};
 use p2plab::share::{fetch, Folder};
 use std::collections::BTreeSet;
 use std::io::{BufReader, Read, Write};

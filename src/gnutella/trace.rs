@@ -1,7 +1,8 @@
 //! What a servent reports: trace events (every routing step, for labs and tests),
-//! counters, and the QueryHits that reached it.
+//! counters, and the QueryHits that reached it. (Named `trace`, not `report`:
+//! `crate::report` is the crate's tables and bench figures.)
 
-use super::descriptor::{Guid, HitResult, Kind};
+use super::msg::{Guid, HitResult, Kind};
 use crate::share::{ids, Download};
 use std::net::SocketAddr;
 
