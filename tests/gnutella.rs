@@ -1,5 +1,6 @@
 //! Gnutella servents on 127.0.0.1: flooding with TTL, dedup, reverse paths, Push,
-//! join from the host list and the host cache, leave and repair, and bad input.
+//! join from the host list and the host cache, leave and repair, bad input, and a
+//! neighbour that stops reading.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Generous: two cores shared with other builds.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -366,4 +367,51 @@ fn a_full_servent_answers_503_with_hosts_to_try() {
         }
         a => panic!("expected 503, got {a:?}"),
     }
+}
+
+#[test]
+fn a_neighbour_that_stops_reading_holds_up_nobody_and_is_dropped() {
+    let dir = TempDir::new("gnutella-stall");
+    dir.sub("v");
+    dir.file("v/song-v.mp3", 4000, 9);
+    let (tx, trace) = unbounded();
+    let victim = start(&dir.path().join("v"), Some(tx), |c| c.degree = 0);
+
+    // The stalled neighbour: a real 0.6 handshake, then it never reads its socket.
+    let (_stalled, _never_read) = raw_neighbour(&victim, 1);
+    let stalled: SocketAddr = ([127, 0, 0, 1], 1).into();
+    assert!(eventually(LIMIT, || victim.neighbours() == [stalled]));
+
+    // The servent keeps having things to send it: 300 queries of 60 KB each (18 MB),
+    // more than the two sockets' buffers hold, so its writer thread is stuck in a write.
+    let big = "x".repeat(60_000);
+    for _ in 0..300 {
+        victim.query(&big, 1);
+    }
+    // Commands are handled in order: when stats() answers, all 300 were handed over.
+    assert_eq!(victim.stats().sent, 300);
+    assert_eq!(victim.neighbours(), [stalled], "stuck, not yet dropped");
+
+    // A fresh servent connects and asks: answered within a second all the same.
+    let fresh = start(&dir.sub("f"), None, |c| c.degree = 0);
+    let t0 = Instant::now();
+    fresh.connect(victim.addr()).unwrap();
+    fresh.query("song", 2);
+    let hit = fresh
+        .hits()
+        .recv_timeout(Duration::from_secs(1))
+        .expect("the fresh servent's query answered within 1 s");
+    assert_eq!(hit.http, victim.http_addr());
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+
+    // More to send than its queue holds: the stalled neighbour is dropped, not waited for.
+    for _ in 0..5000 {
+        victim.query("more", 1);
+    }
+    assert!(eventually(LIMIT, || victim.neighbours() == [fresh.addr()]));
+    let why = trace.try_iter().find_map(|t| match t {
+        Trace::Disconnected { peer, why, .. } if peer == stalled => Some(why),
+        _ => None,
+    });
+    assert_eq!(why.as_deref(), Some("send queue full"));
 }
