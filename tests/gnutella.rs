@@ -315,6 +315,13 @@ fn bad_input_closes_one_connection_and_the_servent_keeps_serving() {
     // 4. TTL 255 is clamped: forwarded with TTL 7 - 1 = 6, hops 1, not 254.
     let (mut s4, _r4) = raw_neighbour(victim, 3);
     let (_s5, mut r5) = raw_neighbour(victim, 4);
+    // Both are neighbours (the servent registers one just after its handshake) before
+    // the query is sent, or the copy for the second might never be made.
+    let both: [SocketAddr; 2] = [([127, 0, 0, 1], 3).into(), ([127, 0, 0, 1], 4).into()];
+    assert!(eventually(LIMIT, || {
+        let n = victim.neighbours();
+        both.iter().all(|a| n.contains(a))
+    }));
     let q = d::encode(&Descriptor {
         guid: [9; 16],
         ttl: 255,
