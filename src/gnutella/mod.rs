@@ -2,9 +2,11 @@
 //!
 //! No central server ("没有中心服务器"). Servents (server + client) form an overlay
 //! (覆盖网络): an edge is a TCP connection, usually fewer than 10 per servent. A query
-//! is flooded (泛洪) over the edges like a breadth-first search, limited by a TTL, and
-//! relays remember what they have already passed on. A hit (查询命中) goes back along
-//! the reverse path; the file itself comes straight from the servent that has it.
+//! is flooded (查询洪泛, query flooding) over the edges like a breadth-first search,
+//! limited by a TTL (受限的泛洪查询: each hop lowers the TTL by one, and a copy whose TTL
+//! reaches 0 goes no further), and relays remember what they have already passed on
+//! (the seen-table, `crate::seen`). A hit (查询命中) goes back along the reverse path;
+//! the file itself comes straight from the servent that has it.
 //!
 //! ```text
 //!        Query ttl=3        Query ttl=2          Query ttl=1
