@@ -310,7 +310,11 @@ fn bad_input_closes_one_connection_and_the_servent_keeps_serving() {
     let (mut s3, mut r3) = raw_neighbour(victim, 2);
     s3.write_all(&header(0x80, 1, 0, 70_000)).unwrap();
     assert!(closed(&mut r3));
-    assert!(victim.stats().bad_input >= 3, "{:?}", victim.stats());
+    assert!(
+        eventually(LIMIT, || victim.stats().bad_input >= 3),
+        "{:?}",
+        victim.stats()
+    );
 
     // 4. TTL 255 is clamped: forwarded with TTL 7 - 1 = 6, hops 1, not 254.
     let (mut s4, _r4) = raw_neighbour(victim, 3);
@@ -395,8 +399,8 @@ fn a_neighbour_that_stops_reading_holds_up_nobody_and_is_dropped() {
     for _ in 0..300 {
         victim.query(&big, 1);
     }
-    // Commands are handled in order: when stats() answers, all 300 were handed over.
-    assert_eq!(victim.stats().sent, 300);
+    // All 300 handed to its writer's queue (the counter is the coordinator's).
+    assert!(eventually(LIMIT, || victim.stats().sent == 300));
     assert_eq!(victim.neighbours(), [stalled], "stuck, not yet dropped");
 
     // A fresh servent connects and asks: answered within a second all the same.

@@ -14,7 +14,6 @@
 use super::msg::handshake::{Answer, Hello};
 use super::msg::{Descriptor, Guid};
 use super::policy::PeerId;
-use super::trace::Stats;
 use crossbeam_channel::Sender;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -102,7 +101,6 @@ pub enum Command {
     SetDegree(usize),
     Neighbours(Sender<Vec<SocketAddr>>),
     KnownHosts(Sender<Vec<SocketAddr>>),
-    Stats(Sender<Stats>),
 }
 
 /// What the coordinator asks the dialer to do (one job at a time).

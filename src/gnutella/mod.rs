@@ -57,7 +57,8 @@
 //! `select!` over events, the handle's commands and a tick). Connection threads only
 //! read and write; the coordinator hands each writer encoded bytes with `try_send`, and
 //! a neighbour whose queue is full is dropped, never waited for. The handle's questions
-//! (`neighbours`, `stats`) are commands carrying a reply channel. Imports point one
+//! (`neighbours`, `known_hosts`) are commands carrying a reply channel; only the
+//! counters (`Stats`) are atomics the handle reads directly. Imports point one
 //! way: `node` -> `conn`, `state` -> `event` -> `policy`, `trace`, `hosts` -> `msg`.
 
 pub mod cache;

@@ -12,7 +12,7 @@ use super::event::Out;
 use super::hosts::Hosts;
 use super::msg::{self, Descriptor, Guid, Payload};
 use super::policy::PeerId;
-use super::trace::{Hit, Stats, Trace};
+use super::trace::{bump, Counters, Hit, Trace};
 use crate::rng::Rng;
 use crate::seen::Seen;
 use crate::share::Folder;
@@ -46,7 +46,8 @@ pub struct State {
     pub degree: usize,
     pub max_degree: usize,
     pub ping_ttl: u8,
-    pub stats: Stats,
+    /// Counters, which the handle reads too (see `Counters`).
+    pub stats: Arc<Counters>,
     /// (GUID, type) of Pings and Queries -> the neighbour it came from (SELF: ours).
     pub seen: Seen<(Guid, u8), PeerId>,
     /// Servent id of a QueryHit's sender -> the neighbour the hit came from.
@@ -132,10 +133,10 @@ impl State {
                 continue;
             };
             match link.out.try_send(Out::Bytes(bytes.clone())) {
-                Ok(()) => self.stats.sent += 1,
+                Ok(()) => bump(&self.stats.sent),
                 Err(e) => {
                     if let TrySendError::Full(_) = e {
-                        self.stats.dropped_full += 1;
+                        bump(&self.stats.dropped_full);
                         full.push(id);
                     }
                     self.trace(Trace::Unsent { at: self.me, guid });

@@ -19,13 +19,14 @@ use crate::gnutella::msg::handshake::Answer;
 use crate::gnutella::msg::{Guid, Payload};
 use crate::gnutella::policy::{self, Refill};
 use crate::gnutella::state::{Link, State};
-use crate::gnutella::trace::{Hit, Trace};
+use crate::gnutella::trace::{bump, Counters, Hit, Trace};
 use crate::rng::Rng;
 use crate::seen::Seen;
 use crossbeam_channel::{select, tick, Receiver, Sender};
 use log::info;
 use std::collections::BTreeMap;
 use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every neighbour gets a one-hop Ping this often, so a healthy but quiet link is not
@@ -52,6 +53,7 @@ impl Coordinator {
         http: SocketAddr,
         hits: Sender<Hit>,
         jobs: Sender<Job>,
+        stats: Arc<Counters>,
     ) -> Coordinator {
         let now = Instant::now();
         let mut known = Hosts::default();
@@ -73,7 +75,7 @@ impl Coordinator {
             degree: cfg.degree.min(cfg.max_degree),
             max_degree: cfg.max_degree,
             ping_ttl: cfg.ping_ttl,
-            stats: Default::default(),
+            stats,
             seen: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             push_routes: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             // The servent id is already unique per servent: seed from it.
@@ -167,7 +169,7 @@ impl Coordinator {
                 }
             }
             Event::Descriptor { id, d } => relay::descriptor(st, id, d),
-            Event::BadInput => st.stats.bad_input += 1,
+            Event::BadInput => bump(&st.stats.bad_input),
             Event::Dialed { addr, result } => match result {
                 Ok(Answer::Accepted(_)) => {
                     if st.links.len() == 1 {
@@ -240,9 +242,6 @@ impl Coordinator {
             }
             Command::KnownHosts(reply) => {
                 let _ = reply.try_send(st.hosts.to_vec());
-            }
-            Command::Stats(reply) => {
-                let _ = reply.try_send(st.stats.clone());
             }
         }
     }

@@ -27,7 +27,7 @@ use crate::gnutella::event::Command;
 use crate::gnutella::hosts;
 use crate::gnutella::msg::handshake::Answer;
 use crate::gnutella::msg::{new_guid, Guid};
-use crate::gnutella::trace::{Hit, Stats};
+use crate::gnutella::trace::{Counters, Hit, Stats};
 use crate::net::{Conns, Server, ServerConfig};
 use crate::rng::Rng;
 use crate::share::{HttpConfig, ShareServer};
@@ -52,6 +52,8 @@ pub struct Servent {
     /// Dropped first in `stop`: disconnects `Ctx::stop` for every writer and the dialer.
     stop: Option<Sender<()>>,
     hits: Receiver<Hit>,
+    /// Written by the coordinator alone; read here without asking it.
+    stats: Arc<Counters>,
     /// GUIDs of the handle's own queries, pings and pushes.
     rng: Mutex<Rng>,
     host_list: Option<PathBuf>,
@@ -95,7 +97,9 @@ impl Servent {
             stop: stop_rx,
         };
         let _ = cell.set(ctx.clone());
-        let route = coordinator::Coordinator::new(&cfg, addr, id, http, hits_tx, jobs);
+        let stats = Arc::new(Counters::default());
+        let route =
+            coordinator::Coordinator::new(&cfg, addr, id, http, hits_tx, jobs, stats.clone());
         conns.spawn_worker(format!("gnutella-route-{addr}"), move || {
             route.run(events_rx, cmds_rx)
         })?;
@@ -111,6 +115,7 @@ impl Servent {
             cmds: Some(cmds),
             stop: Some(stop),
             hits,
+            stats,
             rng: Mutex::new(rng),
             host_list: cfg.host_list,
             server,
@@ -200,7 +205,7 @@ impl Servent {
     }
 
     pub fn stats(&self) -> Stats {
-        self.ask(Command::Stats).unwrap_or_default()
+        self.stats.snapshot()
     }
 
     /// Changes the target degree (capped at the maximum); the coordinator refills.

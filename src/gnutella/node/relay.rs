@@ -15,7 +15,7 @@
 use crate::gnutella::msg::{self, Descriptor, Guid, HitResult, Kind, Payload, Pong, QueryHit};
 use crate::gnutella::policy::{self, Hop, PeerId, SELF};
 use crate::gnutella::state::{ipv4, State};
-use crate::gnutella::trace::{Hit, Trace};
+use crate::gnutella::trace::{bump, Hit, Trace};
 use crate::share::ids;
 use log::{debug, info};
 use std::net::SocketAddr;
@@ -39,13 +39,13 @@ pub fn descriptor(st: &mut State, from: PeerId, mut desc: Descriptor) {
                     desc.hops,
                     ttl + 1
                 );
-                st.stats.bad_input += 1;
+                bump(&st.stats.bad_input);
             }
             (ttl, hops)
         }
         Hop::Drop(why) => {
             info!("{}: dropping a descriptor from {from_addr}: {why}", st.me);
-            st.stats.bad_input += 1;
+            bump(&st.stats.bad_input);
             return;
         }
     };
@@ -59,9 +59,9 @@ pub fn descriptor(st: &mut State, from: PeerId, mut desc: Descriptor) {
         }
         _ => true,
     };
-    st.stats.received += 1;
+    bump(&st.stats.received);
     if !first {
-        st.stats.duplicates += 1;
+        bump(&st.stats.duplicates);
     }
     let guid = desc.guid;
     dispatch(st, from, desc, first);
@@ -94,7 +94,7 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
                 if let Some(hit) = answer(st, &q.text) {
                     let results = hit.results.len();
                     reply(st, from, &desc, Payload::QueryHit(hit));
-                    st.stats.hits_sent += 1;
+                    bump(&st.stats.hits_sent);
                     st.trace(Trace::Answered {
                         at: st.me,
                         guid: desc.guid,
@@ -203,7 +203,7 @@ fn no_route(st: &mut State, desc: &Descriptor) {
         st.me,
         desc.payload.kind()
     );
-    st.stats.no_route += 1;
+    bump(&st.stats.no_route);
 }
 
 /// Our Pong: where we listen and what we share.
