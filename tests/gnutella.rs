@@ -1,19 +1,20 @@
 //! Gnutella servents on 127.0.0.1: flooding with TTL, dedup, reverse paths, Push,
-//! join from the host list and the host cache, leave and repair, and bad input.
+//! join from the host list and the host cache, leave and repair, bad input, and a
+//! neighbour that stops reading.
 
 mod common;
 
 use common::{eventually, TempDir};
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use p2plab::gnutella::descriptor::{self as d, Descriptor, Payload};
-use p2plab::gnutella::{handshake, observe, Config, HostCache, Kind, Servent, Trace};
+use p2plab::gnutella::msg::{self as d, handshake, Descriptor, Payload};
+use p2plab::gnutella::{observe, Config, HostCache, Kind, Servent, Trace};
 use p2plab::share::{fetch, Folder};
 use std::collections::BTreeSet;
 use std::io::{BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Generous: two cores shared with other builds.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -309,11 +310,22 @@ fn bad_input_closes_one_connection_and_the_servent_keeps_serving() {
     let (mut s3, mut r3) = raw_neighbour(victim, 2);
     s3.write_all(&header(0x80, 1, 0, 70_000)).unwrap();
     assert!(closed(&mut r3));
-    assert!(victim.stats().bad_input >= 3, "{:?}", victim.stats());
+    assert!(
+        eventually(LIMIT, || victim.stats().bad_input >= 3),
+        "{:?}",
+        victim.stats()
+    );
 
     // 4. TTL 255 is clamped: forwarded with TTL 7 - 1 = 6, hops 1, not 254.
     let (mut s4, _r4) = raw_neighbour(victim, 3);
     let (_s5, mut r5) = raw_neighbour(victim, 4);
+    // Both are neighbours (the servent registers one just after its handshake) before
+    // the query is sent, or the copy for the second might never be made.
+    let both: [SocketAddr; 2] = [([127, 0, 0, 1], 3).into(), ([127, 0, 0, 1], 4).into()];
+    assert!(eventually(LIMIT, || {
+        let n = victim.neighbours();
+        both.iter().all(|a| n.contains(a))
+    }));
     let q = d::encode(&Descriptor {
         guid: [9; 16],
         ttl: 255,
@@ -366,4 +378,51 @@ fn a_full_servent_answers_503_with_hosts_to_try() {
         }
         a => panic!("expected 503, got {a:?}"),
     }
+}
+
+#[test]
+fn a_neighbour_that_stops_reading_holds_up_nobody_and_is_dropped() {
+    let dir = TempDir::new("gnutella-stall");
+    dir.sub("v");
+    dir.file("v/song-v.mp3", 4000, 9);
+    let (tx, trace) = unbounded();
+    let victim = start(&dir.path().join("v"), Some(tx), |c| c.degree = 0);
+
+    // The stalled neighbour: a real 0.6 handshake, then it never reads its socket.
+    let (_stalled, _never_read) = raw_neighbour(&victim, 1);
+    let stalled: SocketAddr = ([127, 0, 0, 1], 1).into();
+    assert!(eventually(LIMIT, || victim.neighbours() == [stalled]));
+
+    // The servent keeps having things to send it: 300 queries of 60 KB each (18 MB),
+    // more than the two sockets' buffers hold, so its writer thread is stuck in a write.
+    let big = "x".repeat(60_000);
+    for _ in 0..300 {
+        victim.query(&big, 1);
+    }
+    // All 300 handed to its writer's queue (the counter is the coordinator's).
+    assert!(eventually(LIMIT, || victim.stats().sent == 300));
+    assert_eq!(victim.neighbours(), [stalled], "stuck, not yet dropped");
+
+    // A fresh servent connects and asks: answered within a second all the same.
+    let fresh = start(&dir.sub("f"), None, |c| c.degree = 0);
+    let t0 = Instant::now();
+    fresh.connect(victim.addr()).unwrap();
+    fresh.query("song", 2);
+    let hit = fresh
+        .hits()
+        .recv_timeout(Duration::from_secs(1))
+        .expect("the fresh servent's query answered within 1 s");
+    assert_eq!(hit.http, victim.http_addr());
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+
+    // More to send than its queue holds: the stalled neighbour is dropped, not waited for.
+    for _ in 0..5000 {
+        victim.query("more", 1);
+    }
+    assert!(eventually(LIMIT, || victim.neighbours() == [fresh.addr()]));
+    let why = trace.try_iter().find_map(|t| match t {
+        Trace::Disconnected { peer, why, .. } if peer == stalled => Some(why),
+        _ => None,
+    });
+    assert_eq!(why.as_deref(), Some("send queue full"));
 }

@@ -4,8 +4,9 @@
 //! Prints a table and writes the same figures to `target/bench/gnutella.json`.
 
 use getopts::Options;
-use p2plab::gnutella::overlay::{random_regular, Rng};
+use p2plab::gnutella::overlay::random_regular;
 use p2plab::gnutella::{new_guid, Config, Guid, Servent};
+use p2plab::rng::Rng;
 use p2plab::seen::{Seen, SEEN_CAPACITY, SEEN_LIFETIME};
 use p2plab::share::Folder;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -197,8 +198,7 @@ fn flood(n: usize, q: usize, seed: u64, dedup: bool) -> Run {
 }
 
 fn guid_of(i: u64) -> Guid {
-    let mut s = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    new_guid(&mut s)
+    new_guid(&mut Rng::new(i))
 }
 
 fn fill_bounded() -> (usize, isize) {

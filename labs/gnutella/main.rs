@@ -7,9 +7,10 @@ mod steps;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use getopts::Options;
-use p2plab::gnutella::overlay::{degrees, distances, random_regular, Rng};
+use p2plab::gnutella::overlay::{degrees, distances, random_regular};
 use p2plab::gnutella::{observe, policy, Config, HostCache, Servent, Trace};
 use p2plab::opts;
+use p2plab::rng::Rng;
 use p2plab::share::Folder;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

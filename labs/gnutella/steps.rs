@@ -3,6 +3,7 @@
 use super::{Lab, WAIT};
 use p2plab::gnutella::{hosts, observe, Trace};
 use p2plab::share::{fetch, ids};
+use p2plab::wait;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
@@ -193,21 +194,16 @@ impl Lab {
         self.cache.forget(&gone);
         let t0 = Instant::now();
         self.s.remove(v).leave();
-        let end = Instant::now() + WAIT;
-        let repaired = loop {
-            let ok = orphans.iter().all(|o| {
+        let repaired = wait::until(WAIT, || {
+            orphans.iter().all(|o| {
                 let nb = self
                     .s
                     .iter()
                     .find(|x| x.addr() == *o)
                     .map(|x| x.neighbours());
                 nb.is_none_or(|nb| nb.len() >= d && !nb.contains(&gone))
-            });
-            if ok || Instant::now() > end {
-                break ok;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
+            })
+        });
         let ms = t0.elapsed().as_millis();
         for (o, b) in orphans.iter().zip(&before) {
             println!(

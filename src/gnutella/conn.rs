@@ -7,14 +7,17 @@
 //!
 //! The reader does no routing: it decodes, and anything malformed ends this one
 //! connection (logged), never the servent. The writer owns the only writing half, so
-//! descriptors are never interleaved; its queue is bounded and a full queue drops
-//! descriptors (a slow neighbour must not stall the flood for everyone).
+//! descriptors are never interleaved; its queue is bounded ([`OUT_QUEUE`]) and the
+//! coordinator only ever `try_send`s to it: a neighbour whose queue is full is dropped
+//! (a slow neighbour must not stall the flood for everyone).
+//!
+//! Neither thread decides anything: whether an incoming CONNECT is accepted is a
+//! question to the coordinator ([`Event::Hello`]), answered on a channel.
 
-use super::descriptor::{read_descriptor, Descriptor, Payload};
-use super::handshake::{self, Answer, Hello};
-use super::hosts::Hosts;
+use super::event::{Admit, Event, Out};
+use super::msg::handshake::{self, Answer, Hello};
+use super::msg::{read_descriptor, Descriptor, Payload};
 use super::policy::PeerId;
-use super::servent::{Stats, Trace};
 use crate::net::{self, ConnResult, Conns};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, select, Receiver, Sender};
@@ -22,7 +25,7 @@ use log::{debug, info};
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A handshake must complete within this time; a silent connector is dropped.
@@ -32,64 +35,15 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
 /// A neighbour that stops reading for this long is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Descriptors queued for one neighbour before new ones are dropped.
+/// Descriptors queued for one neighbour; when it is full, the neighbour is dropped.
 pub const OUT_QUEUE: usize = 4096;
 
-/// What the coordinator sends a writer.
-pub enum Out {
-    Bytes(Arc<Vec<u8>>),
-    /// Write this Bye, close our sending side, and end; dropping the sender says "done".
-    Bye(Vec<u8>, Sender<()>),
-}
-
-/// What connection threads tell the coordinator.
-pub enum Event {
-    Up {
-        id: PeerId,
-        addr: SocketAddr,
-        outgoing: bool,
-        out: Sender<Out>,
-        stream: TcpStream,
-        ack: Option<Sender<Result<Answer, String>>>,
-        hello: Hello,
-    },
-    Descriptor {
-        id: PeerId,
-        d: Descriptor,
-    },
-    Down {
-        id: PeerId,
-        why: String,
-        bye: bool,
-    },
-    /// The connector wants more addresses.
-    Ping {
-        ttl: u8,
-    },
-}
-
-#[derive(Debug, Clone)]
-pub struct Neighbour {
-    pub addr: SocketAddr,
-}
-
-/// State the handle, the connector and the accept path read; the coordinator writes.
-pub struct Shared {
-    pub neighbours: Vec<Neighbour>,
-    pub hosts: Hosts,
-    pub degree: usize,
-    pub stats: Stats,
-}
-
-/// What every thread of one servent shares.
+/// What the connection threads (and the dialer) of one servent share: channels, no state.
 #[derive(Clone)]
 pub struct Ctx {
     pub me: SocketAddr,
     pub events: Sender<Event>,
-    pub shared: Arc<Mutex<Shared>>,
     pub conns: Conns,
-    pub max_degree: usize,
-    pub trace: Option<Sender<Trace>>,
     pub next_id: Arc<AtomicU64>,
     /// Never carries a message; it disconnects when the servent stops. Writer threads
     /// wait on it beside their queue: a queue's sender can outlive the coordinator
@@ -98,18 +52,8 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub fn lock(&self) -> MutexGuard<'_, Shared> {
-        self.shared.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    pub fn trace(&self, t: Trace) {
-        if let Some(tx) = &self.trace {
-            let _ = tx.send(t);
-        }
-    }
-
     fn bad_input(&self) {
-        self.lock().stats.bad_input += 1;
+        let _ = self.events.send(Event::BadInput);
     }
 }
 
@@ -126,39 +70,28 @@ pub fn serve_incoming(stream: TcpStream, ctx: Ctx) -> ConnResult {
         }
     };
     let listen = hello.listen.unwrap_or(peer);
-    let (refuse, x_try) = {
-        let sh = ctx.lock();
-        let x_try: Vec<SocketAddr> = sh
-            .hosts
-            .to_vec()
-            .into_iter()
-            .filter(|h| *h != listen)
-            .take(10)
-            .collect();
-        let refuse = if sh.neighbours.len() >= ctx.max_degree {
-            Some("full")
-        } else if listen == ctx.me || sh.neighbours.iter().any(|n| n.addr == listen) {
-            Some("already connected")
-        } else {
-            None
-        };
-        (refuse, x_try)
-    };
-    if let Some(why) = refuse {
-        debug!("{}: 503 to {listen}: {why}", ctx.me);
-        (&stream).write_all(handshake::busy_text(&x_try).as_bytes())?;
-        return Ok(());
+    let (reply, answer) = bounded(1);
+    if ctx.events.send(Event::Hello { listen, reply }).is_err() {
+        return Ok(()); // servent stopping
     }
+    let x_try = match answer.recv_timeout(HANDSHAKE_TIMEOUT) {
+        Ok(Admit::Accept { x_try }) => x_try,
+        Ok(Admit::Refuse { why, x_try }) => {
+            debug!("{}: 503 to {listen}: {why}", ctx.me);
+            (&stream).write_all(handshake::busy_text(&x_try).as_bytes())?;
+            return Ok(());
+        }
+        Err(_) => return Ok(()), // servent stopping
+    };
     handshake::server_answer(&mut reader, &mut &stream, ctx.me, &x_try)?;
     run_neighbour(stream, reader, listen, false, hello, ctx, None)
 }
 
 /// Connects to `addr` and completes the handshake on a registered connection thread,
 /// so stopping the servent interrupts it. Returns once the coordinator has the
-/// neighbour, or with the refusal. `stop` is the connector's wake channel: when the
-/// servent drops its end, the wait ends at once instead of running out its timeout,
-/// so that stopping a servent never waits on a dial.
-pub fn dial(ctx: &Ctx, addr: SocketAddr, stop: Option<&Receiver<()>>) -> Result<Answer, String> {
+/// neighbour, or with the refusal. The wait also ends at once when the servent stops
+/// (`Ctx::stop` disconnects), so that stopping a servent never waits on a dial.
+pub fn dial(ctx: &Ctx, addr: SocketAddr) -> Result<Answer, String> {
     let stream = net::connect(addr, Some(HANDSHAKE_TIMEOUT)).map_err(|e| e.to_string())?;
     stream
         .set_write_timeout(Some(WRITE_TIMEOUT))
@@ -171,11 +104,7 @@ pub fn dial(ctx: &Ctx, addr: SocketAddr, stop: Option<&Receiver<()>>) -> Result<
         })
         .map_err(|e| e.to_string())?;
     let unfinished = || format!("{addr}: handshake did not finish");
-    let Some(stop) = stop else {
-        return rx
-            .recv_timeout(HANDSHAKE_TIMEOUT * 2)
-            .map_err(|_| unfinished())?;
-    };
+    let stop = &ctx.stop;
     let deadline = Instant::now() + HANDSHAKE_TIMEOUT * 2;
     loop {
         select! {

@@ -106,7 +106,7 @@ fn cache_get(url: &str, query: &str) -> io::Result<String> {
     let sep = if path.contains('?') { '&' } else { '?' };
     let req = format!(
         "GET {path}{sep}{query} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: {}\r\nConnection: close\r\n\r\n",
-        super::handshake::USER_AGENT
+        super::msg::handshake::USER_AGENT
     );
     (&stream).write_all(req.as_bytes())?;
     let mut r = BufReader::new(stream);

@@ -2,8 +2,8 @@
 //! the tests assert. A flood is over when every descriptor sent with its GUID has been
 //! received (the coordinator traces `Received` after the copies it caused).
 
-use super::descriptor::{Guid, Kind};
-use super::servent::Trace;
+use super::msg::{Guid, Kind};
+use super::trace::Trace;
 use crossbeam_channel::Receiver;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! The notes' overlay (覆盖网络) is "arbitrary": real Gnutella grew it from whoever
 //! answered. Labs want the same graph for the same seed, so they build it on purpose.
 
-pub use crate::rng::Rng;
+use crate::rng::Rng;
 use std::collections::VecDeque;
 
 /// A random overlay where every servent has at most `d` neighbours and almost all

@@ -1,8 +1,12 @@
-//! Routing decisions as pure functions: the rules of the notes' "受限的泛洪查询" (flooding
-//! limited by a TTL) and the reverse path of hits. No sockets here: students change
-//! these and the tests next to them, and the servent follows.
+//! The decisions as pure functions: the rules of the notes' "受限的泛洪查询" (flooding
+//! limited by a TTL), the reverse path of hits, whom to admit, and how to get back to
+//! the target degree. No sockets and no clocks of their own here: students change
+//! these and the tests next to them, and the servent follows. The coordinator
+//! (`node/coordinator.rs`, `node/relay.rs`) applies them.
 
-use super::descriptor::MAX_TTL;
+use super::msg::MAX_TTL;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 /// Who a message came from, or who a neighbour is: a small number given per connection.
 /// [`SELF`] marks descriptors this servent created.
@@ -81,6 +85,63 @@ pub fn flood_bound(d: u64, t: u32) -> u64 {
     total
 }
 
+/// Whether an incoming CONNECT from `listen` may become a neighbour: `None` to accept,
+/// or why not (the answer is then a 503 with other hosts to try).
+pub fn admit(
+    me: SocketAddr,
+    listen: SocketAddr,
+    neighbours: &[SocketAddr],
+    max_degree: usize,
+) -> Option<&'static str> {
+    if neighbours.len() >= max_degree {
+        Some("full")
+    } else if listen == me || neighbours.contains(&listen) {
+        Some("already connected")
+    } else {
+        None
+    }
+}
+
+/// What a servent below its degree does next (notes: 对等方加入).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refill {
+    /// Enough neighbours, or nothing to try yet.
+    Nothing,
+    /// Dial these known hosts, in order, until `need` accept.
+    Dial { hosts: Vec<SocketAddr>, need: usize },
+    /// No host left and no neighbour at all: ask the host cache.
+    AskCache,
+    /// No host left but some neighbours: a Ping, whose Pongs bring addresses.
+    Ping,
+}
+
+/// `need` neighbours are missing, `have` are connected, `hosts` are known and not yet
+/// neighbours (newest first); `cache_due` / `ping_due` say whether asking again is allowed.
+pub fn refill(
+    need: usize,
+    have: usize,
+    hosts: Vec<SocketAddr>,
+    cache_due: bool,
+    ping_due: bool,
+) -> Refill {
+    if need == 0 {
+        Refill::Nothing
+    } else if !hosts.is_empty() {
+        Refill::Dial { hosts, need }
+    } else if have == 0 && cache_due {
+        Refill::AskCache
+    } else if have > 0 && ping_due {
+        Refill::Ping
+    } else {
+        Refill::Nothing
+    }
+}
+
+/// True when something last done at `last` (never: `None`) may be done again.
+pub fn due(last: Option<Instant>, every: Duration, now: Instant) -> bool {
+    last.is_none_or(|t| now.duration_since(t) >= every)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +197,29 @@ mod tests {
         assert_eq!(reverse_hop(None, &[1]), None, "never saw the request");
         assert_eq!(reverse_hop(Some(SELF), &[]), Some(SELF));
         assert_eq!(reply_ttl(3), 3);
+    }
+
+    #[test]
+    fn admission_and_refill() {
+        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        assert_eq!(admit(a(1), a(2), &[a(3)], 2), None);
+        assert_eq!(admit(a(1), a(3), &[a(3)], 2), Some("already connected"));
+        assert_eq!(admit(a(1), a(1), &[], 2), Some("already connected"));
+        assert_eq!(admit(a(1), a(2), &[a(3), a(4)], 2), Some("full"));
+        assert_eq!(refill(0, 4, vec![a(9)], true, true), Refill::Nothing);
+        assert_eq!(
+            refill(2, 0, vec![a(9)], true, true),
+            Refill::Dial {
+                hosts: vec![a(9)],
+                need: 2
+            }
+        );
+        assert_eq!(refill(2, 0, vec![], true, true), Refill::AskCache);
+        assert_eq!(refill(2, 1, vec![], true, true), Refill::Ping);
+        assert_eq!(refill(2, 1, vec![], true, false), Refill::Nothing);
+        let t = Instant::now();
+        assert!(due(None, Duration::from_secs(2), t));
+        assert!(!due(Some(t), Duration::from_secs(2), t));
     }
 
     #[test]

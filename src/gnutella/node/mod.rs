@@ -1,107 +1,46 @@
-//! One servent (server + client): its configuration, its handle, what it reports.
+//! One servent (server + client): bind, accept, the public handle, stop.
 //!
 //! ```text
 //!   Servent::start ─► accept thread ─► "gnutella-peer-ADDR" (handshake, then reads)
-//!                 ├─► "gnutella-route-ADDR"  the coordinator: every routing decision
-//!                 ├─► "gnutella-join-ADDR"   keeps the degree: host list, cache, Pongs
+//!                 ├─► "gnutella-route-ADDR"  the coordinator: owns the State, decides
+//!                 ├─► "gnutella-join-ADDR"   the dialer: dials and asks the host cache
 //!                 └─► a share server (HTTP) for downloads
 //! ```
+//!
+//! | file | role |
+//! |---|---|
+//! | `mod.rs` | [`Servent`]: start, the handle's requests (commands to the coordinator), stop |
+//! | `config.rs` | [`Config`] and the defaults |
+//! | `coordinator.rs` | the coordinator thread: a `select!` over events, commands and a tick |
+//! | `relay.rs` | what the coordinator does with each descriptor, ours or a neighbour's |
+//! | `dial.rs` | the dialer thread: the blocking connects the coordinator asks for |
 
-use super::conn::{self, Ctx, Shared};
-use super::descriptor::Guid;
-pub use super::report::{Hit, Stats, Trace};
-use super::{connector, coordinator, hosts};
+mod config;
+mod coordinator;
+mod dial;
+mod relay;
+
+pub use config::{Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, HIT_QUEUE, MAX_DEGREE};
+
+use crate::gnutella::conn::{self, Ctx};
+use crate::gnutella::event::Command;
+use crate::gnutella::hosts;
+use crate::gnutella::msg::handshake::Answer;
+use crate::gnutella::msg::{new_guid, Guid};
+use crate::gnutella::trace::{Counters, Hit, Stats};
 use crate::net::{Conns, Server, ServerConfig};
-use crate::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
-use crate::share::{Folder, HttpConfig, ShareServer};
+use crate::rng::Rng;
+use crate::share::{HttpConfig, ShareServer};
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// Neighbours a servent keeps by default (the target degree).
-pub const DEFAULT_DEGREE: usize = 4;
-/// Never more neighbours than this: "给定一个对等方，通常所连接的节点少于10个".
-pub const MAX_DEGREE: usize = 10;
-/// Events (descriptors, connections) waiting for the coordinator.
-pub const EVENT_QUEUE: usize = 8192;
-/// QueryHits kept for the handle until read; more are dropped.
-pub const HIT_QUEUE: usize = 4096;
-/// Initial TTL of our own queries and pings.
-pub const DEFAULT_TTL: u8 = 7;
-
-/// How to run a servent.
-#[derive(Clone)]
-pub struct Config {
-    /// Gnutella listening address (`127.0.0.1:0` picks a port).
-    pub listen: String,
-    /// HTTP address of the share server that QueryHits point to.
-    pub http_listen: String,
-    pub share: Arc<Folder>,
-    /// Addresses tried first, like the host list.
-    pub peers: Vec<SocketAddr>,
-    /// The on-disk host list ("死党列表"): read at start, written on leave.
-    pub host_list: Option<PathBuf>,
-    /// A host cache URL, asked when no known host answers.
-    pub cache: Option<String>,
-    /// Target number of neighbours; 0 leaves connecting to the caller.
-    pub degree: usize,
-    pub max_degree: usize,
-    /// TTL of the Ping sent after joining.
-    pub ping_ttl: u8,
-    /// Duplicate suppression. `false` is the instructive mistake: see `policy::forward_targets`.
-    pub dedup: bool,
-    pub seen_capacity: usize,
-    pub seen_lifetime: Duration,
-    /// Every routing event, for labs and tests.
-    pub trace: Option<Sender<Trace>>,
-    pub seed: u64,
-}
-
-impl Config {
-    pub fn new(share: Arc<Folder>) -> Config {
-        Config {
-            listen: "127.0.0.1:0".into(),
-            http_listen: "127.0.0.1:0".into(),
-            share,
-            peers: Vec::new(),
-            host_list: None,
-            cache: None,
-            degree: DEFAULT_DEGREE,
-            max_degree: MAX_DEGREE,
-            ping_ttl: DEFAULT_TTL,
-            dedup: true,
-            seen_capacity: SEEN_CAPACITY,
-            seen_lifetime: SEEN_LIFETIME,
-            trace: None,
-            seed: 1,
-        }
-    }
-}
-
-/// Things the handle asks the coordinator.
-pub(crate) enum Command {
-    Query {
-        guid: Guid,
-        text: String,
-        ttl: u8,
-    },
-    Ping {
-        guid: Guid,
-        ttl: u8,
-    },
-    Push {
-        guid: Guid,
-        servent_id: Guid,
-        index: u32,
-    },
-    Leave {
-        done: Sender<Receiver<()>>,
-    },
-}
+/// How long the handle waits for the coordinator to answer a question.
+pub const ASK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A running servent. Dropping it stops it (without a Bye; see [`Servent::leave`]).
 pub struct Servent {
@@ -110,11 +49,13 @@ pub struct Servent {
     id: Guid,
     ctx: Ctx,
     cmds: Option<Sender<Command>>,
-    wake: Option<Sender<()>>,
-    /// Dropped first in `stop`: disconnects `Ctx::stop` for every writer thread.
+    /// Dropped first in `stop`: disconnects `Ctx::stop` for every writer and the dialer.
     stop: Option<Sender<()>>,
     hits: Receiver<Hit>,
-    rng: Mutex<u64>,
+    /// Written by the coordinator alone; read here without asking it.
+    stats: Arc<Counters>,
+    /// GUIDs of the handle's own queries, pings and pushes.
+    rng: Mutex<Rng>,
     host_list: Option<PathBuf>,
     server: Server,
     share: ShareServer,
@@ -138,56 +79,44 @@ impl Servent {
             None => Ok(()), // still starting: the peer retries
         })?;
         let addr = server.local_addr();
-        let mut seed = (cfg.seed ^ (addr.port() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1;
-        let id = new_guid(&mut seed);
+        let mut rng = Rng::new(cfg.seed ^ (addr.port() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let id = new_guid(&mut rng);
 
-        let mut hosts = hosts::Hosts::default();
-        let mut start_hosts = cfg.peers.clone();
-        if let Some(p) = &cfg.host_list {
-            start_hosts.extend(hosts::load(p));
-        }
-        for h in start_hosts.into_iter().filter(|h| *h != addr) {
-            hosts.add_old(h);
-        }
         // Bounded: a neighbour that sends faster than the coordinator routes is slowed
         // down by TCP, instead of growing a queue in our memory.
         let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = unbounded();
-        let (wake, wake_rx) = unbounded();
+        let (jobs, jobs_rx) = bounded(1);
         let (hits_tx, hits) = bounded(HIT_QUEUE);
         let (stop, stop_rx) = bounded(0);
         let ctx = Ctx {
             me: addr,
             events,
-            shared: Arc::new(Mutex::new(Shared {
-                neighbours: Vec::new(),
-                hosts,
-                degree: cfg.degree.min(cfg.max_degree),
-                stats: Stats::default(),
-            })),
             conns: conns.clone(),
-            max_degree: cfg.max_degree,
-            trace: cfg.trace.clone(),
             next_id: Arc::new(AtomicU64::new(1)),
             stop: stop_rx,
         };
         let _ = cell.set(ctx.clone());
-        let route = coordinator::Coordinator::new(&cfg, &ctx, id, http, hits_tx, wake.clone());
+        let stats = Arc::new(Counters::default());
+        let route =
+            coordinator::Coordinator::new(&cfg, addr, id, http, hits_tx, jobs, stats.clone());
         conns.spawn_worker(format!("gnutella-route-{addr}"), move || {
             route.run(events_rx, cmds_rx)
         })?;
-        let join = connector::Connector::new(&cfg, ctx.clone());
-        conns.spawn_worker(format!("gnutella-join-{addr}"), move || join.run(wake_rx))?;
+        let (c, cache) = (ctx.clone(), cfg.cache.clone());
+        conns.spawn_worker(format!("gnutella-join-{addr}"), move || {
+            dial::run(c, cache, jobs_rx)
+        })?;
         Ok(Servent {
             addr,
             http,
             id,
             ctx,
             cmds: Some(cmds),
-            wake: Some(wake),
             stop: Some(stop),
             hits,
-            rng: Mutex::new(seed),
+            stats,
+            rng: Mutex::new(rng),
             host_list: cfg.host_list,
             server,
             share,
@@ -208,10 +137,6 @@ impl Servent {
         self.id
     }
 
-    fn shared(&self) -> MutexGuard<'_, Shared> {
-        self.ctx.lock()
-    }
-
     fn guid(&self) -> Guid {
         new_guid(&mut self.rng.lock().unwrap_or_else(|p| p.into_inner()))
     }
@@ -222,13 +147,18 @@ impl Servent {
         }
     }
 
+    /// Asks the coordinator a question; `None` if it is gone or does not answer in time.
+    fn ask<T>(&self, question: impl FnOnce(Sender<T>) -> Command) -> Option<T> {
+        let (tx, rx) = bounded(1);
+        self.send(question(tx));
+        rx.recv_timeout(ASK_TIMEOUT).ok()
+    }
+
     /// Connects to `peer` now; returns once it is a neighbour (or why not).
     pub fn connect(&self, peer: SocketAddr) -> Result<(), String> {
-        match conn::dial(&self.ctx, peer, None)? {
-            super::handshake::Answer::Accepted(_) => Ok(()),
-            super::handshake::Answer::Refused { code, .. } => {
-                Err(format!("{peer} answered {code}"))
-            }
+        match conn::dial(&self.ctx, peer)? {
+            Answer::Accepted(_) => Ok(()),
+            Answer::Refused { code, .. } => Err(format!("{peer} answered {code}")),
         }
     }
 
@@ -267,23 +197,20 @@ impl Servent {
 
     /// Neighbours' listening addresses, oldest connection first.
     pub fn neighbours(&self) -> Vec<SocketAddr> {
-        self.shared().neighbours.iter().map(|n| n.addr).collect()
+        self.ask(Command::Neighbours).unwrap_or_default()
     }
 
     pub fn known_hosts(&self) -> Vec<SocketAddr> {
-        self.shared().hosts.to_vec()
+        self.ask(Command::KnownHosts).unwrap_or_default()
     }
 
     pub fn stats(&self) -> Stats {
-        self.shared().stats.clone()
+        self.stats.snapshot()
     }
 
-    /// Changes the target degree (capped at the maximum) and wakes the connector.
+    /// Changes the target degree (capped at the maximum); the coordinator refills.
     pub fn set_degree(&self, degree: usize) {
-        self.shared().degree = degree.min(self.ctx.max_degree);
-        if let Some(w) = &self.wake {
-            let _ = w.send(());
-        }
+        self.send(Command::SetDegree(degree));
     }
 
     /// Leaves politely: a Bye to every neighbour, the host list saved, then stop.
@@ -311,7 +238,6 @@ impl Servent {
     pub fn stop(&mut self) {
         self.stop.take();
         self.cmds.take();
-        self.wake.take();
         self.server.stop();
         self.share.stop();
     }
@@ -321,18 +247,4 @@ impl Drop for Servent {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A fresh GUID from a xorshift generator, marked as modern servents mark them.
-pub fn new_guid(state: &mut u64) -> Guid {
-    let mut g = [0u8; 16];
-    for chunk in g.chunks_mut(8) {
-        *state ^= *state << 13;
-        *state ^= *state >> 7;
-        *state ^= *state << 17;
-        chunk.copy_from_slice(&state.to_le_bytes());
-    }
-    g[8] = 0xff;
-    g[15] = 0x00;
-    g
 }

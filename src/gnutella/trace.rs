@@ -1,9 +1,11 @@
 //! What a servent reports: trace events (every routing step, for labs and tests),
-//! counters, and the QueryHits that reached it.
+//! counters, and the QueryHits that reached it. (Named `trace`, not `report`:
+//! `crate::report` is the crate's tables and bench figures.)
 
-use super::descriptor::{Guid, HitResult, Kind};
+use super::msg::{Guid, HitResult, Kind};
 use crate::share::{ids, Download};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What a servent did, for counting. `at` is the servent's Gnutella address; `ttl` and
 /// `hops` are the values after this hop.
@@ -87,6 +89,40 @@ pub struct Stats {
     pub no_route: u64,
     pub dropped_full: u64,
     pub bad_input: u64,
+}
+
+/// [`Stats`] as the coordinator keeps them: it alone writes them (relaxed atomic
+/// adds); the handle reads a snapshot without a round trip to the coordinator, so a
+/// bench polling fifty servents' counters does not slow their floods down.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub received: AtomicU64,
+    pub sent: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub hits_sent: AtomicU64,
+    pub no_route: AtomicU64,
+    pub dropped_full: AtomicU64,
+    pub bad_input: AtomicU64,
+}
+
+/// Counts one more.
+pub fn bump(c: &AtomicU64) {
+    c.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> Stats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Stats {
+            received: get(&self.received),
+            sent: get(&self.sent),
+            duplicates: get(&self.duplicates),
+            hits_sent: get(&self.hits_sent),
+            no_route: get(&self.no_route),
+            dropped_full: get(&self.dropped_full),
+            bad_input: get(&self.bad_input),
+        }
+    }
 }
 
 /// A QueryHit that reached the servent that asked.

@@ -1,37 +1,130 @@
-//! Descriptor bytes: encoding, decoding, and reading one from a stream. Every length
-//! from the wire is checked before it is used; nothing here panics on bad bytes.
+//! The six payloads (Gnutella 0.4 spec, Bye from the 0.6 proposal): their types and
+//! their bytes. [`decode_payload`] is a pure function of exactly a payload's bytes; it
+//! checks every length before it reads, so no slice index here can panic.
 
-use super::descriptor::*;
-use crate::wire::{read_body, read_exact_or_eof, Result, WireError};
+use crate::rng::Rng;
+use crate::wire::{Result, WireError};
 use byteorder::{ByteOrder, LittleEndian};
-use std::io::Read;
 use std::net::Ipv4Addr;
 
-pub fn decode_header(b: &[u8; HEADER_LEN]) -> Header {
-    let mut guid = [0u8; 16];
-    guid.copy_from_slice(&b[..16]);
-    Header {
-        guid,
-        kind: b[16],
-        ttl: b[17],
-        hops: b[18],
-        len: LittleEndian::read_u32(&b[19..23]),
+/// A descriptor id, or a servent id: 16 bytes.
+pub type Guid = [u8; 16];
+
+/// A fresh GUID from the seeded [`Rng`], marked as modern servents mark them
+/// (byte 8 = 0xFF, byte 15 = 0x00).
+pub fn new_guid(rng: &mut Rng) -> Guid {
+    let mut g = [0u8; 16];
+    for chunk in g.chunks_mut(8) {
+        chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    g[8] = 0xff;
+    g[15] = 0x00;
+    g
+}
+
+/// Results in one QueryHit: its count field is one byte.
+pub const MAX_RESULTS: usize = 255;
+
+/// The payload type byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Ping = 0x00,
+    Pong = 0x01,
+    Bye = 0x02,
+    Push = 0x40,
+    Query = 0x80,
+    QueryHit = 0x81,
+}
+
+impl Kind {
+    pub fn from_byte(b: u8) -> Option<Kind> {
+        Some(match b {
+            0x00 => Kind::Ping,
+            0x01 => Kind::Pong,
+            0x02 => Kind::Bye,
+            0x40 => Kind::Push,
+            0x80 => Kind::Query,
+            0x81 => Kind::QueryHit,
+            _ => return None,
+        })
     }
 }
 
-/// Encodes a descriptor, header and payload, into one buffer (written in one call).
-pub fn encode(d: &Descriptor) -> Vec<u8> {
-    let payload = encode_payload(&d.payload);
-    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
-    out.extend_from_slice(&d.guid);
-    out.push(d.payload.kind() as u8);
-    out.push(d.ttl);
-    out.push(d.hops);
-    let mut len = [0u8; 4];
-    LittleEndian::write_u32(&mut len, payload.len() as u32);
-    out.extend_from_slice(&len);
-    out.extend_from_slice(&payload);
-    out
+/// Pong: a servent's listening address and what it shares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pong {
+    pub port: u16,
+    pub ip: Ipv4Addr,
+    pub files: u32,
+    pub kbytes: u32,
+}
+
+/// Bye: why the sender is closing (0.6 proposal; 200 means a normal leave).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bye {
+    pub code: u16,
+    pub text: String,
+}
+
+/// Push: "servent `servent_id`, please connect to `ip:port` and offer file `index`".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub servent_id: Guid,
+    pub index: u32,
+    pub ip: Ipv4Addr,
+    pub port: u16,
+}
+
+/// Query: keywords, and whatever extension text follows the NUL (e.g. `urn:sha1:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub min_speed: u16,
+    pub text: String,
+    pub extension: Vec<u8>,
+}
+
+/// One file in a QueryHit. `extension` carries `urn:sha1:<base32>` in our hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HitResult {
+    pub index: u32,
+    pub size: u32,
+    pub name: String,
+    pub extension: String,
+}
+
+/// QueryHit: where to download (`ip:port`), the files, and who answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryHit {
+    pub port: u16,
+    pub ip: Ipv4Addr,
+    pub speed: u32,
+    pub results: Vec<HitResult>,
+    /// Optional vendor trailer between the results and the servent id; kept opaque.
+    pub trailer: Vec<u8>,
+    pub servent_id: Guid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    Ping,
+    Pong(Pong),
+    Bye(Bye),
+    Push(Push),
+    Query(Query),
+    QueryHit(QueryHit),
+}
+
+impl Payload {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Payload::Ping => Kind::Ping,
+            Payload::Pong(_) => Kind::Pong,
+            Payload::Bye(_) => Kind::Bye,
+            Payload::Push(_) => Kind::Push,
+            Payload::Query(_) => Kind::Query,
+            Payload::QueryHit(_) => Kind::QueryHit,
+        }
+    }
 }
 
 fn put_u16(out: &mut Vec<u8>, v: u16) {
@@ -199,44 +292,4 @@ fn decode_query_hit(b: &[u8]) -> Result<Payload> {
         trailer: b[at..b.len() - 16].to_vec(),
         servent_id,
     }))
-}
-
-/// Decodes one whole descriptor from a byte slice (header and exactly its payload).
-pub fn decode(b: &[u8]) -> Result<Descriptor> {
-    let head: &[u8; HEADER_LEN] =
-        b.get(..HEADER_LEN)
-            .and_then(|h| h.try_into().ok())
-            .ok_or(WireError::Truncated {
-                expected: HEADER_LEN,
-                got: b.len(),
-            })?;
-    let h = decode_header(head);
-    let body = &b[HEADER_LEN..];
-    if h.len as usize != body.len() {
-        return Err(WireError::Malformed("length field disagrees with payload"));
-    }
-    finish(h, body)
-}
-
-fn finish(h: Header, body: &[u8]) -> Result<Descriptor> {
-    let kind = Kind::from_byte(h.kind).ok_or(WireError::UnknownType(h.kind as u32))?;
-    Ok(Descriptor {
-        guid: h.guid,
-        ttl: h.ttl,
-        hops: h.hops,
-        payload: decode_payload(kind, body)?,
-    })
-}
-
-/// Reads one descriptor from a stream. `Ok(None)` on a clean close between descriptors.
-/// A type we do not know is skipped (its payload read and dropped), as 0.6 asks, and
-/// reported as `UnknownType` so the caller can log it and keep the connection.
-pub fn read_descriptor<R: Read>(r: &mut R) -> Result<Option<Descriptor>> {
-    let mut head = [0u8; HEADER_LEN];
-    if !read_exact_or_eof(r, &mut head)? {
-        return Ok(None);
-    }
-    let h = decode_header(&head);
-    let body = read_body(r, h.len as u64, MAX_PAYLOAD as u64)?;
-    finish(h, &body).map(Some)
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::wire::WireError;
 use std::io::Cursor;
+use std::net::Ipv4Addr;
 
 /// A GUID as modern servents make them: byte 8 = 0xFF, byte 15 = 0x00.
 const G: Guid = [

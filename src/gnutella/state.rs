@@ -1,0 +1,189 @@
+//! What a servent knows: its neighbours (each with its writer's queue), the hosts it
+//! could dial, the seen-table of floods and reverse routes, its counters. One value of
+//! [`State`] lives in the coordinator thread and nowhere else: no lock, no sharing;
+//! the handle and the connection threads ask the coordinator instead.
+//!
+//! Sending is here too, because it is the one thing done to a neighbour's queue:
+//! [`State::send_many`] never blocks. It `try_send`s the encoded bytes, and a neighbour
+//! whose queue is full is dropped on the spot (logged), so one neighbour that stops
+//! reading never holds up the others.
+
+use super::event::Out;
+use super::hosts::Hosts;
+use super::msg::{self, Descriptor, Guid, Payload};
+use super::policy::PeerId;
+use super::trace::{bump, Counters, Hit, Trace};
+use crate::rng::Rng;
+use crate::seen::Seen;
+use crate::share::Folder;
+use crossbeam_channel::{Sender, TrySendError};
+use log::{debug, info};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A neighbour as the coordinator holds it: its writer's queue and a handle to close it.
+pub struct Link {
+    pub addr: SocketAddr,
+    pub out: Sender<Out>,
+    pub stream: TcpStream,
+}
+
+/// Everything one servent knows. Fields are public to the coordinator's files.
+pub struct State {
+    /// Our Gnutella address (what Pongs carry), our HTTP address (what QueryHits carry).
+    pub me: SocketAddr,
+    pub http: SocketAddr,
+    /// Our servent id (QueryHits carry it; Pushes are routed by it).
+    pub id: Guid,
+    pub folder: Arc<Folder>,
+    /// Duplicate suppression; `false` is the lab's instructive mistake.
+    pub dedup: bool,
+    pub links: BTreeMap<PeerId, Link>,
+    pub hosts: Hosts,
+    /// Neighbours wanted (0: the caller connects by hand) and allowed.
+    pub degree: usize,
+    pub max_degree: usize,
+    pub ping_ttl: u8,
+    /// Counters, which the handle reads too (see `Counters`).
+    pub stats: Arc<Counters>,
+    /// (GUID, type) of Pings and Queries -> the neighbour it came from (SELF: ours).
+    pub seen: Seen<(Guid, u8), PeerId>,
+    /// Servent id of a QueryHit's sender -> the neighbour the hit came from.
+    pub push_routes: Seen<Guid, PeerId>,
+    /// GUIDs of the descriptors the coordinator makes itself (pings, Bye).
+    pub rng: Rng,
+    pub hits: Sender<Hit>,
+    pub trace: Option<Sender<Trace>>,
+    /// Joining: a dialer job is running; we said Bye; when we last pinged / asked the cache.
+    pub has_cache: bool,
+    pub dialing: bool,
+    pub leaving: bool,
+    pub last_ping: Option<Instant>,
+    pub last_cache: Option<Instant>,
+}
+
+/// The IPv4 address a Pong or QueryHit carries (0.0.0.0 for IPv6: the field is 4 bytes).
+pub fn ipv4(a: SocketAddr) -> Ipv4Addr {
+    match a.ip() {
+        IpAddr::V4(ip) => ip,
+        IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+    }
+}
+
+impl State {
+    pub fn trace(&self, t: Trace) {
+        if let Some(tx) = &self.trace {
+            let _ = tx.send(t);
+        }
+    }
+
+    pub fn guid(&mut self) -> Guid {
+        msg::new_guid(&mut self.rng)
+    }
+
+    pub fn ids(&self) -> Vec<PeerId> {
+        self.links.keys().copied().collect()
+    }
+
+    /// Neighbours' listening addresses, oldest connection first.
+    pub fn neighbours(&self) -> Vec<SocketAddr> {
+        self.links.values().map(|l| l.addr).collect()
+    }
+
+    /// Up to ten known hosts other than `except`, for an `X-Try` header.
+    pub fn x_try(&self, except: SocketAddr) -> Vec<SocketAddr> {
+        let all = self.hosts.to_vec();
+        all.into_iter().filter(|h| *h != except).take(10).collect()
+    }
+
+    /// Known hosts that are neither us nor a neighbour: whom the dialer may try.
+    pub fn candidates(&self) -> Vec<SocketAddr> {
+        let mine = self.neighbours();
+        let all = self.hosts.to_vec();
+        all.into_iter()
+            .filter(|h| *h != self.me && !mine.contains(h))
+            .collect()
+    }
+
+    /// Queues `desc` for each of `targets`; a neighbour whose queue is full is dropped.
+    ///
+    /// Every copy is traced as Sent before the first is queued: a neighbour may handle
+    /// its copy before we queue the next, and whoever counts Sent against Received
+    /// must never see the counts meet while copies are still to go out.
+    pub fn send_many(&mut self, targets: &[PeerId], desc: &Descriptor) {
+        let bytes = Arc::new(msg::encode(desc));
+        let (guid, kind) = (desc.guid, desc.payload.kind());
+        let to: Vec<(PeerId, SocketAddr)> = targets
+            .iter()
+            .filter_map(|t| self.links.get(t).map(|l| (*t, l.addr)))
+            .collect();
+        for (_, addr) in &to {
+            self.trace(Trace::Sent {
+                at: self.me,
+                to: *addr,
+                guid,
+                kind,
+            });
+        }
+        let mut full = Vec::new();
+        for (id, _) in to {
+            let Some(link) = self.links.get(&id) else {
+                continue;
+            };
+            match link.out.try_send(Out::Bytes(bytes.clone())) {
+                Ok(()) => bump(&self.stats.sent),
+                Err(e) => {
+                    if let TrySendError::Full(_) = e {
+                        bump(&self.stats.dropped_full);
+                        full.push(id);
+                    }
+                    self.trace(Trace::Unsent { at: self.me, guid });
+                }
+            }
+        }
+        for id in full {
+            if let Some(addr) = self.links.get(&id).map(|l| l.addr) {
+                info!("{}: {addr} does not read its queue: dropping it", self.me);
+            }
+            self.drop_link(id, "send queue full".into(), false);
+        }
+    }
+
+    /// Forgets a neighbour and closes its connection (its threads then end). `bye`: it
+    /// said it is leaving, so it is not dialled again. False if it was already gone.
+    pub fn drop_link(&mut self, id: PeerId, why: String, bye: bool) -> bool {
+        let Some(link) = self.links.remove(&id) else {
+            return false;
+        };
+        let _ = link.stream.shutdown(Shutdown::Both);
+        if bye {
+            self.hosts.remove(&link.addr);
+        }
+        debug!("{}: {} gone: {why}", self.me, link.addr);
+        self.trace(Trace::Disconnected {
+            at: self.me,
+            peer: link.addr,
+            why,
+        });
+        true
+    }
+
+    /// Our Bye to every neighbour: each writer writes it and ends. `done` closes
+    /// once every writer has (or failed to).
+    pub fn bye_all(&mut self, done: Sender<()>) {
+        let bye = msg::encode(&Descriptor {
+            guid: self.guid(),
+            ttl: 1,
+            hops: 0,
+            payload: Payload::Bye(msg::Bye {
+                code: 200,
+                text: "leaving".into(),
+            }),
+        });
+        for link in std::mem::take(&mut self.links).into_values() {
+            let _ = link.out.try_send(Out::Bye(bye.clone(), done.clone()));
+        }
+    }
+}
