@@ -51,7 +51,7 @@ pub fn accept(stream: TcpStream, ctx: &Ctx) -> ConnResult {
     };
     let addr = SocketAddrV4::new(v4(&stream)?, port);
     let conn = ctx.next_id();
-    up(&stream, ctx, |link| Opened {
+    let reading = up(&stream, ctx, |link| Opened {
         conn,
         addr,
         role,
@@ -61,7 +61,7 @@ pub fn accept(stream: TcpStream, ctx: &Ctx) -> ConnResult {
         early: Vec::new(),
         link,
     })?;
-    read_loop(conn, &mut r, &ctx.events)
+    read_loop(reading, &mut r, &ctx.events)
 }
 
 /// Dials `to` and opens the connection on threads of its own; returns its number at
@@ -142,11 +142,11 @@ fn opened_by_us(
         })
     });
     match opened {
-        Ok(_) => {
+        Ok(reading) => {
             if let Some(ack) = ack {
                 let _ = ack.send(Ok(()));
             }
-            read_loop(conn, &mut r, &ctx.events)
+            read_loop(reading, &mut r, &ctx.events)
         }
         Err(e) => {
             fail(ctx, conn, to, e.to_string(), ack);

@@ -7,7 +7,7 @@ use crate::wire::{read_frame, Prefix, WireError};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 use std::io::{BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddrV4, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +19,10 @@ pub type ConnId = u64;
 
 /// Frames queued for one peer. A peer that lets this many pile up has stopped reading
 /// (its socket buffers are full too) and is dropped rather than waited for.
-pub const OUT_QUEUE: usize = 128;
+pub const OUT_QUEUE: usize = 1024;
+/// Bytes queued for one peer, the same way: a full answer is ~150 KB, so a reading
+/// peer never comes near it, and a leader's memory stays bounded per peer.
+pub const OUT_BYTES: usize = 4 << 20;
 /// Events queued for one coordinator; when it is full, reader threads wait.
 pub const EVENT_QUEUE: usize = 1024;
 
@@ -84,14 +87,29 @@ enum Out {
 /// The coordinator's end of one connection: the writer's queue and a way to close it.
 pub struct Link {
     out: Sender<Out>,
+    /// Bytes in the queue, not yet handed to the socket (the writer counts them down).
+    queued: Arc<AtomicUsize>,
+    /// Set by [`Link::close`]: the reader stops at the next frame, even if the peer
+    /// keeps sending (a shut socket may still hold bytes to read).
+    closed: Arc<AtomicBool>,
     stream: TcpStream,
 }
 
 impl Link {
-    /// Queues a frame without waiting. False when the queue is full (the peer stopped
-    /// reading) or the writer has ended: the caller then drops the peer.
+    /// Queues a frame without waiting. False when the queue is full ([`OUT_QUEUE`]
+    /// frames or [`OUT_BYTES`]: the peer stopped reading) or the writer has ended: the
+    /// caller then drops the peer.
     pub fn send(&self, f: &Frame) -> bool {
-        self.out.try_send(Out::Frame(f.clone())).is_ok()
+        let before = self.queued.fetch_add(f.len(), Ordering::Relaxed);
+        if before > 0 && before + f.len() > OUT_BYTES {
+            self.queued.fetch_sub(f.len(), Ordering::Relaxed);
+            return false;
+        }
+        let queued = self.out.try_send(Out::Frame(f.clone())).is_ok();
+        if !queued {
+            self.queued.fetch_sub(f.len(), Ordering::Relaxed);
+        }
+        queued
     }
 
     /// Queues a Bye after whatever is queued; the connection closes once it is written.
@@ -106,6 +124,7 @@ impl Link {
 
     /// Closes now: both threads end, and the reader reports [`Event::Gone`].
     pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 }
@@ -146,11 +165,17 @@ pub(super) fn up(
     stream: &TcpStream,
     ctx: &Ctx,
     opened: impl FnOnce(Link) -> Opened,
-) -> Result<ConnId, BoxError> {
+) -> Result<Reading, BoxError> {
     stream.set_read_timeout(Some(ctx.silence))?;
     let (out, queue) = bounded(OUT_QUEUE);
+    let (queued, closed) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
     let link = Link {
         out,
+        queued: queued.clone(),
+        closed: closed.clone(),
         stream: stream.try_clone()?,
     };
     let addr = stream.peer_addr()?;
@@ -158,18 +183,29 @@ pub(super) fn up(
     ctx.conns.spawn(
         format!("{}-send-{addr}", ctx.name),
         stream.try_clone()?,
-        move |s| write_loop(s, queue, stop),
+        move |s| write_loop(s, queue, &queued, stop),
     )?;
     let opened = opened(link);
     let conn = opened.conn;
     (ctx.events.send(Event::Up(opened))).map_err(|_| "the node is stopping")?;
-    Ok(conn)
+    Ok(Reading { conn, closed })
+}
+
+/// What the reader needs once the connection is up: its number, and the flag
+/// [`Link::close`] sets.
+pub(super) struct Reading {
+    pub conn: ConnId,
+    pub closed: Arc<AtomicBool>,
 }
 
 /// Frames in, events out, until the peer closes, says Bye or breaks a rule. The
 /// coordinator always hears that the peer is gone, whatever the reason.
-pub(super) fn read_loop(conn: ConnId, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
+pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
+    let Reading { conn, closed } = reading;
     let result = loop {
+        if closed.load(Ordering::Relaxed) {
+            break Ok("closed by us");
+        }
         match read_msg(r) {
             Ok(None) => break Ok("closed"),
             Ok(Some(Msg::Bye)) => break Ok("said Bye"),
@@ -193,7 +229,12 @@ pub(super) fn read_loop(conn: ConnId, r: &mut impl Read, events: &Sender<Event>)
 /// Queue in, socket out. Writes whatever is queued in one go, then flushes. Whatever
 /// ends it (a write that timed out, the queue closed, the node stopping) closes the
 /// socket, so that the reader ends too and reports the peer gone.
-fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) -> ConnResult {
+fn write_loop(
+    stream: TcpStream,
+    queue: Receiver<Out>,
+    queued: &AtomicUsize,
+    stop: Receiver<()>,
+) -> ConnResult {
     let mut w = BufWriter::with_capacity(64 * 1024, &stream);
     let result = (|| -> std::io::Result<()> {
         loop {
@@ -206,7 +247,10 @@ fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) -> Co
             }
             while let Some(out) = next {
                 match out {
-                    Out::Frame(f) => w.write_all(&f)?,
+                    Out::Frame(f) => {
+                        w.write_all(&f)?;
+                        queued.fetch_sub(f.len(), Ordering::Relaxed);
+                    }
                     Out::Bye(_done) => {
                         w.write_all(&frame(&Msg::Bye))?;
                         return w.flush();
