@@ -9,7 +9,7 @@ use crate::kazaa::conn::{Ctx, EVENT_QUEUE};
 use crate::kazaa::index::describe;
 use crate::kazaa::msg::{Hit, MAX_QUERY_LEN};
 use crate::kazaa::policy::pick_leader;
-use crate::kazaa::state::{ChildState, Cmd, LeaderStats, Me, Status};
+use crate::kazaa::state::{ChildCmd, ChildState, LeaderStats, Me, Status};
 use crate::kazaa::{KEEPALIVE, MAX_MISSES, QUERY_WAIT};
 use crate::net::{Conns, TokenBucket};
 use crate::share::{fetch, Download, FetchError, Folder, HttpConfig, ShareServer};
@@ -59,7 +59,7 @@ impl NodeConfig {
 
 /// A running node; dropping it stops it (with a Bye to its leader).
 pub struct Node {
-    cmds: Sender<Cmd>,
+    cmds: Sender<ChildCmd>,
     conns: Conns,
     share: ShareServer,
     capacity: u32,
@@ -144,7 +144,7 @@ impl Node {
         let text = text.to_string();
         let sent = self
             .cmds
-            .send_timeout(Cmd::Query { text, ttl, reply }, ASK_TIMEOUT);
+            .send_timeout(ChildCmd::Query { text, ttl, reply }, ASK_TIMEOUT);
         if sent.is_err() {
             return Err(NodeError::NoLeader);
         }
@@ -162,7 +162,7 @@ impl Node {
         fetch(&d, out_dir, &mut |_| {})
     }
 
-    fn ask<T>(&self, cmd: impl FnOnce(Sender<T>) -> Cmd) -> Option<T> {
+    fn ask<T>(&self, cmd: impl FnOnce(Sender<T>) -> ChildCmd) -> Option<T> {
         let (tx, rx): (Sender<T>, Receiver<T>) = bounded(1);
         self.cmds.send_timeout(cmd(tx), ASK_TIMEOUT).ok()?;
         rx.recv_timeout(ASK_TIMEOUT).ok()
@@ -171,7 +171,7 @@ impl Node {
     fn status(&self) -> Status {
         match &self.last {
             Some(s) => s.clone(),
-            None => self.ask(Cmd::Status).unwrap_or_default(),
+            None => self.ask(ChildCmd::Status).unwrap_or_default(),
         }
     }
 
@@ -216,7 +216,7 @@ impl Node {
         if self.last.is_some() {
             return None; // stopped, and so is the leader it ran
         }
-        self.ask(Cmd::LedStats).flatten()
+        self.ask(ChildCmd::LedStats).flatten()
     }
 
     /// Leaves: Bye to the leader (whose index then forgets our files), stop serving.
@@ -224,7 +224,7 @@ impl Node {
         if self.last.is_some() {
             return;
         }
-        let last = self.ask(Cmd::Stop);
+        let last = self.ask(ChildCmd::Stop);
         let (status, led) = last.unwrap_or_default();
         self.last = Some(status);
         if let Some(mut l) = led {
@@ -239,7 +239,7 @@ impl Node {
     /// leader stops before it does not go looking for another.
     pub fn stop_all(nodes: &mut [Node]) {
         for n in nodes.iter() {
-            let _ = n.cmds.send_timeout(Cmd::Stopping, ASK_TIMEOUT);
+            let _ = n.cmds.send_timeout(ChildCmd::Stopping, ASK_TIMEOUT);
         }
         nodes.iter_mut().for_each(Node::stop);
     }

@@ -10,65 +10,25 @@
 //!           Redirect (move), Bye / close / silence (reattach elsewhere)
 //! ```
 
-use super::stats::LeaderStats;
+use super::asked::{Asked, Reply};
+use super::attach::{Attach, Step};
+use super::cmd::{ChildCmd, Me, Status};
 use crate::kazaa::conn::{dial, frame, ConnId, Ctx, Event, Link, Opened, Opening};
-use crate::kazaa::msg::{FileDesc, Msg};
-use crate::kazaa::node::{Leader, LeaderConfig, NodeError, QueryAnswer};
+use crate::kazaa::msg::Msg;
+use crate::kazaa::node::{Leader, NodeError, QueryAnswer};
 use crate::kazaa::policy::reattach_order;
 use crate::kazaa::QUERY_WAIT;
-use crate::rng::Rng;
 use crossbeam_channel::{bounded, never, select, tick, Receiver, Sender};
 use log::{info, warn};
-use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
 /// Rounds of trying every known leader before a node gives up and leads itself.
 const REATTACH_ROUNDS: usize = 3;
-/// Pause between rounds: a leader being promoted needs a moment to listen.
-const REATTACH_PAUSE: Duration = Duration::from_millis(200);
 /// How often keep-alives and query deadlines are checked.
 const TICK: Duration = Duration::from_millis(50);
 /// How long a leaving node waits for its Bye to be written.
 const BYE_GRACE: Duration = Duration::from_secs(1);
-
-/// What the handle asks the coordinator.
-pub enum Cmd {
-    Query {
-        text: String,
-        ttl: u8,
-        reply: Sender<Result<QueryAnswer, NodeError>>,
-    },
-    Status(Sender<Status>),
-    LedStats(Sender<Option<LeaderStats>>),
-    /// From now on, losing the leader does not send this node looking for another.
-    Stopping,
-    /// Bye to the leader; answers with the last status and the leader this node runs.
-    Stop(Sender<(Status, Option<Leader>)>),
-}
-
-/// Where the child stands, for the handle.
-#[derive(Debug, Clone, Default)]
-pub struct Status {
-    /// The leader whose index holds our list now.
-    pub leader: Option<SocketAddrV4>,
-    /// Every leader this node attached to, in order.
-    pub history: Vec<SocketAddrV4>,
-    /// If promoted: where the leader this node runs listens.
-    pub led: Option<SocketAddr>,
-}
-
-/// Who this child is (fixed at start).
-pub struct Me {
-    pub id: u64,
-    pub share_port: u16,
-    pub capacity: u32,
-    /// Its content list: per file a descriptor and the SHA-1.
-    pub files: Vec<FileDesc>,
-    pub configured: Vec<SocketAddrV4>,
-    pub keepalive: Duration,
-    pub as_leader: LeaderConfig,
-}
 
 /// The leader we are attached to.
 struct Current {
@@ -76,12 +36,6 @@ struct Current {
     addr: SocketAddrV4,
     link: Link,
     last_ping: Instant,
-}
-
-/// A query waiting for its answer.
-struct Asked {
-    reply: Sender<Result<QueryAnswer, NodeError>>,
-    deadline: Instant,
 }
 
 /// A promotion under way: from which leader (None: leading alone) and the new
@@ -92,18 +46,12 @@ pub struct ChildState {
     me: Me,
     ctx: Ctx,
     leader: Option<Current>,
-    /// The attach attempt in flight, the addresses left in this round, the whole
-    /// order, rounds left, and when the next round starts.
-    dialling: Option<ConnId>,
-    plan: VecDeque<SocketAddrV4>,
-    order: Vec<SocketAddrV4>,
-    rounds_left: usize,
-    retry_at: Option<Instant>,
+    /// Looking for a leader: what to dial next.
+    attach: Attach,
+    /// The leaders we heard of (the last Welcome or Leaders list, and its sender).
     known: Vec<SocketAddrV4>,
     history: Vec<SocketAddrV4>,
-    asked: HashMap<u64, Asked>,
-    /// Query ids: the crate's seeded PRNG, seeded with the node's number.
-    ids: Rng,
+    asked: Asked,
     promoted: Option<Leader>,
     promotion: Receiver<Promotion>,
     stopping: bool,
@@ -117,18 +65,13 @@ pub struct ChildState {
 impl ChildState {
     pub fn new(me: Me, ctx: Ctx, stop: Sender<()>, ready: Sender<Result<(), NodeError>>) -> Self {
         ChildState {
-            ids: Rng::new(me.id),
+            asked: Asked::new(me.id),
             known: me.configured.clone(),
             me,
             ctx,
             leader: None,
-            dialling: None,
-            plan: VecDeque::new(),
-            order: Vec::new(),
-            rounds_left: 0,
-            retry_at: None,
+            attach: Attach::default(),
             history: Vec::new(),
-            asked: HashMap::new(),
             promoted: None,
             promotion: never(),
             stopping: false,
@@ -139,7 +82,12 @@ impl ChildState {
     }
 
     /// Attaches to the first of `first` that takes our list, then serves, until Stop.
-    pub fn run(mut self, first: Vec<SocketAddrV4>, events: Receiver<Event>, cmds: Receiver<Cmd>) {
+    pub fn run(
+        mut self,
+        first: Vec<SocketAddrV4>,
+        events: Receiver<Event>,
+        cmds: Receiver<ChildCmd>,
+    ) {
         let ticker = tick(TICK);
         self.begin_attach(first, 1);
         while !self.quit {
@@ -150,7 +98,7 @@ impl ChildState {
                     Err(_) => return,
                 },
                 recv(cmds) -> cmd => match cmd {
-                    Ok(Cmd::Stop(reply)) => {
+                    Ok(ChildCmd::Stop(reply)) => {
                         let last = self.stop();
                         let _ = reply.send(last);
                         return;
@@ -172,9 +120,9 @@ impl ChildState {
     fn handle(&mut self, ev: Event) {
         let current = self.leader.as_ref().map(|c| c.conn);
         match ev {
-            Event::Up(o) if Some(o.conn) == self.dialling => self.attached(o),
+            Event::Up(o) if Some(o.conn) == self.attach.dialling => self.attached(o),
             Event::Up(o) => o.link.close(), // an attempt we gave up on
-            Event::Failed { conn, to, why } if Some(conn) == self.dialling => {
+            Event::Failed { conn, to, why } if Some(conn) == self.attach.dialling => {
                 info!("node {}: cannot attach to {to}: {why}", self.me.share_port);
                 self.attach_next();
             }
@@ -184,17 +132,17 @@ impl ChildState {
         }
     }
 
-    fn command(&mut self, cmd: Cmd) {
+    fn command(&mut self, cmd: ChildCmd) {
         match cmd {
-            Cmd::Query { text, ttl, reply } => self.query(text, ttl, reply),
-            Cmd::Status(reply) => {
+            ChildCmd::Query { text, ttl, reply } => self.query(text, ttl, reply),
+            ChildCmd::Status(reply) => {
                 let _ = reply.send(self.status());
             }
-            Cmd::LedStats(reply) => {
+            ChildCmd::LedStats(reply) => {
                 let _ = reply.send(self.promoted.as_ref().map(Leader::stats));
             }
-            Cmd::Stopping => self.stopping = true,
-            Cmd::Stop(_) => {}
+            ChildCmd::Stopping => self.stopping = true,
+            ChildCmd::Stop(_) => {}
         }
     }
 
@@ -206,15 +154,12 @@ impl ChildState {
         }
     }
 
-    fn query(&mut self, text: String, ttl: u8, reply: Sender<Result<QueryAnswer, NodeError>>) {
+    fn query(&mut self, text: String, ttl: u8, reply: Reply) {
         let Some(cur) = &self.leader else {
             let _ = reply.send(Err(NodeError::NoLeader));
             return;
         };
-        let mut id = self.ids.next_u64();
-        while self.asked.contains_key(&id) {
-            id = self.ids.next_u64();
-        }
+        let id = self.asked.next_id();
         let q = frame(&Msg::Query {
             id,
             ttl,
@@ -225,25 +170,14 @@ impl ChildState {
             let _ = reply.send(Err(NodeError::LeaderLost));
             return self.lost(None, "the leader stopped reading");
         }
-        let deadline = Instant::now() + QUERY_WAIT;
-        self.asked.insert(id, Asked { reply, deadline });
+        self.asked.wait(id, reply, Instant::now() + QUERY_WAIT);
     }
 
     fn tick(&mut self, now: Instant) {
-        if self.retry_at.is_some_and(|t| t <= now) {
-            self.retry_at = None;
-            self.plan = self.order.iter().copied().collect();
+        if self.attach.due(now) {
             self.attach_next();
         }
-        let late: Vec<u64> = (self.asked.iter())
-            .filter(|(_, a)| a.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
-            if let Some(a) = self.asked.remove(&id) {
-                let _ = a.reply.send(Err(NodeError::Timeout));
-            }
-        }
+        self.asked.expire(now);
         // The leader drops a silent child: ping it every keep-alive period.
         let keepalive = self.me.keepalive;
         let Some(cur) = &mut self.leader else { return };
@@ -259,11 +193,7 @@ impl ChildState {
     fn leader_said(&mut self, msg: Msg) {
         match msg {
             Msg::Ping => {}
-            Msg::Hits { id, leaders, hits } => {
-                if let Some(a) = self.asked.remove(&id) {
-                    let _ = a.reply.send(Ok(QueryAnswer { hits, leaders }));
-                }
-            }
+            Msg::Hits { id, leaders, hits } => self.asked.answer(id, QueryAnswer { hits, leaders }),
             Msg::Leaders(list) => {
                 if let Some(addr) = self.leader.as_ref().map(|c| c.addr) {
                     self.learn(addr, list);
@@ -285,7 +215,7 @@ impl ChildState {
     }
 
     fn attached(&mut self, o: Opened) {
-        self.dialling = None;
+        self.attach.dialling = None;
         self.learn(o.addr, o.leaders);
         self.history.push(o.addr);
         info!("node {}: attached to leader {}", self.me.share_port, o.addr);
@@ -310,9 +240,7 @@ impl ChildState {
             return;
         };
         old.link.close();
-        for (_, a) in self.asked.drain() {
-            let _ = a.reply.send(Err(NodeError::LeaderLost));
-        }
+        self.asked.fail_all();
         if self.stopping {
             return;
         }
@@ -331,53 +259,47 @@ impl ChildState {
     }
 
     fn begin_attach(&mut self, order: Vec<SocketAddrV4>, rounds: usize) {
-        self.plan = order.iter().copied().collect();
-        self.order = order;
-        self.rounds_left = rounds.saturating_sub(1);
+        self.attach.begin(order, rounds);
         self.attach_next();
     }
 
     /// Dials the next address of this round; when the round is over, waits for the next
-    /// one, and when every round failed, leads.
+    /// one; when every round failed, leads (at start: Node::start fails instead).
     fn attach_next(&mut self) {
-        self.dialling = None;
         if self.stopping {
             return;
         }
-        if let Some(to) = self.plan.pop_front() {
-            // A node that already leads is a child of its own leader: it announces no
-            // capacity, so that leader never asks it to lead a second time.
-            let capacity = if self.promoted.is_some() {
-                0
-            } else {
-                self.me.capacity
-            };
-            let files = self.me.files.clone();
-            let port = self.me.share_port;
-            let open = Opening::Attach {
-                port,
-                capacity,
-                files,
-            };
-            self.dialling = Some(dial(&self.ctx, to, open, None));
-        } else if let Some(ready) = self.ready.take() {
-            let _ = ready.send(Err(NodeError::NoLeader)); // at start: Node::start fails
-            self.quit = true;
-        } else if self.rounds_left > 0 {
-            self.rounds_left -= 1;
-            self.retry_at = Some(Instant::now() + REATTACH_PAUSE);
-        } else if self.promoted.is_some() {
-            warn!(
-                "node {}: even my own leader does not answer",
-                self.me.share_port
-            );
-        } else {
-            // Nobody leads any more: every peer leads or belongs to a leader, so lead.
-            warn!(
-                "node {}: no leader answers, leading myself",
-                self.me.share_port
-            );
-            self.promote(None);
+        let port = self.me.share_port;
+        match self.attach.next(Instant::now()) {
+            Step::Dial(to) => {
+                // A node that already leads is a child of its own leader: it announces
+                // no capacity, so that leader never asks it to lead a second time.
+                let capacity = if self.promoted.is_some() {
+                    0
+                } else {
+                    self.me.capacity
+                };
+                let files = self.me.files.clone();
+                let open = Opening::Attach {
+                    port,
+                    capacity,
+                    files,
+                };
+                self.attach.dialling = Some(dial(&self.ctx, to, open, None));
+            }
+            Step::Later => {}
+            Step::GiveUp => {
+                if let Some(ready) = self.ready.take() {
+                    let _ = ready.send(Err(NodeError::NoLeader));
+                    self.quit = true;
+                } else if self.promoted.is_some() {
+                    warn!("node {port}: even my own leader does not answer");
+                } else {
+                    // Nobody leads any more: every peer leads or belongs to a leader, so lead.
+                    warn!("node {port}: no leader answers, leading myself");
+                    self.promote(None);
+                }
+            }
         }
     }
 
@@ -432,9 +354,7 @@ impl ChildState {
             let _ = cur.link.bye().recv_timeout(BYE_GRACE);
             cur.link.close();
         }
-        for (_, a) in self.asked.drain() {
-            let _ = a.reply.send(Err(NodeError::LeaderLost));
-        }
+        self.asked.fail_all();
         (self.status(), self.promoted.take())
     }
 }

@@ -10,16 +10,17 @@
 //!   tick (50 ms) ──────┘
 //! ```
 
+use super::cmd::{LeaderCmd, Rules};
+use super::peers::{Kind, Peer, Peers};
 use super::queries::{Answer, Queries};
 use super::stats::LeaderStats;
-use crate::kazaa::conn::{frame, ConnId, Event, Frame, Link, Opened};
+use crate::kazaa::conn::{frame, ConnId, Event, Opened};
 use crate::kazaa::index::Index;
 use crate::kazaa::msg::{Msg, Role, MAX_TTL};
 use crate::kazaa::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
 use crate::kazaa::QUERY_TIMEOUT;
 use crossbeam_channel::{select, tick, Receiver, Sender};
 use log::{debug, info, warn};
-use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
@@ -31,48 +32,18 @@ const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a leaving leader waits for its Byes to be written.
 const BYE_GRACE: Duration = Duration::from_secs(1);
 
-/// What the handle asks the coordinator.
-pub enum LeaderCmd {
-    Stats(Sender<LeaderStats>),
-    /// Bye to everyone (`graceful`) or just vanish; answers with the last counters.
-    Stop {
-        graceful: bool,
-        done: Sender<LeaderStats>,
-    },
-}
-
-enum Kind {
-    Child { capacity: u32 },
-    Leader,
-}
-
-struct Peer {
-    addr: SocketAddrV4,
-    kind: Kind,
-    link: Link,
-}
-
-/// How a leader behaves (from `LeaderConfig`).
-pub struct Rules {
-    pub max_children: usize,
-    pub dedup: bool,
-    pub keepalive: Duration,
-}
-
 /// Everything a leader knows, owned by its coordinator thread.
 pub struct LeaderState {
     me: SocketAddrV4,
     rules: Rules,
     index: Index,
-    peers: BTreeMap<ConnId, Peer>,
+    peers: Peers,
     queries: Queries,
     /// Counters; the gauges are filled in when asked.
     stats: LeaderStats,
     /// A child told to become a leader, whose leader link we are waiting for, since when
     /// (a promotion that never shows up is given up after [`PROMOTION_PATIENCE`]).
     promoting: Option<(ConnId, Instant)>,
-    /// Peers whose queue was full: closed, and forgotten once the event is handled.
-    doomed: Vec<ConnId>,
     /// Dropped when the coordinator ends: that ends every writer thread.
     _stop: Sender<()>,
 }
@@ -83,11 +54,10 @@ impl LeaderState {
             me,
             rules,
             index,
-            peers: BTreeMap::new(),
+            peers: Peers::new(me),
             queries: Queries::new(Instant::now()),
             stats: LeaderStats::default(),
             promoting: None,
-            doomed: Vec::new(),
             _stop: stop,
         }
     }
@@ -120,15 +90,12 @@ impl LeaderState {
                     }
                     if now.duration_since(last_ping) >= self.rules.keepalive {
                         last_ping = now;
-                        let ping = frame(&Msg::Ping);
-                        let all: Vec<ConnId> = self.peers.keys().copied().collect();
-                        for c in all {
-                            self.send(c, &ping);
-                        }
+                        let all = self.peers.all();
+                        self.peers.send_all(&all, &frame(&Msg::Ping));
                     }
                 }
             }
-            while let Some(c) = self.doomed.pop() {
+            for c in self.peers.take_doomed() {
                 self.gone(c, "stopped reading (its queue is full)");
             }
         }
@@ -145,7 +112,7 @@ impl LeaderState {
 
     /// Counters, and the gauges as they are now.
     fn stats(&self) -> LeaderStats {
-        let children = self.children().len();
+        let children = self.peers.children().len();
         LeaderStats {
             children,
             links: self.peers.len() - children,
@@ -158,15 +125,7 @@ impl LeaderState {
     /// Leaves: Bye to every peer (written within [`BYE_GRACE`]), or just closes
     /// everything (a crash). A stopped leader has nobody: the gauges go to 0.
     fn leave(&mut self, graceful: bool) {
-        if graceful {
-            let written: Vec<_> = self.peers.values().map(|p| p.link.bye()).collect();
-            let end = Instant::now() + BYE_GRACE;
-            for w in written {
-                let _ = w.recv_deadline(end);
-            }
-        }
-        self.peers.values().for_each(|p| p.link.close());
-        self.peers.clear();
+        self.peers.close_all(graceful.then_some(BYE_GRACE));
         self.index = Index::new(0);
     }
 
@@ -190,7 +149,8 @@ impl LeaderState {
             },
         );
         if !o.outgoing {
-            self.send(conn, &frame(&Msg::Welcome(self.leader_addrs())));
+            let welcome = frame(&Msg::Welcome(self.peers.leader_addrs()));
+            self.peers.send(conn, &welcome);
         }
         if is_child {
             self.index.set_holder(conn, addr);
@@ -206,10 +166,10 @@ impl LeaderState {
     }
 
     fn frame(&mut self, conn: ConnId, msg: Msg) {
-        let Some(peer) = self.peers.get(&conn) else {
+        let Some(peer) = self.peers.get(conn) else {
             return; // a peer already dropped: what it still had in flight is ignored
         };
-        let from_child = matches!(peer.kind, Kind::Child { .. });
+        let from_child = peer.is_child();
         match msg {
             Msg::Ping => {}
             Msg::Publish(files) if from_child => {
@@ -218,7 +178,7 @@ impl LeaderState {
                 if taken < n {
                     info!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
-                self.send(conn, &frame(&Msg::Indexed(taken as u32)));
+                self.peers.send(conn, &frame(&Msg::Indexed(taken as u32)));
             }
             Msg::Query {
                 id,
@@ -246,7 +206,7 @@ impl LeaderState {
     }
 
     fn gone(&mut self, conn: ConnId, why: &str) {
-        let Some(peer) = self.peers.remove(&conn) else {
+        let Some(peer) = self.peers.remove(conn) else {
             return;
         };
         peer.link.close();
@@ -287,10 +247,7 @@ impl LeaderState {
         }
         self.stats.searched += 1;
         let hits = self.index.search(&text);
-        let links: Vec<ConnId> = (self.peers.iter())
-            .filter(|(_, p)| matches!(p.kind, Kind::Leader))
-            .map(|(c, _)| *c)
-            .collect();
+        let links = self.peers.links();
         let came_from = (!from_child).then_some(from);
         let mut targets = forward_targets(&links, came_from, ttl);
         if self.queries.is_full() {
@@ -303,7 +260,7 @@ impl LeaderState {
             text,
         });
         let waiting: Vec<ConnId> = (targets.into_iter())
-            .filter(|t| self.send(*t, &fwd))
+            .filter(|t| self.peers.send(*t, &fwd))
             .collect();
         self.stats.forwarded += waiting.len() as u64;
         if let Some(a) = self
@@ -317,24 +274,7 @@ impl LeaderState {
     fn answer(&mut self, (to, hits): Answer) {
         // Counted before it is queued, so the asker never sees an answer the stats miss.
         self.stats.hits_out += 1;
-        self.send(to, &frame(&hits));
-    }
-
-    /// Queues a frame for one peer; a peer that cannot take it is closed and dropped.
-    fn send(&mut self, conn: ConnId, f: &Frame) -> bool {
-        let Some(p) = self.peers.get(&conn) else {
-            return false;
-        };
-        if p.link.send(f) {
-            return true;
-        }
-        warn!(
-            "leader {}: {} stopped reading, dropping it",
-            self.me, p.addr
-        );
-        p.link.close();
-        self.doomed.push(conn);
-        false
+        self.peers.send(to, &frame(&hits));
     }
 
     /// Too many children for one leader: ask the most capable child to lead.
@@ -345,57 +285,34 @@ impl LeaderState {
             }
             self.promoting = None; // that child never came back as a leader
         }
-        let children = self.children();
+        let children = self.peers.children();
         if !needs_promotion(children.len(), self.rules.max_children) {
             return;
         }
         if let Some(c) = pick_promotion(&children) {
-            let (n, who) = (children.len(), self.peers[&c].addr);
+            let who = self.peers.get(c).map(|p| p.addr);
+            let (n, who) = (children.len(), who.unwrap_or(self.me));
             info!("leader {}: {n} children, promoting {who}", self.me);
             self.promoting = Some((c, Instant::now()));
             self.stats.promotions += 1;
-            self.send(c, &frame(&Msg::Promote));
+            self.peers.send(c, &frame(&Msg::Promote));
         }
     }
 
     /// Moves our newest children to the new leader until half of the limit remain.
     fn move_children_to(&mut self, to: SocketAddrV4, promoted: ConnId) {
-        let ids: Vec<ConnId> = (self.children().into_iter())
+        let ids: Vec<ConnId> = (self.peers.children().into_iter())
             .map(|c| c.0)
             .filter(|c| *c != promoted)
             .collect();
-        let go = frame(&Msg::Redirect(to));
-        for c in pick_movers(&ids, self.rules.max_children / 2) {
-            self.stats.redirects += 1;
-            self.send(c, &go);
-        }
-    }
-
-    /// (connection, announced capacity) of every child.
-    fn children(&self) -> Vec<(ConnId, u32)> {
-        (self.peers.iter())
-            .filter_map(|(c, p)| match p.kind {
-                Kind::Child { capacity } => Some((*c, capacity)),
-                Kind::Leader => None,
-            })
-            .collect()
-    }
-
-    fn leader_addrs(&self) -> Vec<SocketAddrV4> {
-        let mut v: Vec<SocketAddrV4> = (self.peers.values())
-            .filter(|p| matches!(p.kind, Kind::Leader))
-            .map(|p| p.addr)
-            .collect();
-        v.sort();
-        v.dedup();
-        v
+        let movers = pick_movers(&ids, self.rules.max_children / 2);
+        self.stats.redirects += movers.len() as u64;
+        self.peers.send_all(&movers, &frame(&Msg::Redirect(to)));
     }
 
     fn tell_children_leaders(&mut self) {
-        let list = frame(&Msg::Leaders(self.leader_addrs()));
-        let kids: Vec<ConnId> = self.children().into_iter().map(|c| c.0).collect();
-        kids.into_iter().for_each(|c| {
-            self.send(c, &list);
-        });
+        let list = frame(&Msg::Leaders(self.peers.leader_addrs()));
+        let kids: Vec<ConnId> = self.peers.children().into_iter().map(|c| c.0).collect();
+        self.peers.send_all(&kids, &list);
     }
 }

@@ -5,15 +5,24 @@
 //! | file | holds |
 //! |---|---|
 //! | `leader.rs` | [`LeaderState`]: a leader's coordinator (peers, the index, the query path, promotion) |
+//! | `peers.rs` | `Peers`: a leader's children and links, and sending to them without waiting |
 //! | `queries.rs` | `Queries`: a leader's queries in flight and the ids it has seen |
 //! | `child.rs` | [`ChildState`]: a child's coordinator (its leader, reattaching, its queries, promotion) |
+//! | `attach.rs` | `Attach`: a child's plan for finding a leader (order, rounds, pause) |
+//! | `asked.rs` | `Asked`: a child's queries waiting for answers, and their ids |
+//! | `cmd.rs` | what the handles give and ask the coordinators: settings, commands with reply channels |
 //! | `stats.rs` | [`LeaderStats`]: what a leader counts |
 
+mod asked;
+mod attach;
 mod child;
+mod cmd;
 mod leader;
+mod peers;
 mod queries;
 mod stats;
 
-pub use child::{ChildState, Cmd, Me, Status};
-pub use leader::{LeaderCmd, LeaderState, Rules};
+pub use child::ChildState;
+pub use cmd::{ChildCmd, LeaderCmd, Me, Rules, Status};
+pub use leader::LeaderState;
 pub use stats::LeaderStats;
