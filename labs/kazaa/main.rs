@@ -1,10 +1,10 @@
 //! `make lab-kazaa`: the notes' hybrid (6.3 混合体) with 4 group leaders and 40 nodes.
 //!
-//! The story, one `Lab` method per step of the handout (labs/kazaa/README.md):
-//! 1. leaders link and nodes join, 2. a query across leaders, 3. a download by hash,
-//! 4. a workload, 5. a leader dies (reattach, promotion), 6. the workload again,
-//! 7. the same workload on Gnutella; then the table. This file parses the options and
-//! tells steps 1 to 4; `steps.rs` tells the rest.
+//! The story, one `Lab` method per step of the handout (labs/kazaa/README.md): (1)
+//! leaders link and nodes join, (2) a query across leaders, (3) a download by hash, (4) a
+//! workload, (5) a leader dies (reattach, promotion), (6) the workload again, (7) the
+//! same workload on Gnutella; then the table. This file parses the options and tells
+//! steps 1 to 4; `steps.rs` tells the rest.
 
 mod catalog;
 mod flood;
@@ -157,7 +157,7 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 impl Lab {
-    /// 1. Leaders link to each other, then the nodes join: one TCP connection each to a
+    /// Step 1: Leaders link to each other, then the nodes join: one TCP connection each to a
     /// leader, then their lists.
     fn build(o: Opts) -> Result<Lab, String> {
         let mut rng = Rng::new(o.seed);
@@ -210,7 +210,7 @@ impl Lab {
         })
     }
 
-    /// 2. A keyword query from node 0, answered across leaders.
+    /// Step 2: A keyword query from node 0, answered across leaders.
     fn query_across_leaders(&mut self) -> Result<(), String> {
         println!("\n== 2. a keyword query, answered across leaders (转发查询到其他组长)");
         let (w, ttl) = (&self.w, self.o.ttl);
@@ -243,7 +243,7 @@ impl Lab {
         Ok(())
     }
 
-    /// 3. Download the first hit by its hash, straight from the holder; then ask for the
+    /// Step 3: Download the first hit by its hash, straight from the holder; then ask for the
     /// hash itself and find every copy, whatever its name.
     fn download_by_hash(&mut self) -> Result<(), String> {
         println!(
@@ -284,7 +284,7 @@ impl Lab {
         Ok(())
     }
 
-    /// 4. A workload of queries from random nodes, measured from the leaders' counters.
+    /// Step 4: A workload of queries from random nodes, measured from the leaders' counters.
     fn measure_workload(&mut self) -> Result<(), String> {
         let (o, w) = (&self.o, &self.w);
         println!(

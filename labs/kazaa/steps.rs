@@ -9,7 +9,7 @@ use std::time::Instant;
 type Row = (&'static str, fn(&Measure) -> f64);
 
 impl Lab {
-    /// 5. Leader L1 dies: its children reattach and upload their lists again; leaders
+    /// Step 5: Leader L1 dies: its children reattach and upload their lists again; leaders
     /// with too many children promote their most capable child.
     pub fn kill_a_leader(&mut self) -> Result<(), String> {
         let (o, w) = (&self.o, &mut self.w);
@@ -88,7 +88,7 @@ impl Lab {
         Ok(())
     }
 
-    /// 6. The same workload after the churn.
+    /// Step 6: The same workload after the churn.
     pub fn measure_after_churn(&mut self) -> Result<(), String> {
         println!("\n== 6. the same workload after the churn");
         self.churned = workload(&self.w, &self.work, self.o.ttl)?;
@@ -100,7 +100,7 @@ impl Lab {
         Ok(())
     }
 
-    /// 7. The same workload on a Gnutella overlay of the same size: node i's folder is
+    /// Step 7: The same workload on a Gnutella overlay of the same size: node i's folder is
     /// servent i's; the leaders' machines share nothing.
     pub fn compare_with_gnutella(&mut self) -> Result<(), String> {
         let o = &self.o;

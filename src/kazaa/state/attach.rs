@@ -55,7 +55,7 @@ impl Attach {
 
     /// True once, when the next round is due: the whole order is tried again.
     pub fn due(&mut self, now: Instant) -> bool {
-        if !self.retry_at.is_some_and(|t| t <= now) {
+        if self.retry_at.is_none_or(|t| t > now) {
             return false;
         }
         self.retry_at = None;
