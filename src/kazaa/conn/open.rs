@@ -14,10 +14,12 @@ use super::threads::{frame, read_loop, read_msg, up, BoxError, ConnId, Ctx, Even
 use crate::kazaa::msg::{FileDesc, Msg, Role, MAX_PUBLISH};
 use crate::kazaa::{HELLO_TIMEOUT, WRITE_TIMEOUT};
 use crate::net::{self, ConnResult};
+use crate::wait::remaining;
 use crate::wire::WireError;
 use crossbeam_channel::Sender;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{IpAddr, SocketAddrV4, TcpStream};
+use std::time::Instant;
 
 /// What the dialling side says first, and what it waits for.
 pub enum Opening {
@@ -155,14 +157,31 @@ fn opened_by_us(
     }
 }
 
+/// Reads the next message before `end`: the whole exchange has one deadline,
+/// [`HELLO_TIMEOUT`] from its start, so a leader that trickles Pings cannot hold us.
+fn next(
+    s: &TcpStream,
+    r: &mut BufReader<TcpStream>,
+    end: Instant,
+) -> Result<Option<Msg>, BoxError> {
+    s.set_read_timeout(Some(remaining(end, "the opening exchange")?))?;
+    Ok(read_msg(r)?)
+}
+
+fn welcome(
+    s: &TcpStream,
+    r: &mut BufReader<TcpStream>,
+    end: Instant,
+) -> Result<Vec<SocketAddrV4>, BoxError> {
+    match next(s, r, end)? {
+        Some(Msg::Welcome(list)) => Ok(list),
+        _ => Err("the leader did not answer Hello with Welcome".into()),
+    }
+}
+
 fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result<Said, BoxError> {
     s.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let welcome = |r: &mut BufReader<TcpStream>| match read_msg(r)? {
-        Some(Msg::Welcome(list)) => Ok(list),
-        _ => Err(BoxError::from(
-            "the leader did not answer Hello with Welcome",
-        )),
-    };
+    let end = Instant::now() + HELLO_TIMEOUT;
     match opening {
         Opening::Link { role, port } => {
             let hello = Msg::Hello {
@@ -171,7 +190,7 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
                 capacity: 0,
             };
             send_now(s, &[hello])?;
-            Ok((welcome(r)?, Vec::new()))
+            Ok((welcome(s, r, end)?, Vec::new()))
         }
         Opening::Attach {
             port,
@@ -184,7 +203,7 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
                 capacity,
             };
             send_now(s, &[hello])?;
-            let mut leaders = welcome(r)?;
+            let mut leaders = welcome(s, r, end)?;
             // An empty list is still published, so that an Indexed always comes back.
             let mut publish: Vec<Msg> = (files.chunks(MAX_PUBLISH))
                 .map(|c| Msg::Publish(c.to_vec()))
@@ -195,7 +214,7 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
             send_now(s, &publish)?;
             let (mut acks, mut early) = (0, Vec::new());
             while acks < publish.len() {
-                match read_msg(r)?.ok_or("the leader closed while indexing")? {
+                match next(s, r, end)?.ok_or("the leader closed while indexing")? {
                     Msg::Indexed(_) => acks += 1,
                     Msg::Ping => {}
                     Msg::Leaders(list) => leaders = list,
