@@ -4,13 +4,14 @@
 mod common;
 
 use common::{eventually, TempDir};
-use p2plab::kazaa::msg::MAX_FRAME;
+use p2plab::kazaa::msg::{FileDesc, Role, MAX_FRAME};
 use p2plab::kazaa::policy::pick_leader;
-use p2plab::kazaa::{Leader, LeaderConfig, Node, NodeConfig};
+use p2plab::kazaa::{Leader, LeaderConfig, Msg, Node, NodeConfig};
 use p2plab::share::ids;
+use p2plab::wait::until;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -422,4 +423,74 @@ fn the_cli_node_runs_a_script() {
     assert!(text.contains("(SHA-1 checked)"), "{text}");
     assert!(text.contains("get N: N is a result number"), "{text}");
     assert!(out.path().join("cli song.mp3").exists());
+}
+
+/// One frame as the protocol writes it: 4-byte big-endian length, then the body.
+fn framed(m: &Msg) -> Vec<u8> {
+    let body = m.encode();
+    let mut f = (body.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(&body);
+    f
+}
+
+/// The bug issue 11 found: one child that stops reading froze its leader for ~30 s. A raw
+/// child says Hello, publishes 600 files that all match its query, asks that query 400
+/// times and never reads a byte: each answer is a ~140 KB Hits that piles up toward it
+/// (the socket buffers fill, then its queue). The leader must go on serving a fresh
+/// child at once, and drop the stalled one.
+#[test]
+fn a_child_that_stops_reading_is_dropped_and_the_others_are_still_served() {
+    let leaders = mesh(1, 0, true);
+    let addr = leaders[0].local_addr();
+    let mut stalled = TcpStream::connect(addr).unwrap();
+    let hello = Msg::Hello {
+        role: Role::Node,
+        port: 9,
+        capacity: 0,
+    };
+    let mut bytes = framed(&hello);
+    for chunk in 0..3 {
+        let files = (0..200)
+            .map(|i| FileDesc {
+                sha1: [chunk as u8; 20],
+                size: i,
+                name: format!("stall {chunk} {i:03} {}.mp3", "x".repeat(230)),
+                keywords: vec!["stall".into()],
+            })
+            .collect();
+        bytes.extend(framed(&Msg::Publish(files)));
+    }
+    for id in 0..400 {
+        let text = "stall".into();
+        bytes.extend(framed(&Msg::Query {
+            id,
+            ttl: 0,
+            hops: 0,
+            text,
+        }));
+    }
+    // Written from a thread: the leader may stop reading us before it has all of it.
+    let writer = std::thread::spawn(move || {
+        let _ = stalled.write_all(&bytes);
+        stalled // kept open, never read
+    });
+    // The leader is answering the stalled child now.
+    assert!(until(WAIT, || leaders[0].stats().hits_out >= 20));
+
+    let t = Instant::now();
+    let (fresh, _d) = node_at(addr, &[("fresh air.mp3", 10)], 2, 1024);
+    let answer = fresh.query("fresh", 0).unwrap();
+    let took = t.elapsed();
+    assert_eq!(names(&answer.hits), ["fresh air.mp3"]);
+    assert!(took < Duration::from_secs(1), "Hello + Query took {took:?}");
+
+    // The stalled child is dropped: its files leave the index, its connection closes.
+    assert!(
+        until(WAIT, || leaders[0].stats().children == 1),
+        "the stalled child is still attached"
+    );
+    assert_eq!(leaders[0].stats().files, 1);
+    let mut stalled = writer.join().unwrap();
+    stalled.set_read_timeout(Some(WAIT)).unwrap();
+    assert!(node_closes(&mut stalled), "its connection is closed");
 }

@@ -1,8 +1,10 @@
 //! The lab's music collection: who shares what, and which queries people type.
-//! Everything derives from the seed, so a run with the same `--seed` repeats.
+//! Everything derives from the seed (through the crate's one PRNG, `p2plab::rng::Rng`),
+//! so a run with the same `--seed` repeats.
 // Shared by lab-kazaa and bench-kazaa; each uses a part.
 #![allow(dead_code)]
 
+pub use p2plab::rng::Rng;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -21,34 +23,17 @@ const WORDS: [&str; 10] = [
     "love", "road", "night", "dream", "river", "fire", "heart", "rain", "summer", "light",
 ];
 
-/// A small seeded generator (xorshift64*), enough for a lab.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    /// Popular songs are shared (and searched) more: index i has weight 1/(i+1).
-    pub fn zipf(&mut self, n: usize) -> usize {
-        let total: f64 = (1..=n).map(|i| 1.0 / i as f64).sum();
-        let mut x = (self.next() >> 11) as f64 / (1u64 << 53) as f64 * total;
-        for i in 0..n {
-            x -= 1.0 / (i + 1) as f64;
-            if x <= 0.0 {
-                return i;
-            }
+/// Popular songs are shared (and searched) more: index i of `n` has weight 1/(i+1).
+pub fn zipf(rng: &mut Rng, n: usize) -> usize {
+    let total: f64 = (1..=n).map(|i| 1.0 / i as f64).sum();
+    let mut x = rng.unit() * total;
+    for i in 0..n {
+        x -= 1.0 / (i + 1) as f64;
+        if x <= 0.0 {
+            return i;
         }
-        n - 1
     }
+    n - 1
 }
 
 /// One song: its words and the bytes everyone who has it holds.
@@ -69,8 +54,7 @@ impl Song {
         format!("{}_{}_{}_(live).mp3", self.artist, self.a, self.b)
     }
     pub fn bytes(&self) -> Vec<u8> {
-        let mut r = Rng::new(self.seed);
-        (0..self.size).map(|_| (r.next() >> 56) as u8).collect()
+        Rng::new(self.seed).bytes(self.size)
     }
 }
 
@@ -82,7 +66,7 @@ pub fn songs(n: usize, rng: &mut Rng) -> Vec<Song> {
             a: WORDS[rng.below(WORDS.len())],
             b: WORDS[rng.below(WORDS.len())],
             size: 4096 + rng.below(28 * 1024),
-            seed: rng.next(),
+            seed: rng.next_u64(),
         })
         .collect()
 }
@@ -92,7 +76,7 @@ pub fn songs(n: usize, rng: &mut Rng) -> Vec<Song> {
 pub fn fill(dir: &Path, songs: &[Song], per_node: usize, rng: &mut Rng) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     for _ in 0..per_node {
-        let s = &songs[rng.zipf(songs.len())];
+        let s = &songs[zipf(rng, songs.len())];
         let name = if rng.below(4) == 0 {
             s.other_name()
         } else {
@@ -105,7 +89,7 @@ pub fn fill(dir: &Path, songs: &[Song], per_node: usize, rng: &mut Rng) -> io::R
 
 /// A query a user might type: an artist and a word of a title, popular songs more often.
 pub fn query(songs: &[Song], rng: &mut Rng) -> String {
-    let s = &songs[rng.zipf(songs.len())];
+    let s = &songs[zipf(rng, songs.len())];
     if rng.below(2) == 0 {
         format!("{} {}", s.artist, s.a)
     } else {

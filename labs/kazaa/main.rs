@@ -1,20 +1,23 @@
 //! `make lab-kazaa`: the notes' hybrid (6.3 混合体) with 4 group leaders and 40 nodes.
 //!
-//! The story: nodes join and upload their lists; a query is answered across leaders; a
-//! file is downloaded by its hash; a leader is killed and its children reattach; a
-//! crowded leader promotes its most capable child; then a query workload is measured.
-//! See labs/kazaa/README.md for what to look at and the exercises.
+//! The story, one `Lab` method per step of the handout (labs/kazaa/README.md): (1)
+//! leaders link and nodes join, (2) a query across leaders, (3) a download by hash, (4) a
+//! workload, (5) a leader dies (reattach, promotion), (6) the workload again, (7) the
+//! same workload on Gnutella; then the table. This file parses the options and tells
+//! steps 1 to 4; `steps.rs` tells the rest.
 
 mod catalog;
 mod flood;
+mod steps;
 mod world;
 
-use catalog::Rng;
+use catalog::{Rng, Song};
 use getopts::Options;
+use p2plab::kazaa::QueryAnswer;
 use p2plab::share::ids;
 use std::process::ExitCode;
 use std::time::Instant;
-use world::{wait_until, workload, Measure, Setup, World};
+use world::{workload, Measure, Setup, World};
 
 struct Opts {
     leaders: usize,
@@ -118,261 +121,184 @@ fn main() -> ExitCode {
     p2plab::opts::finish("lab-kazaa", options().and_then(|o| o.map_or(Ok(()), run)))
 }
 
+/// The steps in the handout's order; the first failure ends the lab with its reason.
 fn run(o: Opts) -> Result<(), String> {
-    let mut rng = Rng::new(o.seed);
-    let songs = catalog::songs(o.songs, &mut rng);
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let setup = Setup {
-        leaders: o.leaders,
-        nodes: o.nodes,
-        files: o.files,
-        max_children: o.max_children,
-        index_limit: o.index_limit,
-        dedup: o.dedup,
-    };
+    let mut lab = Lab::build(o)?;
+    lab.query_across_leaders()?;
+    lab.download_by_hash()?;
+    lab.measure_workload()?;
+    lab.kill_a_leader()?;
+    lab.measure_after_churn()?;
+    lab.compare_with_gnutella()?;
+    lab.table();
+    Ok(())
+}
 
-    println!(
-        "== 1. {} group leaders link to each other (组长对之间有TCP连接),",
-        o.leaders
-    );
-    println!(
-        "      then {} nodes join: one TCP connection each to a leader, then their lists",
-        o.nodes
-    );
-    let t = Instant::now();
-    let mut w = World::build(&setup, &songs, &mut rng, "lab-kazaa")?;
-    println!(
-        "   all joined and indexed in {:.0} ms",
-        t.elapsed().as_secs_f64() * 1000.0
-    );
-    for (i, l) in w.leaders.iter().enumerate() {
-        let s = l.stats();
+/// The lab's network and what the steps measured, for the steps after them.
+pub struct Lab {
+    o: Opts,
+    rng: Rng,
+    songs: Vec<Song>,
+    w: World,
+    /// The workload of steps 4, 6 and 7: (asking node, query text).
+    work: Vec<(usize, String)>,
+    /// Step 2's query and its answer (asked again after the churn).
+    text: String,
+    answer: Option<QueryAnswer>,
+    stable: Measure,
+    stable_leaders: usize,
+    orphans: usize,
+    churned: Measure,
+    gnutella: Option<Measure>,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Lab {
+    /// Step 1: Leaders link to each other, then the nodes join: one TCP connection each to a
+    /// leader, then their lists.
+    fn build(o: Opts) -> Result<Lab, String> {
+        let mut rng = Rng::new(o.seed);
+        let songs = catalog::songs(o.songs, &mut rng);
+        let setup = Setup {
+            leaders: o.leaders,
+            nodes: o.nodes,
+            files: o.files,
+            max_children: o.max_children,
+            index_limit: o.index_limit,
+            dedup: o.dedup,
+        };
         println!(
-            "   L{i} at {}: {} children, {} files in its index, {} leader links",
-            l.local_addr(),
-            s.children,
-            s.files,
-            s.links
+            "== 1. {} group leaders link to each other (组长对之间有TCP连接),",
+            o.leaders
         );
+        println!(
+            "      then {} nodes join: one TCP connection each to a leader, then their lists",
+            o.nodes
+        );
+        let t = Instant::now();
+        let w = World::build(&setup, &songs, &mut rng, "lab-kazaa")?;
+        println!(
+            "   all joined and indexed in {:.0} ms",
+            t.elapsed().as_secs_f64() * 1000.0
+        );
+        for (i, l) in w.leaders.iter().enumerate() {
+            let s = l.stats();
+            println!(
+                "   L{i} at {}: {} children, {} files in its index, {} leader links",
+                l.local_addr(),
+                s.children,
+                s.files,
+                s.links
+            );
+        }
+        Ok(Lab {
+            o,
+            rng,
+            songs,
+            w,
+            work: Vec::new(),
+            text: String::new(),
+            answer: None,
+            stable: Measure::default(),
+            stable_leaders: 0,
+            orphans: 0,
+            churned: Measure::default(),
+            gnutella: None,
+        })
     }
 
-    println!("\n== 2. a keyword query, answered across leaders (转发查询到其他组长)");
-    let asker = &w.nodes[0];
-    let text = catalog::query(&songs, &mut rng);
-    let before = w.stats();
-    let answer = asker.query(&text, o.ttl).map_err(|x| e(&x))?;
-    let cost = w.stats().query_messages() - before.query_messages();
-    let home = asker.leader().ok_or("node 0 has no leader")?;
-    println!(
-        "   node 0 (child of {}) asks {text:?} with ttl {}",
-        w.name(home),
-        o.ttl
-    );
-    println!(
-        "   {} hits from {} leaders, {cost} messages (Query + Hits)",
-        answer.hits.len(),
-        answer.leaders
-    );
-    for h in answer.hits.iter().take(6) {
+    /// Step 2: A keyword query from node 0, answered across leaders.
+    fn query_across_leaders(&mut self) -> Result<(), String> {
+        println!("\n== 2. a keyword query, answered across leaders (转发查询到其他组长)");
+        let (w, ttl) = (&self.w, self.o.ttl);
+        let asker = &w.nodes[0];
+        let text = catalog::query(&self.songs, &mut self.rng);
+        let before = w.stats();
+        let answer = asker.query(&text, ttl).map_err(err)?;
+        let cost = w.stats().query_messages() - before.query_messages();
+        let home = asker.leader().ok_or("node 0 has no leader")?;
         println!(
-            "     {}  {} bytes  urn:sha1:{}  at {}",
-            h.name,
-            h.size,
-            ids::to_base32(&h.sha1),
-            h.holder
+            "   node 0 (child of {}) asks {text:?} with ttl {ttl}",
+            w.name(home)
         );
+        println!(
+            "   {} hits from {} leaders, {cost} messages (Query + Hits)",
+            answer.hits.len(),
+            answer.leaders
+        );
+        for h in answer.hits.iter().take(6) {
+            println!(
+                "     {}  {} bytes  urn:sha1:{}  at {}",
+                h.name,
+                h.size,
+                ids::to_base32(&h.sha1),
+                h.holder
+            );
+        }
+        self.text = text;
+        self.answer = Some(answer);
+        Ok(())
     }
 
-    println!("\n== 3. download by hash: GET /uri-res/N2R?urn:sha1:... straight from the holder");
-    let hit = answer
-        .hits
-        .first()
-        .ok_or("the query found nothing; try another --seed")?;
-    let out = w.dir.join("downloads");
-    std::fs::create_dir_all(&out).map_err(|x| e(&x))?;
-    let path = asker.download(hit, &out).map_err(|x| e(&x))?;
-    let got = ids::sha1_file(&path).map_err(|x| e(&x))?;
-    let verdict = if got == hit.sha1 {
-        "matches the hash the leader gave"
-    } else {
-        "DOES NOT MATCH"
-    };
-    println!(
-        "   {} from {}: SHA-1 {} {verdict}",
-        hit.name,
-        hit.holder,
-        ids::to_hex(&got)
-    );
-    let urn = format!("urn:sha1:{}", ids::to_base32(&hit.sha1));
-    let by_hash = asker.query(&urn, o.ttl).map_err(|x| e(&x))?;
-    let mut names: Vec<&str> = by_hash.hits.iter().map(|h| h.name.as_str()).collect();
-    names.sort();
-    names.dedup();
-    println!(
-        "   the hash finds {} copies, named {names:?} (分布式命名)",
-        by_hash.hits.len()
-    );
-
-    println!(
-        "\n== 4. a workload: {} queries from random nodes, ttl {}",
-        o.queries, o.ttl
-    );
-    let work = world::queries(o.queries, w.nodes.len(), &songs, &mut rng);
-    let stable = workload(&w, &work, o.ttl)?;
-    println!(
-        "   {:.0} queries/s, {:.1} messages and {:.1} hits per query",
-        stable.per_second, stable.messages, stable.hits
-    );
-    let stable_leaders = w.live_leaders();
-
-    let victim = 1 % o.leaders;
-    println!("\n== 5. leader L{victim} dies; its children reattach and upload their lists again;");
-    println!(
-        "      leaders with more than {} children promote their most capable child",
-        o.max_children
-    );
-    let dead = w.leaders[victim].local_addr();
-    let orphans: Vec<usize> = (0..w.nodes.len())
-        .filter(|&i| w.nodes[i].leader() == Some(dead))
-        .collect();
-    let t = Instant::now();
-    w.leaders[victim].kill();
-    wait_until("the orphans to reattach", || {
-        orphans
-            .iter()
-            .all(|&i| w.nodes[i].attaches() >= 2 && w.nodes[i].leader().is_some())
-    })?;
-    println!(
-        "   {} orphans reattached in {:.0} ms",
-        orphans.len(),
-        t.elapsed().as_secs_f64() * 1000.0
-    );
-    let promoted = wait_until("a promotion", || w.nodes.iter().any(|n| n.led().is_some())).is_ok();
-    // Let every moved child settle on its new leader before telling the story.
-    wait_until("the moves", || w.nodes.iter().all(|n| n.leader().is_some()))?;
-    for &i in &orphans {
-        let path: Vec<String> = w.nodes[i]
-            .history()
-            .into_iter()
-            .map(|a| w.name(a))
-            .collect();
+    /// Step 3: Download the first hit by its hash, straight from the holder; then ask for the
+    /// hash itself and find every copy, whatever its name.
+    fn download_by_hash(&mut self) -> Result<(), String> {
         println!(
-            "     node {i} (capacity {} KiB/s): {}",
-            capacity_of(&w, i),
-            path.join(" -> ")
+            "\n== 3. download by hash: GET /uri-res/N2R?urn:sha1:... straight from the holder"
         );
+        let (w, ttl) = (&self.w, self.o.ttl);
+        let asker = &w.nodes[0];
+        let hit = (self.answer.as_ref())
+            .and_then(|a| a.hits.first())
+            .ok_or("step 2's query found nothing to download; try another --seed")?;
+        let out = w.dir.join("downloads");
+        std::fs::create_dir_all(&out).map_err(err)?;
+        let path = asker.download(hit, &out).map_err(err)?;
+        let got = ids::sha1_file(&path).map_err(err)?;
+        if got != hit.sha1 {
+            return Err(format!(
+                "{} downloaded with SHA-1 {}, expected the leader's {}",
+                hit.name,
+                ids::to_hex(&got),
+                ids::to_hex(&hit.sha1)
+            ));
+        }
+        println!(
+            "   {} from {}: SHA-1 {} matches the hash the leader gave",
+            hit.name,
+            hit.holder,
+            ids::to_hex(&got)
+        );
+        let urn = format!("urn:sha1:{}", ids::to_base32(&hit.sha1));
+        let by_hash = asker.query(&urn, ttl).map_err(err)?;
+        let mut names: Vec<&str> = by_hash.hits.iter().map(|h| h.name.as_str()).collect();
+        names.sort();
+        names.dedup();
+        println!(
+            "   the hash finds {} copies, named {names:?} (分布式命名)",
+            by_hash.hits.len()
+        );
+        Ok(())
     }
-    if !promoted {
-        println!(
-            "   no leader went above --max-children {}: no promotion",
-            o.max_children
-        );
-    }
-    for (i, n) in w
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.led().is_some())
-    {
-        let kids = n.led_stats().map_or(0, |s| s.children);
-        println!(
-            "   node {i} ({} KiB/s) was promoted: leads P{i} with {kids} children",
-            capacity_of(&w, i)
-        );
-    }
-    let s = w.stats();
-    println!(
-        "   promotions: {}, children redirected to new leaders: {}",
-        s.promotions, s.redirects
-    );
-    let again = w.nodes[0].query(&text, o.ttl).map_err(|x| e(&x))?;
-    println!(
-        "   {text:?} again: {} hits from {} leaders (before: {} from {})",
-        again.hits.len(),
-        again.leaders,
-        answer.hits.len(),
-        answer.leaders
-    );
 
-    println!("\n== 6. the same workload after the churn");
-    let churned = workload(&w, &work, o.ttl)?;
-    println!(
-        "   {:.0} queries/s, {:.1} messages and {:.1} hits per query",
-        churned.per_second, churned.messages, churned.hits
-    );
-
-    let peers = o.leaders + o.nodes;
-    let gnutella = if o.gnutella {
-        println!("\n== 7. the same workload on a Gnutella overlay of the same size (完全分布式)");
+    /// Step 4: A workload of queries from random nodes, measured from the leaders' counters.
+    fn measure_workload(&mut self) -> Result<(), String> {
+        let (o, w) = (&self.o, &self.w);
         println!(
-            "   {peers} servents, degree {}, ttl {}: node i's folder is servent i's, the {} leaders' machines share nothing",
-            flood::DEGREE, o.flood_ttl, o.leaders
+            "\n== 4. a workload: {} queries from random nodes, ttl {}",
+            o.queries, o.ttl
         );
-        let shares: Vec<_> = (0..o.nodes)
-            .map(|i| w.dir.join(format!("node{i}")))
-            .collect();
-        let overlay = flood::build(&shares, o.leaders, o.seed)?;
-        let m = flood::workload(&overlay, &work, o.flood_ttl)?;
+        self.work = world::queries(o.queries, w.nodes.len(), &self.songs, &mut self.rng);
+        self.stable = workload(w, &self.work, o.ttl)?;
+        let m = &self.stable;
         println!(
             "   {:.0} queries/s, {:.1} messages and {:.1} hits per query",
             m.per_second, m.messages, m.hits
         );
-        Some(m)
-    } else {
-        None
-    };
-
-    println!(
-        "\n   {peers} peers, {} queries (seed {}); KaZaA: {} leaders at first, ttl {}, dedup {}; Gnutella: degree {}, ttl {}",
-        work.len(), o.seed, o.leaders, o.ttl, o.dedup, flood::DEGREE, o.flood_ttl
-    );
-    println!("   | measure                              | KaZaA    | KaZaA    | Gnutella |");
-    println!("   |                                      | stable   | churned  |          |");
-    println!("   |--------------------------------------|----------|----------|----------|");
-    let g = |f: fn(&Measure) -> f64| {
-        gnutella
-            .as_ref()
-            .map_or("-".to_string(), |m| format!("{:.1}", f(m)))
-    };
-    println!(
-        "   | {:<36} | {stable_leaders:8} | {:8} | {:>8} |",
-        "leaders (Gnutella: none)",
-        w.live_leaders(),
-        0
-    );
-    let rows: [Row; 6] = [
-        ("messages per query (query + answers)", |m| m.messages),
-        ("peers touched per query", |m| m.touched),
-        ("duplicate queries per query", |m| m.duplicates),
-        ("hits per query", |m| m.hits),
-        ("% of queries with a hit", |m| m.found),
-        ("queries per second (one at a time)", |m| m.per_second),
-    ];
-    for (name, f) in rows {
-        println!(
-            "   | {name:<36} | {:8.1} | {:8.1} | {:>8} |",
-            f(&stable),
-            f(&churned),
-            g(f)
-        );
+        self.stable_leaders = w.live_leaders();
+        Ok(())
     }
-    println!(
-        "   | {:<36} | {:>8} | {:8} | {:>8} |",
-        "orphans reattached after the kill",
-        "",
-        orphans.len(),
-        "-"
-    );
-    println!(
-        "   peers touched: KaZaA counts the leaders that searched; its children never see a query."
-    );
-    println!("   hits: a KaZaA leader also lists the asker's own files; a Gnutella servent never answers itself.");
-    Ok(())
-}
-
-/// A table row: its label and how to read it off a run.
-type Row = (&'static str, fn(&Measure) -> f64);
-
-fn capacity_of(w: &World, i: usize) -> u32 {
-    w.nodes[i].capacity()
 }

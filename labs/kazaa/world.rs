@@ -93,16 +93,13 @@ impl Drop for World {
     }
 }
 
-/// Waits for something the network does on its own (reattaching, promotion).
-pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) -> Result<(), String> {
-    let end = Instant::now() + Duration::from_secs(30);
-    while !cond() {
-        if Instant::now() > end {
-            return Err(format!("gave up waiting for {what}"));
-        }
-        std::thread::sleep(Duration::from_millis(10));
+/// Waits (up to 30 s) for something the network does on its own (reattaching, promotion).
+pub fn wait_until(what: &str, cond: impl FnMut() -> bool) -> Result<(), String> {
+    if p2plab::wait::until(Duration::from_secs(30), cond) {
+        Ok(())
+    } else {
+        Err(format!("gave up after 30 s waiting for {what}"))
     }
-    Ok(())
 }
 
 /// What one run of a workload measured, per query.

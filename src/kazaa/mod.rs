@@ -1,17 +1,20 @@
 //! # KaZaA: the hybrid (notes 6.3 混合体, 利用不匀称性)
 //!
-//! "Every peer is a group leader (组长) or belongs to one." Peers are not equal: some
-//! have more bandwidth and stay online longer, and the hybrid puts them to work.
+//! "Every peer is a group leader (组长) or belongs to one" (每个对等方要么是一个组长，要么
+//! 隶属于一个组长). Peers are not equal: some have more bandwidth and stay online longer,
+//! and the hybrid puts them to work.
 //!
 //! - A child holds one TCP connection to its leader and uploads its content list: per
-//!   file a descriptor (name, size, keywords) and the SHA-1 hash that names the file
-//!   (the notes' 分布式命名, "distributed naming": same bytes, same id, whatever the name).
+//!   file a descriptor (name, size, keywords) and the SHA-1 hash that names the file:
+//!   the notes' 散列标识码 (hash id), a kind of 分布式命名 (distributed naming): same
+//!   bytes, same id, whatever the file is called.
 //! - The leader tracks all its children's content (组长追踪其所有的孩子的内容) in an
-//!   index keyed by keyword and by hash, and holds TCP connections to other leaders.
+//!   index keyed by keyword and by hash, and holds TCP connections to other leaders
+//!   (组长对之间有TCP连接).
 //! - A keyword query goes child -> its leader, which answers from its index and forwards
-//!   the query to other leaders (TTL, duplicates dropped by query id). Each match
-//!   carries metadata, the hash and the holder's IP:port. The child picks one and sends
-//!   the holder an HTTP request naming the hash: `GET /uri-res/N2R?urn:sha1:<base32>`.
+//!   the query to other leaders (转发查询到其他组长; TTL, duplicates dropped by query id).
+//!   Each match carries metadata, the hash and the holder's IP:port. The child picks one
+//!   and sends the holder an HTTP request naming the hash: `GET /uri-res/N2R?urn:sha1:<base32>`.
 //!
 //! ```text
 //!        L1 ========== L2            ==  leader links (a mesh of few)
@@ -30,12 +33,31 @@
 //! (its configured upload rate); the new leader links to the others and takes over some
 //! children (Redirect).
 //!
+//! ## Which file holds which role
+//!
+//! | role | file |
+//! |---|---|
+//! | the messages and their codec, byte by byte | `msg/` (`mod.rs` the messages, `codec.rs` encode/decode, `tests.rs` byte literals) |
+//! | one connection: reader thread, writer thread with a bounded queue | `conn/` (`threads.rs`; `open.rs` the Hello exchanges) |
+//! | the nodes: bind, accept, the public handles, stop | `node/` (`leader.rs` a group leader, `child.rs` an ordinary node) |
+//! | what each node knows, owned by its coordinator thread | `state/` (`leader.rs`, `child.rs`; `queries.rs` a leader's queries in flight) |
+//! | the decisions as pure functions | `policy.rs` (whom to forward to, which leader an orphan tries, whom to promote) |
+//! | a leader's index of its children's files | `index.rs` |
+//!
+//! One concurrency model, for leaders and children alike: connection threads only read
+//! and write; one coordinator thread per node owns the state and decides, in a
+//! `select!` over connection events (a bounded queue), the handle's commands (each with a
+//! reply channel) and a tick. It hands frames to each connection's bounded queue with
+//! `try_send`: a peer that stops reading fills its queue and is dropped, and everyone
+//! else is still served at once.
+//!
 //! ## Where to look first
-//! - `msg.rs`: the whole protocol, byte by byte, with the limits on every length.
-//! - `state_query.rs`: a leader's query path (answer, forward, merge): the hybrid in
-//!   100 lines. `state.rs` is the coordinator around it; `state_churn.rs` promotes.
+//! - `msg/mod.rs`: the whole protocol, byte by byte, with the limits on every length.
+//! - `state/leader.rs`, `LeaderState::query`: a leader's query path (answer, forward,
+//!   merge): the hybrid in 40 lines. `state/queries.rs` waits for the other leaders.
 //! - [`policy`]: whom to forward to, which leader an orphan tries, whom to promote.
-//! - [`index`]: the children index; `node.rs` / `node_link.rs`: a child's life.
+//! - [`index`]: the children index; `state/child.rs`: a child's life (attach, reattach,
+//!   promotion).
 //! - The "instructive mistake": `LeaderConfig::dedup = false` (`lab-kazaa --no-dedup`).
 //!
 //! ## Simplified here
@@ -46,23 +68,19 @@
 //!   service (KaZaA shipped a list of supernodes in the client).
 //! - Promotion is decided locally by a leader with too many children, from announced
 //!   capacities; real clients measured bandwidth and uptime themselves.
-//! - A leader's coordinator writes to sockets itself (with a write timeout), so one peer
-//!   that stops reading slows that leader down for up to [`WRITE_TIMEOUT`].
 //! - Each Query gets exactly one combined Hits back (leaders wait for the leaders they
 //!   forwarded to, up to [`QUERY_TIMEOUT`]); KaZaA streamed results as they came.
 
 mod conn;
 pub mod index;
-mod leader;
 pub mod msg;
 mod node;
 pub mod policy;
-mod query;
 mod state;
 
-pub use leader::{Leader, LeaderConfig};
 pub use msg::{Hit, Msg};
-pub use node::{Node, NodeConfig, NodeError, QueryAnswer};
+pub use node::{Leader, LeaderConfig, Node, NodeConfig, NodeError, QueryAnswer};
+pub use state::LeaderStats;
 
 use std::time::Duration;
 
@@ -87,57 +105,3 @@ pub const DEFAULT_TTL: u8 = 2;
 /// Children one leader serves before it promotes one (KaZaA leaders served ~100s;
 /// the lab's numbers are small so that promotion happens on stage).
 pub const DEFAULT_MAX_CHILDREN: usize = 16;
-
-/// A leader's counters (since start) and gauges (now).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LeaderStats {
-    /// Children attached now.
-    pub children: usize,
-    /// Links to other leaders now.
-    pub links: usize,
-    /// Files in the children index now.
-    pub files: usize,
-    /// Query frames received, from children and leaders.
-    pub queries_in: u64,
-    /// Queries searched in the index (first time seen).
-    pub searched: u64,
-    /// Queries dropped as already seen (answered empty).
-    pub duplicates: u64,
-    /// Query frames sent to other leaders.
-    pub forwarded: u64,
-    /// Hits frames sent (one per Query received).
-    pub hits_out: u64,
-    /// Children asked to become leaders.
-    pub promotions: u64,
-    /// Children moved to a promoted leader.
-    pub redirects: u64,
-    /// Query ids remembered for duplicate suppression (bounded).
-    pub seen: usize,
-}
-
-impl LeaderStats {
-    /// Messages a query costs on the wire: every Query frame is received by exactly one
-    /// leader, every Hits frame sent by exactly one.
-    pub fn query_messages(&self) -> u64 {
-        self.queries_in + self.hits_out
-    }
-
-    /// Sums counters over several leaders.
-    pub fn sum<'a>(all: impl IntoIterator<Item = &'a LeaderStats>) -> LeaderStats {
-        let mut t = LeaderStats::default();
-        for s in all {
-            t.children += s.children;
-            t.links += s.links;
-            t.files += s.files;
-            t.queries_in += s.queries_in;
-            t.searched += s.searched;
-            t.duplicates += s.duplicates;
-            t.forwarded += s.forwarded;
-            t.hits_out += s.hits_out;
-            t.promotions += s.promotions;
-            t.redirects += s.redirects;
-            t.seen += s.seen;
-        }
-        t
-    }
-}

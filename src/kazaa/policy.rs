@@ -39,6 +39,23 @@ pub fn pick_leader(
     list
 }
 
+/// Where an orphan goes after losing `old`: the leaders it heard of (spread by its
+/// number, as [`pick_leader`]), then the configured ones as a last resort.
+pub fn reattach_order(
+    known: &[SocketAddrV4],
+    configured: &[SocketAddrV4],
+    old: SocketAddrV4,
+    me: u64,
+) -> Vec<SocketAddrV4> {
+    let mut order = pick_leader(known, &[old], me);
+    for a in pick_leader(configured, &[old], me) {
+        if !order.contains(&a) {
+            order.push(a);
+        }
+    }
+    order
+}
+
 /// Leaders are too few when one has more children than it should serve.
 pub fn needs_promotion(children: usize, max_children: usize) -> bool {
     max_children > 0 && children > max_children
@@ -86,6 +103,13 @@ mod tests {
         assert_eq!(pick_leader(&c, &[a(4)], 1), [a(2), a(3), a(1)]);
         assert_eq!(pick_leader(&c, &[a(4)], 5)[0], a(3));
         assert!(pick_leader(&[a(4)], &[a(4)], 9).is_empty());
+    }
+
+    #[test]
+    fn orphans_try_the_leaders_they_heard_of_first() {
+        let order = reattach_order(&[a(1), a(2), a(9)], &[a(9), a(5)], a(9), 0);
+        assert_eq!(order, [a(1), a(2), a(5)]);
+        assert!(reattach_order(&[a(9)], &[a(9)], a(9), 3).is_empty());
     }
 
     #[test]

@@ -1,112 +1,34 @@
-//! The messages of our KaZaA-like protocol and their codec.
-//!
-//! FastTrack (KaZaA's real protocol) was closed and encrypted, so p2plab speaks its own
-//! small protocol, laid out here byte by byte. Every frame is `wire`'s `Prefix::U32Be`
-//! (a 4-byte big-endian length, at most [`MAX_FRAME`]), then one type byte, then the
-//! payload. Every integer is big-endian; an IPv4 address is its 4 bytes in network order.
-//!
-//! ```text
-//! type  message   payload                                         who sends it
-//! 0x00  Ping      (empty)                                          everyone, when idle
-//! 0x01  Hello     role u8 | port u16 | capacity u32 (KiB/s)        first frame of a connection
-//! 0x02  Welcome   count u8 | count x (ip 4 | port u16)             leader -> newcomer: other leaders
-//! 0x03  Leaders   same as Welcome                                  leader -> children: list changed
-//! 0x04  Publish   count u16 | count x FileDesc                     child -> leader: its content list
-//! 0x05  Indexed   files u32                                        leader -> child: publish done
-//! 0x06  Query     id u64 | ttl u8 | hops u8 | len u8 | text        child -> leader, leader -> leader
-//! 0x07  Hits      id u64 | leaders u16 | count u16 | count x Hit   the answer, one per Query
-//! 0x08  Promote   (empty)                                          leader -> child: become a leader
-//! 0x09  Redirect  ip 4 | port u16                                  leader -> child: move there
-//! 0x0a  Bye       (empty)                                          either side, before closing
-//!
-//! role:      0 = node (child), 1 = leader, 2 = a child just promoted to leader
-//! FileDesc:  sha1 20 | size u64 | len u8 | name | kw u8 | kw x (len u8 | keyword)
-//! Hit:       sha1 20 | size u64 | ip 4 | port u16 | len u8 | name
-//! ```
-//!
-//! `port` in Hello is where the sender can be reached: a child's HTTP share port, a
-//! leader's listening port. The IP is never sent: the receiver takes it from the socket,
-//! so a peer cannot announce somebody else's address.
+//! The codec: [`Msg::encode`] and [`Msg::decode`], and the field readers and writers
+//! under them (big-endian integers, IPv4 addresses, u8-length strings). Every count is
+//! checked against its limit before anything is reserved; after the length checks no
+//! accessor panics.
+
+use super::{
+    FileDesc, Hit, Msg, Role, MAX_HITS, MAX_KEYWORDS, MAX_KEYWORD_LEN, MAX_LEADERS, MAX_PUBLISH,
+};
 
 use crate::share::ids::Sha1Id;
 use crate::wire::WireError;
-use std::net::SocketAddrV4;
-
-/// Largest frame body accepted. The biggest legal messages (a Publish of
-/// [`MAX_PUBLISH`] files, a Hits of [`MAX_HITS`]) fit well inside.
-pub const MAX_FRAME: u64 = 256 * 1024;
-/// Files in one Publish message; a longer list is sent in several.
-pub const MAX_PUBLISH: usize = 200;
-/// Hits in one Hits message (and so in one answer).
-pub const MAX_HITS: usize = 500;
-/// Keywords describing one file, and the longest keyword.
-pub const MAX_KEYWORDS: usize = 16;
-pub const MAX_KEYWORD_LEN: usize = 32;
-/// Leaders listed in one Welcome or Leaders message.
-pub const MAX_LEADERS: usize = 64;
-/// Longest query text (it must fit the u8 length).
-pub const MAX_QUERY_LEN: usize = 255;
-/// A query travels at most this many leader-to-leader hops.
-pub const MAX_TTL: u8 = 7;
-
-/// What the sender of a Hello is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Node,
-    Leader,
-    /// A leader that was a child of the receiver a moment ago (the receiver then moves
-    /// some of its children to it).
-    Promoted,
-}
-
-/// One file as a child describes it to its leader: the notes' descriptor and hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileDesc {
-    pub sha1: Sha1Id,
-    pub size: u64,
-    pub name: String,
-    pub keywords: Vec<String>,
-}
-
-/// One match: metadata, hash and the holder's address (where to send the HTTP GET).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Hit {
-    pub name: String,
-    pub size: u64,
-    pub sha1: Sha1Id,
-    pub holder: SocketAddrV4,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Msg {
-    Ping,
-    Hello {
-        role: Role,
-        port: u16,
-        capacity: u32,
-    },
-    Welcome(Vec<SocketAddrV4>),
-    Leaders(Vec<SocketAddrV4>),
-    Publish(Vec<FileDesc>),
-    Indexed(u32),
-    Query {
-        id: u64,
-        ttl: u8,
-        hops: u8,
-        text: String,
-    },
-    /// `leaders`: how many leaders searched their index for this answer.
-    Hits {
-        id: u64,
-        leaders: u16,
-        hits: Vec<Hit>,
-    },
-    Promote,
-    Redirect(SocketAddrV4),
-    Bye,
-}
+use std::net::{Ipv4Addr, SocketAddrV4};
 
 impl Msg {
+    /// The message's name, as the type table in `mod.rs` gives it (for log lines).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Msg::Ping => "Ping",
+            Msg::Hello { .. } => "Hello",
+            Msg::Welcome(_) => "Welcome",
+            Msg::Leaders(_) => "Leaders",
+            Msg::Publish(_) => "Publish",
+            Msg::Indexed(_) => "Indexed",
+            Msg::Query { .. } => "Query",
+            Msg::Hits { .. } => "Hits",
+            Msg::Promote => "Promote",
+            Msg::Redirect(_) => "Redirect",
+            Msg::Bye => "Bye",
+        }
+    }
+
     /// The body of one frame (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(32);
@@ -279,10 +201,78 @@ impl Msg {
     }
 }
 
-#[path = "msg_codec.rs"]
-mod codec;
-use codec::{limit, put_addr, put_str, Cursor};
+fn limit(n: usize, max: usize) -> Result<(), WireError> {
+    if n > max {
+        return Err(WireError::TooLong {
+            len: n as u64,
+            max: max as u64,
+        });
+    }
+    Ok(())
+}
 
-#[cfg(test)]
-#[path = "msg_tests.rs"]
-mod tests;
+fn put_addr(b: &mut Vec<u8>, a: &SocketAddrV4) {
+    b.extend_from_slice(&a.ip().octets());
+    b.extend_from_slice(&a.port().to_be_bytes());
+}
+
+/// A u8 length then the bytes; text longer than 255 bytes is cut at a char boundary
+/// (callers check names and queries before they get here).
+fn put_str(b: &mut Vec<u8>, s: &str) {
+    let mut end = s.len().min(255);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    b.push(end as u8);
+    b.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+/// Reads fields off the front of a message body.
+struct Cursor<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        if self.b.len() < n {
+            return Err(WireError::Malformed("message ends inside a field"));
+        }
+        let (head, rest) = self.b.split_at(n);
+        self.b = rest;
+        Ok(head)
+    }
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, WireError> {
+        Ok(u16::from_be_bytes(self.take(2)?.try_into().unwrap()))
+    }
+    fn u32(&mut self) -> Result<u32, WireError> {
+        Ok(u32::from_be_bytes(self.take(4)?.try_into().unwrap()))
+    }
+    fn u64(&mut self) -> Result<u64, WireError> {
+        Ok(u64::from_be_bytes(self.take(8)?.try_into().unwrap()))
+    }
+    fn sha1(&mut self) -> Result<Sha1Id, WireError> {
+        Ok(self.take(20)?.try_into().unwrap())
+    }
+    fn addr(&mut self) -> Result<SocketAddrV4, WireError> {
+        let ip: [u8; 4] = self.take(4)?.try_into().unwrap();
+        Ok(SocketAddrV4::new(Ipv4Addr::from(ip), self.u16()?))
+    }
+    fn str(&mut self) -> Result<String, WireError> {
+        let n = self.u8()? as usize;
+        let raw = self.take(n)?;
+        String::from_utf8(raw.to_vec()).map_err(|_| WireError::Malformed("text is not UTF-8"))
+    }
+    /// A file name: text that could name a file in a folder (no `/`, no `..`).
+    fn name(&mut self) -> Result<String, WireError> {
+        let s = self.str()?;
+        if crate::share::safe_name(&s).is_none() {
+            return Err(WireError::Malformed(
+                "file name is empty or has a path in it",
+            ));
+        }
+        Ok(s)
+    }
+}

@@ -1,6 +1,7 @@
 //! Byte-exact fixtures for every message, commented field by field, and the bad cases.
 
 use super::*;
+use crate::wire::WireError;
 use std::net::Ipv4Addr;
 
 fn addr(a: u8, b: u8, c: u8, d: u8, port: u16) -> SocketAddrV4 {

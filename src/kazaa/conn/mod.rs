@@ -1,0 +1,27 @@
+//! One connection, the same for both kinds of node: the opening exchange, then a reader
+//! thread that turns frames into events for the coordinator, and a writer thread fed by
+//! a bounded queue.
+//!
+//! ```text
+//!   socket ──read_msg──► "kazaa-…-conn-ADDR" ──Event (bounded, waits)──► coordinator
+//!   socket ◄─write_all── "kazaa-…-send-ADDR" ◄──frames (bounded, try_send)── coordinator
+//! ```
+//!
+//! The coordinator never waits on a socket: [`Link::send`] puts an encoded frame in the
+//! writer's queue with `try_send`, and a full queue means the peer stopped reading, so
+//! the coordinator drops it. The event queue into the coordinator is bounded too
+//! ([`EVENT_QUEUE`]): when it is full the readers wait, the peers' TCP windows fill, and
+//! nothing piles up without bound. These threads decide nothing; what a message means
+//! is the coordinator's business (`state/`).
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | this map |
+//! | `threads.rs` | the reader and writer threads, [`Link`] (the coordinator's end of one), [`Event`] |
+//! | `open.rs` | the opening exchanges: [`accept`] (a newcomer's Hello), [`dial`] (a leader link, a child attaching) |
+
+mod open;
+mod threads;
+
+pub use open::{accept, dial, Opening};
+pub use threads::{frame, ConnId, Ctx, Event, Frame, Link, Opened, EVENT_QUEUE};

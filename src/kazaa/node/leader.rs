@@ -1,0 +1,190 @@
+//! A group leader (组长, a supernode): bind, accept, links to other leaders, the handle
+//! that reads its counters, and stop (gracefully, or a crash). What it knows and
+//! decides is in `state/leader.rs`, on its coordinator thread.
+
+use crate::kazaa::conn::{accept, dial, Ctx, Opening, EVENT_QUEUE};
+use crate::kazaa::index::Index;
+use crate::kazaa::msg::Role;
+use crate::kazaa::state::{LeaderCmd, LeaderState, LeaderStats, Rules};
+use crate::kazaa::{DEFAULT_MAX_CHILDREN, HELLO_TIMEOUT, KEEPALIVE, MAX_MISSES, WRITE_TIMEOUT};
+use crate::net::{Conns, Server, ServerConfig};
+use crossbeam_channel::{bounded, Sender};
+use log::info;
+use std::io;
+use std::net::{SocketAddr, SocketAddrV4};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the handle waits for its coordinator to answer.
+const ASK_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections a leader serves at once (children and links).
+const MAX_PEERS: usize = 1024;
+
+/// How a leader behaves.
+#[derive(Debug, Clone)]
+pub struct LeaderConfig {
+    /// Where to listen (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Leaders to link to at start.
+    pub links: Vec<SocketAddr>,
+    /// More children than this and the leader promotes its most capable child (0: never).
+    pub max_children: usize,
+    /// Files the index holds at most (0: no limit).
+    pub index_limit: usize,
+    /// Drop queries already seen (by id). Off is the instructive mistake: with a mesh
+    /// of leaders and TTL > 1 the same query is searched and answered again and again.
+    pub dedup: bool,
+    /// Set when this leader is a promoted child: its first link is its old leader, which
+    /// is told so (Role::Promoted) and moves some children over.
+    pub promoted_from: Option<SocketAddr>,
+    /// Ping period; a peer silent for [`MAX_MISSES`] periods is dropped. Tests shorten it.
+    pub keepalive: Duration,
+}
+
+impl LeaderConfig {
+    pub fn new(listen: &str) -> LeaderConfig {
+        LeaderConfig {
+            listen: listen.to_string(),
+            links: Vec::new(),
+            max_children: DEFAULT_MAX_CHILDREN,
+            index_limit: 0,
+            dedup: true,
+            promoted_from: None,
+            keepalive: KEEPALIVE,
+        }
+    }
+}
+
+/// A running leader. Dropping it stops it gracefully.
+pub struct Leader {
+    addr: SocketAddrV4,
+    server: Server,
+    ctx: Ctx,
+    cmds: Sender<LeaderCmd>,
+    /// The last counters, once stopped.
+    last: Option<LeaderStats>,
+}
+
+impl Leader {
+    pub fn start(cfg: LeaderConfig) -> io::Result<Leader> {
+        let (events, events_rx) = bounded(EVENT_QUEUE);
+        let (cmds, cmds_rx) = bounded(16);
+        let (stop, stop_rx) = bounded(0);
+        let conns = Conns::new();
+        let ctx = Ctx {
+            name: "kazaa-leader".into(),
+            events,
+            conns: conns.clone(),
+            ids: Arc::new(AtomicU64::new(1)),
+            stop: stop_rx,
+            silence: cfg.keepalive * MAX_MISSES,
+        };
+        let mut sc = ServerConfig::new("kazaa-leader");
+        sc.read_timeout = Some(HELLO_TIMEOUT);
+        sc.write_timeout = Some(WRITE_TIMEOUT);
+        sc.max_conns = 2 * MAX_PEERS; // a reader and a writer thread each
+        let c = ctx.clone();
+        let server = Server::bind_with(&cfg.listen, sc, conns.clone(), move |s| accept(s, &c))?;
+        let SocketAddr::V4(addr) = server.local_addr() else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "leaders listen on IPv4",
+            ));
+        };
+        let rules = Rules {
+            max_children: cfg.max_children,
+            dedup: cfg.dedup,
+            keepalive: cfg.keepalive,
+        };
+        let state = LeaderState::new(addr, rules, Index::new(cfg.index_limit), stop);
+        conns.spawn_worker(format!("kazaa-leader-{addr}"), move || {
+            state.run(events_rx, cmds_rx)
+        })?;
+        let leader = Leader {
+            addr,
+            server,
+            ctx,
+            cmds,
+            last: None,
+        };
+        if let Some(old) = cfg.promoted_from {
+            leader.link_as(old, Role::Promoted)?;
+        }
+        for to in cfg.links.iter().filter(|a| Some(**a) != cfg.promoted_from) {
+            if let Err(e) = leader.link(*to) {
+                // A dead address in the list is not fatal: the others still link.
+                info!("leader {addr}: cannot link to {to}: {e}");
+            }
+        }
+        Ok(leader)
+    }
+
+    /// Opens a link to another leader; returns once it is up (or could not be).
+    pub fn link(&self, to: SocketAddr) -> io::Result<()> {
+        self.link_as(to, Role::Leader)
+    }
+
+    fn link_as(&self, to: SocketAddr, role: Role) -> io::Result<()> {
+        let SocketAddr::V4(to) = to else {
+            return Err(io::Error::other("leaders are reached over IPv4"));
+        };
+        let (ack, wait) = bounded(1);
+        let port = self.addr.port();
+        dial(&self.ctx, to, Opening::Link { role, port }, Some(ack));
+        match wait.recv_timeout(HELLO_TIMEOUT * 2) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(why)) => Err(io::Error::other(why)),
+            Err(_) => Err(io::Error::other(format!("no link to {to} in time"))),
+        }
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        SocketAddr::V4(self.addr)
+    }
+
+    /// Counters and gauges right now (asked of the coordinator).
+    pub fn stats(&self) -> LeaderStats {
+        if let Some(s) = &self.last {
+            return s.clone();
+        }
+        let (tx, rx) = bounded(1);
+        let asked = self.cmds.send_timeout(LeaderCmd::Stats(tx), ASK_TIMEOUT);
+        asked
+            .ok()
+            .and_then(|()| rx.recv_timeout(ASK_TIMEOUT).ok())
+            .unwrap_or_default()
+    }
+
+    /// Leaves: Bye to every child and leader, then closes everything.
+    pub fn stop(&mut self) {
+        self.end(true);
+    }
+
+    /// Dies: every connection just closes, as when the process crashes. Children
+    /// notice the closed connection (or, for a silent death, the missing keep-alives).
+    pub fn kill(&mut self) {
+        self.end(false);
+    }
+
+    fn end(&mut self, graceful: bool) {
+        if self.last.is_some() {
+            return;
+        }
+        let (done, wait) = bounded(1);
+        let told = self
+            .cmds
+            .send_timeout(LeaderCmd::Stop { graceful, done }, ASK_TIMEOUT);
+        let last = told.ok().and_then(|()| wait.recv_timeout(ASK_TIMEOUT).ok());
+        self.last = Some(last.unwrap_or_default());
+        self.server.stop();
+        self.ctx.conns.shutdown_all();
+        self.ctx.conns.join_all();
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        self.end(true);
+    }
+}

@@ -1,0 +1,318 @@
+//! A group leader's coordinator: one thread owns the children's index, the peers and
+//! the queries in flight, and decides everything. Connection threads feed it events;
+//! the handle (`node/leader.rs`) sends it commands. It never touches a socket: it hands
+//! frames to each connection's bounded queue, and a peer whose queue is full has
+//! stopped reading and is dropped.
+//!
+//! ```text
+//!   events (bounded) ──┐
+//!   commands ──────────┼──select!──► LeaderState ──try_send──► each peer's writer
+//!   tick (50 ms) ──────┘
+//! ```
+
+use super::cmd::{LeaderCmd, Rules};
+use super::peers::{Kind, Peer, Peers};
+use super::queries::{Answer, Queries};
+use super::stats::LeaderStats;
+use crate::kazaa::conn::{frame, ConnId, Event, Opened};
+use crate::kazaa::index::Index;
+use crate::kazaa::msg::{Msg, Role, MAX_TTL};
+use crate::kazaa::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
+use crate::kazaa::QUERY_TIMEOUT;
+use crossbeam_channel::{select, tick, Receiver, Sender};
+use log::{debug, info, warn};
+use std::net::SocketAddrV4;
+use std::time::{Duration, Instant};
+
+/// How often queries are checked for expiry and idle peers pinged.
+const TICK: Duration = Duration::from_millis(50);
+/// How long a leader waits for a promoted child to link back as a leader before it
+/// may promote another.
+const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a leaving leader waits for its Byes to be written.
+const BYE_GRACE: Duration = Duration::from_secs(1);
+
+/// Everything a leader knows, owned by its coordinator thread.
+pub struct LeaderState {
+    me: SocketAddrV4,
+    rules: Rules,
+    index: Index,
+    peers: Peers,
+    queries: Queries,
+    /// Counters; the gauges are filled in when asked.
+    stats: LeaderStats,
+    /// A child told to become a leader, whose leader link we are waiting for, since when
+    /// (a promotion that never shows up is given up after [`PROMOTION_PATIENCE`]).
+    promoting: Option<(ConnId, Instant)>,
+    /// Dropped when the coordinator ends: that ends every writer thread.
+    _stop: Sender<()>,
+}
+
+impl LeaderState {
+    pub fn new(me: SocketAddrV4, rules: Rules, index: Index, stop: Sender<()>) -> LeaderState {
+        LeaderState {
+            me,
+            rules,
+            index,
+            peers: Peers::new(me),
+            queries: Queries::new(Instant::now()),
+            stats: LeaderStats::default(),
+            promoting: None,
+            _stop: stop,
+        }
+    }
+
+    /// Runs until the handle says Stop (or goes away).
+    pub fn run(mut self, events: Receiver<Event>, cmds: Receiver<LeaderCmd>) {
+        let ticker = tick(TICK);
+        let mut last_ping = Instant::now();
+        loop {
+            select! {
+                recv(events) -> ev => match ev {
+                    Ok(ev) => self.handle(ev),
+                    Err(_) => return,
+                },
+                recv(cmds) -> cmd => match cmd {
+                    Ok(LeaderCmd::Stats(reply)) => {
+                        let _ = reply.send(self.stats());
+                    }
+                    Ok(LeaderCmd::Stop { graceful, done }) => {
+                        self.leave(graceful);
+                        let _ = done.send(self.stats());
+                        return;
+                    }
+                    Err(_) => return,
+                },
+                recv(ticker) -> _ => {
+                    let now = Instant::now();
+                    for a in self.queries.expire(now) {
+                        self.answer(a);
+                    }
+                    if now.duration_since(last_ping) >= self.rules.keepalive {
+                        last_ping = now;
+                        let all = self.peers.all();
+                        self.peers.send_all(&all, &frame(&Msg::Ping));
+                    }
+                }
+            }
+            for c in self.peers.take_doomed() {
+                self.gone(c, "stopped reading (its queue is full)");
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Up(o) => self.joined(o),
+            Event::Frame { conn, msg } => self.frame(conn, msg),
+            Event::Gone { conn, why } => self.gone(conn, &why),
+            Event::Failed { to, why, .. } => info!("leader {}: no link to {to}: {why}", self.me),
+        }
+    }
+
+    /// Counters, and the gauges as they are now.
+    fn stats(&self) -> LeaderStats {
+        let children = self.peers.children().len();
+        LeaderStats {
+            children,
+            links: self.peers.len() - children,
+            files: self.index.len(),
+            seen: self.queries.seen(),
+            ..self.stats.clone()
+        }
+    }
+
+    /// Leaves: Bye to every peer (written within [`BYE_GRACE`]), or just closes
+    /// everything (a crash). A stopped leader has nobody: the gauges go to 0.
+    fn leave(&mut self, graceful: bool) {
+        self.peers.close_all(graceful.then_some(BYE_GRACE));
+        self.index = Index::new(0);
+    }
+
+    fn joined(&mut self, o: Opened) {
+        let kind = match o.role {
+            Role::Node => Kind::Child {
+                capacity: o.capacity,
+            },
+            Role::Leader | Role::Promoted => Kind::Leader,
+        };
+        let is_child = matches!(kind, Kind::Child { .. });
+        let what = if is_child { "child" } else { "leader" };
+        info!("leader {}: {what} {} joined", self.me, o.addr);
+        let (conn, addr) = (o.conn, o.addr);
+        self.peers.insert(
+            conn,
+            Peer {
+                addr,
+                kind,
+                link: o.link,
+            },
+        );
+        if !o.outgoing {
+            let welcome = frame(&Msg::Welcome(self.peers.leader_addrs()));
+            self.peers.send(conn, &welcome);
+        }
+        if is_child {
+            self.index.set_holder(conn, addr);
+            self.maybe_promote();
+        } else {
+            self.tell_children_leaders();
+            if o.role == Role::Promoted {
+                if let Some((promoted, _)) = self.promoting.take() {
+                    self.move_children_to(addr, promoted);
+                }
+            }
+        }
+    }
+
+    fn frame(&mut self, conn: ConnId, msg: Msg) {
+        let Some(peer) = self.peers.get(conn) else {
+            return; // a peer already dropped: what it still had in flight is ignored
+        };
+        let from_child = peer.is_child();
+        match msg {
+            Msg::Ping => {}
+            Msg::Publish(files) if from_child => {
+                let n = files.len();
+                let taken = self.index.publish(conn, files);
+                if taken < n {
+                    info!("leader {}: index full, took {taken} of {n} files", self.me);
+                }
+                self.peers.send(conn, &frame(&Msg::Indexed(taken as u32)));
+            }
+            Msg::Query {
+                id,
+                ttl,
+                hops,
+                text,
+            } => self.query(conn, from_child, id, ttl.min(MAX_TTL), hops, text),
+            Msg::Hits { id, leaders, hits } if !from_child => {
+                match self.queries.answer(conn, id, leaders, hits) {
+                    Some(a) => self.answer(a),
+                    None => debug!("leader {}: answer to a query no longer waiting", self.me),
+                }
+            }
+            other => {
+                // A message this peer has no business sending: end the peer, not the node.
+                let who = if from_child { "child" } else { "leader" };
+                let what = other.name();
+                warn!(
+                    "leader {}: dropping {}: unexpected {what} from a {who}",
+                    self.me, peer.addr
+                );
+                peer.link.close();
+            }
+        }
+    }
+
+    fn gone(&mut self, conn: ConnId, why: &str) {
+        let Some(peer) = self.peers.remove(conn) else {
+            return;
+        };
+        peer.link.close();
+        info!("leader {}: {} left ({why})", self.me, peer.addr);
+        match peer.kind {
+            Kind::Child { .. } => {
+                // A departed peer's files leave the index at once.
+                self.index.remove_child(conn);
+                if self.promoting.is_some_and(|p| p.0 == conn) {
+                    // It left to become a leader; its link arrives as Role::Promoted.
+                    debug!("leader {}: promoted child detached", self.me);
+                }
+            }
+            Kind::Leader => {
+                self.tell_children_leaders();
+                // Queries waiting on that leader will get nothing more from it.
+                for a in self.queries.link_gone(conn) {
+                    self.answer(a);
+                }
+            }
+        }
+    }
+
+    /// The notes' query path: answer from the children's index, forward to the other
+    /// leaders while TTL lasts, and send one combined answer back to whoever asked.
+    fn query(&mut self, from: ConnId, from_child: bool, id: u64, ttl: u8, hops: u8, text: String) {
+        self.stats.queries_in += 1;
+        let now = Instant::now();
+        if self.rules.dedup && !self.queries.first_time(id, now) {
+            // Seen before: answer empty so the asker stops waiting for us.
+            self.stats.duplicates += 1;
+            let empty = Msg::Hits {
+                id,
+                leaders: 0,
+                hits: vec![],
+            };
+            return self.answer((from, empty));
+        }
+        self.stats.searched += 1;
+        let hits = self.index.search(&text);
+        let links = self.peers.links();
+        let came_from = (!from_child).then_some(from);
+        let mut targets = forward_targets(&links, came_from, ttl);
+        if self.queries.is_full() {
+            targets.clear(); // memory stays bounded: answer from our own index only
+        }
+        let fwd = frame(&Msg::Query {
+            id,
+            ttl: ttl.saturating_sub(1),
+            hops: hops.saturating_add(1),
+            text,
+        });
+        let waiting: Vec<ConnId> = (targets.into_iter())
+            .filter(|t| self.peers.send(*t, &fwd))
+            .collect();
+        self.stats.forwarded += waiting.len() as u64;
+        if let Some(a) = self
+            .queries
+            .start(from, id, hits, waiting, now + QUERY_TIMEOUT)
+        {
+            self.answer(a);
+        }
+    }
+
+    fn answer(&mut self, (to, hits): Answer) {
+        // Counted before it is queued, so the asker never sees an answer the stats miss.
+        self.stats.hits_out += 1;
+        self.peers.send(to, &frame(&hits));
+    }
+
+    /// Too many children for one leader: ask the most capable child to lead.
+    fn maybe_promote(&mut self) {
+        if let Some((_, since)) = self.promoting {
+            if since.elapsed() < PROMOTION_PATIENCE {
+                return; // one promotion at a time
+            }
+            self.promoting = None; // that child never came back as a leader
+        }
+        let children = self.peers.children();
+        if !needs_promotion(children.len(), self.rules.max_children) {
+            return;
+        }
+        if let Some(c) = pick_promotion(&children) {
+            let who = self.peers.get(c).map(|p| p.addr);
+            let (n, who) = (children.len(), who.unwrap_or(self.me));
+            info!("leader {}: {n} children, promoting {who}", self.me);
+            self.promoting = Some((c, Instant::now()));
+            self.stats.promotions += 1;
+            self.peers.send(c, &frame(&Msg::Promote));
+        }
+    }
+
+    /// Moves our newest children to the new leader until half of the limit remain.
+    fn move_children_to(&mut self, to: SocketAddrV4, promoted: ConnId) {
+        let ids: Vec<ConnId> = (self.peers.children().into_iter())
+            .map(|c| c.0)
+            .filter(|c| *c != promoted)
+            .collect();
+        let movers = pick_movers(&ids, self.rules.max_children / 2);
+        self.stats.redirects += movers.len() as u64;
+        self.peers.send_all(&movers, &frame(&Msg::Redirect(to)));
+    }
+
+    fn tell_children_leaders(&mut self) {
+        let list = frame(&Msg::Leaders(self.peers.leader_addrs()));
+        let kids: Vec<ConnId> = self.peers.children().into_iter().map(|c| c.0).collect();
+        self.peers.send_all(&kids, &list);
+    }
+}

@@ -1,0 +1,28 @@
+//! What each kind of node knows, owned by its coordinator thread (one per node), which
+//! makes every decision in a `select!` over its connections' events, its handle's
+//! commands and a tick. No lock: the connection threads only read and write.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `leader.rs` | [`LeaderState`]: a leader's coordinator (peers, the index, the query path, promotion) |
+//! | `peers.rs` | `Peers`: a leader's children and links, and sending to them without waiting |
+//! | `queries.rs` | `Queries`: a leader's queries in flight and the ids it has seen |
+//! | `child.rs` | [`ChildState`]: a child's coordinator (its leader, reattaching, its queries, promotion) |
+//! | `attach.rs` | `Attach`: a child's plan for finding a leader (order, rounds, pause) |
+//! | `asked.rs` | `Asked`: a child's queries waiting for answers, and their ids |
+//! | `cmd.rs` | what the handles give and ask the coordinators: settings, commands with reply channels |
+//! | `stats.rs` | [`LeaderStats`]: what a leader counts |
+
+mod asked;
+mod attach;
+mod child;
+mod cmd;
+mod leader;
+mod peers;
+mod queries;
+mod stats;
+
+pub use child::ChildState;
+pub use cmd::{ChildCmd, LeaderCmd, Me, Rules, Status};
+pub use leader::LeaderState;
+pub use stats::LeaderStats;
