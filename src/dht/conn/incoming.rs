@@ -42,7 +42,8 @@ pub enum Incoming {
         conn: u64,
         peer: SocketAddr,
         out: Sender<Out>,
-        stream: TcpStream,
+        /// The writer's own handle, shared: one file descriptor fewer per connection.
+        stream: Arc<TcpStream>,
     },
     /// One request, decoded and from a node on our ring size.
     Request { conn: u64, req: Request },
@@ -69,17 +70,18 @@ pub fn serve(stream: TcpStream, ctx: &Ctx) -> ConnResult {
     let peer = stream.peer_addr()?;
     let (out, queue) = bounded(OUT_QUEUE);
     let (flushed_tx, flushed) = bounded::<()>(0);
-    let (w, stop) = (stream.try_clone()?, ctx.stop.clone());
+    let w = Arc::new(stream.try_clone()?);
+    let (wc, stop) = (w.clone(), ctx.stop.clone());
     ctx.conns
         .spawn_worker(format!("dht-send-{peer}"), move || {
-            writer(w, queue, stop);
+            writer(&wc, queue, stop);
             drop(flushed_tx); // tells the reader the writer is done
         })?;
     let up = Incoming::Up {
         conn,
         peer,
         out: out.clone(),
-        stream: stream.try_clone()?,
+        stream: w,
     };
     if ctx.events.send(up).is_err() {
         return Ok(()); // the node is stopping
@@ -122,7 +124,8 @@ fn read_requests(mut s: TcpStream, conn: u64, ctx: &Ctx) -> Result<(), DhtError>
 /// The writer: queued replies out, in order, until the queue closes or the node stops.
 /// A write that fails (or times out: the peer stopped reading) closes the socket, which
 /// ends the reader too.
-fn writer(mut s: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
+fn writer(s: &TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
+    let mut s = s; // `&TcpStream` writes; the coordinator holds the same handle
     loop {
         let out = select! {
             recv(queue) -> m => match m {

@@ -26,6 +26,7 @@ use crate::dht::state::*;
 use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
 
 /// What the public handle asks of its coordinator; each question carries its reply channel.
 pub(crate) enum Command {
@@ -60,7 +61,7 @@ struct Peer {
     addr: SocketAddr,
     out: Sender<Out>,
     /// To close the socket when the peer is dropped.
-    stream: TcpStream,
+    stream: Arc<TcpStream>,
     /// A reply is waiting for a job; later requests wait in `held`.
     waiting: bool,
     held: VecDeque<Request>,
