@@ -59,6 +59,10 @@
 //! - Each node keeps a few idle connections (`Config::pool`); a lookup's later hops
 //!   usually open new ones, each served by two new threads. That, not routing, is what
 //!   limits lookups per second in `make bench`.
+//! - Every call crosses three threads on the serving side (reader, coordinator, writer)
+//!   where one thread that locked the state used to answer it. That is the price of one
+//!   owner for the state; on a busy CPU each hand-off waits for a core, and lookups per
+//!   second pay for it. The lab's largest rings run their maintenance slower for this.
 
 mod conn;
 mod error;
