@@ -1,5 +1,5 @@
 //! The ring DHT on 127.0.0.1: owners, agreement, hand-over on join and leave, a 25%
-//! crash on 64 nodes, and bad input. Maintenance runs 20x faster than real time, and
+//! crash on 64 nodes, bad input, and a peer that stops reading. Maintenance runs 20x faster than real time, and
 //! every wait is on a "ring settled" condition with a generous deadline, never a sleep.
 
 mod common;
@@ -276,4 +276,88 @@ fn a_lookup_step_naming_a_node_with_a_made_up_id_is_refused() {
         newcomer.snapshot().succs.is_empty(),
         "nothing adopted from the liar"
     );
+}
+
+/// One frame on the wire: the u32 length, then the body.
+fn framed(body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    write_frame(&mut v, Prefix::U32Be, body).unwrap();
+    v
+}
+
+#[test]
+fn a_peer_that_stops_reading_is_dropped_and_the_others_are_still_served() {
+    let ring = LocalRing::start(3, &fast(160, 3)).unwrap();
+    assert!(ring.wait_settled(false, SETTLE));
+    let node = &ring.nodes[0];
+    // A key whose values make every GET reply about 25 KiB, so the node always has a
+    // lot to send the stalled peer. On 3 nodes with r = 3 every node holds it.
+    for i in 0..64 {
+        let value = format!("{i:0>400}");
+        ring.nodes[1].put(b"big", value.as_bytes()).unwrap();
+    }
+    assert_eq!(node.holds(b"big").map(|v| v.len()), Some(64));
+
+    // The stalled peer: sends valid GETs as fast as it can and never reads a reply.
+    let mut stalled = TcpStream::connect(node.addr()).unwrap();
+    stalled
+        .set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let get = framed(&encode_request(160, &Request::Get(b"big".to_vec())));
+    let burst: Vec<u8> = get.iter().copied().cycle().take(get.len() * 100).collect();
+    let (sent_tx, sent_rx) = crossbeam_channel::unbounded();
+    let flood = std::thread::spawn(move || {
+        let mut sent = 0usize;
+        loop {
+            if let Err(e) = stalled.write_all(&burst) {
+                // Reset or broken pipe: the node closed us. A timeout: it did not.
+                let dropped = !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+                return (sent, dropped);
+            }
+            sent += 100;
+            let _ = sent_tx.send(sent);
+        }
+    });
+    // Wait until the node has far more to send than any socket buffer holds
+    // (2,000 replies of 25 KiB), or until it has already dropped the peer.
+    let mut sent = 0;
+    while sent < 2000 {
+        match sent_rx.recv_timeout(SETTLE) {
+            Ok(n) => sent = n,
+            Err(_) => break, // the flood ended: the node dropped it already
+        }
+    }
+
+    // A fresh peer is answered at once, and so is a lookup through the node.
+    let t = std::time::Instant::now();
+    let mut fresh = TcpStream::connect(node.addr()).unwrap();
+    fresh
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    fresh
+        .write_all(&framed(&encode_request(160, &Request::Ping)))
+        .unwrap();
+    let pong = read_frame(&mut fresh, Prefix::U32Be, 1 << 20)
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        p2plab::dht::decode_reply(&pong).unwrap(),
+        p2plab::dht::Reply::Pong(n) if n == node.me()
+    ));
+    assert_eq!(ring.nodes[2].get(b"big").unwrap().len(), 64);
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(1), "fresh peer waited {took:?}");
+
+    // The stalled peer is dropped: its writes fail once the node has closed it.
+    let (sent, dropped) = flood.join().unwrap();
+    assert!(
+        dropped,
+        "the stalled peer is still connected after {sent} requests"
+    );
+    // The node still serves lookups and puts.
+    ring.nodes[2].put(b"after", b"stall").unwrap();
+    assert_eq!(node.get(b"after").unwrap().len(), 1);
 }

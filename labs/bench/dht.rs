@@ -131,13 +131,21 @@ fn measure_rate(n: usize, pool: usize, threads: usize, secs: u64, seed: u64) -> 
     (count, rate, mean)
 }
 
-/// A settled ring of `n` nodes (fingers included), and the seconds that took. Bigger rings get slower maintenance so that their
-/// periodic traffic leaves the CPU to the lookups being measured.
+/// A settled ring of `n` nodes (fingers included), and the seconds that took. Bigger
+/// rings get slower maintenance so that their periodic traffic leaves the CPU to the
+/// lookups being measured (every maintenance call costs a coordinator hand-off on both
+/// sides; above 128 nodes that traffic alone would keep 2 cores busy).
 fn build(n: usize, pool: usize) -> (LocalRing, f64) {
     let mut cfg = Config::new(160);
     cfg.pool = pool;
     cfg.r = Config::r_for(n);
-    cfg.time_scale = if n > 64 { 0.1 } else { 0.05 };
+    cfg.time_scale = if n > 128 {
+        0.2
+    } else if n > 64 {
+        0.1
+    } else {
+        0.05
+    };
     let t = Instant::now();
     let ring = LocalRing::start(n, &cfg).expect("start ring");
     assert!(

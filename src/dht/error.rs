@@ -28,6 +28,8 @@ pub enum DhtError {
     TooManyHops(usize),
     /// A setting the node cannot run with.
     Config(&'static str),
+    /// The node has been stopped (or its coordinator did not answer).
+    Stopped,
 }
 
 impl fmt::Display for DhtError {
@@ -53,6 +55,7 @@ impl fmt::Display for DhtError {
             DhtError::NoRoute(id) => write!(f, "no live node to ask on the way to {id}"),
             DhtError::TooManyHops(n) => write!(f, "lookup gave up after {n} hops"),
             DhtError::Config(why) => write!(f, "bad configuration: {why}"),
+            DhtError::Stopped => write!(f, "the node is stopped"),
         }
     }
 }

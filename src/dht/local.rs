@@ -8,7 +8,7 @@
 use super::error::DhtError;
 use super::id::Id;
 use super::node::Node;
-use super::routing::{finger_start, owner_of, NodeRef, Routing};
+use super::policy::{finger_start, owner_of, NodeRef, Routing};
 use super::state::Config;
 pub use crate::rng::Rng;
 use crate::wait::until as wait;

@@ -11,12 +11,17 @@
 //! it) and can route around a node that does not answer by trying the fallbacks the
 //! previous step offered. A recursive lookup (each node forwards) saves half the
 //! messages; it is an exercise in the handout.
+//!
+//! The walk blocks on each hop, so it runs on the thread that wants the answer (the
+//! public handle's caller, or a worker doing fix-fingers), never on the coordinator.
+//! The first step is the coordinator's answer for its own node (`Node::lookup` asks it);
+//! nodes that failed to answer are collected in `failed`, for the coordinator to forget.
 
+use super::conn::Caller;
 use super::error::DhtError;
 use super::id::{in_open, Id};
 use super::msg::{Reply, Request};
-use super::routing::{next_step, NodeRef, Routing, Step};
-use super::state::Inner;
+use super::policy::{NodeRef, Routing, Step};
 
 /// More hops than any ring we run could need (successor-only routing on 256 nodes
 /// takes at most 255); a lookup past this is going in circles.
@@ -42,32 +47,32 @@ impl Lookup {
     }
 }
 
-/// The step this node would answer to FIND_STEP(id).
-pub(crate) fn local_step(n: &Inner, id: &Id, routing: Routing) -> Step {
-    let st = n.state();
-    next_step(&n.me, &st.succs, &st.fingers, id, routing, STEP_NODES)
-}
-
-/// A lookup started at this node.
-pub(crate) fn lookup(n: &Inner, id: &Id, routing: Routing) -> Result<Lookup, DhtError> {
-    let step = local_step(n, id, routing);
-    walk(n, vec![n.me], step, id, routing)
+/// A lookup started at this node, whose own step was `first`.
+pub(crate) fn walk_from(
+    c: &Caller,
+    first: Step,
+    id: &Id,
+    routing: Routing,
+    failed: &mut Vec<NodeRef>,
+) -> Result<Lookup, DhtError> {
+    walk(c, vec![c.me], first, id, routing, failed)
 }
 
 /// A lookup started at another node (how a newcomer finds its place: it has no
 /// successor yet to start from).
 pub(crate) fn lookup_via(
-    n: &Inner,
+    c: &Caller,
     first: NodeRef,
     id: &Id,
     routing: Routing,
+    failed: &mut Vec<NodeRef>,
 ) -> Result<Lookup, DhtError> {
-    let step = ask(n, &first, id, routing)?;
-    walk(n, vec![first], step, id, routing)
+    let step = ask(c, &first, id, routing)?;
+    walk(c, vec![first], step, id, routing, failed)
 }
 
-fn ask(n: &Inner, who: &NodeRef, id: &Id, routing: Routing) -> Result<Step, DhtError> {
-    match n.call(who, &Request::FindStep { id: *id, routing })? {
+fn ask(c: &Caller, who: &NodeRef, id: &Id, routing: Routing) -> Result<Step, DhtError> {
+    match c.call(who, &Request::FindStep { id: *id, routing })? {
         Reply::Done(v) => Ok(Step::Done(v)),
         Reply::Next(v) => Ok(Step::Next(v)),
         _ => Err(DhtError::Unexpected(
@@ -77,11 +82,12 @@ fn ask(n: &Inner, who: &NodeRef, id: &Id, routing: Routing) -> Result<Step, DhtE
 }
 
 fn walk(
-    n: &Inner,
+    c: &Caller,
     mut path: Vec<NodeRef>,
     mut step: Step,
     id: &Id,
     routing: Routing,
+    failed: &mut Vec<NodeRef>,
 ) -> Result<Lookup, DhtError> {
     loop {
         let cands = match step {
@@ -97,29 +103,29 @@ fn walk(
         if path.len() > MAX_HOPS {
             return Err(DhtError::TooManyHops(path.len()));
         }
-        let at = path.last().map(|p| p.id).unwrap_or(n.me.id);
+        let at = path.last().map(|p| p.id).unwrap_or(c.me.id);
         let mut moved = None;
-        for c in cands {
+        for cand in cands {
             // Every hop must get strictly closer to `id`: a node that points backwards
             // (a bug, or a liar) cannot send us in circles.
-            if !in_open(&c.id, &at, id) {
+            if !in_open(&cand.id, &at, id) {
                 continue;
             }
-            match ask(n, &c, id, routing) {
+            match ask(c, &cand, id, routing) {
                 Ok(s) => {
-                    moved = Some((c, s));
+                    moved = Some((cand, s));
                     break;
                 }
                 Err(e) => {
-                    log::debug!("{}: lookup hop {} failed: {e}", n.me.addr, c.addr);
-                    n.forget(&c);
+                    log::debug!("{}: lookup hop {} failed: {e}", c.me.addr, cand.addr);
+                    failed.push(cand);
                 }
             }
         }
-        let Some((c, s)) = moved else {
+        let Some((next, s)) = moved else {
             return Err(DhtError::NoRoute(*id));
         };
-        path.push(c);
+        path.push(next);
         step = s;
     }
 }

@@ -1,19 +1,17 @@
 //! A node's state: its place on the ring, what it knows of its neighbours, its keys.
 //!
-//! One lock per node (`Inner::state`), held only to read or change these fields, never
-//! across a socket call: workers copy what they need, call, then lock again to write.
+//! [`State`] belongs to the node's coordinator thread (`node/coordinator.rs`) and to
+//! nobody else: no lock, no sharing. Connection threads and workers never see it; they
+//! send events, and the handle asks for a [`Snapshot`] by a command.
 
-use super::error::DhtError;
+use super::conn::POOL_SIZE;
 use super::id::{in_half_open, Id};
-use super::msg::{Reply, Request};
-use super::routing::{NodeRef, Routing};
-use super::rpc::{check_reply, Pool};
+use super::policy::{NodeRef, Routing};
 use super::store::Store;
 use std::net::SocketAddr;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-/// Periods of the maintenance threads at `time_scale = 1`. Chord's paper leaves them to
+/// Periods of the maintenance rounds at `time_scale = 1`. Chord's paper leaves them to
 /// the implementation; MIT's lsd used about a second for stabilization, which is what
 /// these are. Labs and tests scale them down so rings settle in a moment.
 pub const STABILIZE_EVERY: Duration = Duration::from_secs(1);
@@ -32,7 +30,7 @@ pub struct Config {
     pub routing: Routing,
     /// Multiplies every maintenance period: 0.05 runs the ring 20 times faster.
     pub time_scale: f64,
-    /// Idle connections kept open to other nodes (see `rpc.rs`).
+    /// Idle connections kept open to other nodes (see `conn/outgoing.rs`).
     pub pool: usize,
 }
 
@@ -44,7 +42,7 @@ impl Config {
             r: 3,
             routing: Routing::Fingers,
             time_scale: 1.0,
-            pool: super::rpc::POOL_SIZE,
+            pool: POOL_SIZE,
         }
     }
 
@@ -55,11 +53,13 @@ impl Config {
         (log as usize).max(3)
     }
 
-    pub(crate) fn period(&self, base: Duration) -> Duration {
+    /// A maintenance period at this node's time scale.
+    pub fn period(&self, base: Duration) -> Duration {
         base.mul_f64(self.time_scale.max(0.001))
     }
 }
 
+/// What the node knows. Only its coordinator reads or writes it.
 pub(crate) struct State {
     /// None until someone notifies us, or after the predecessor failed.
     pub pred: Option<NodeRef>,
@@ -119,34 +119,6 @@ impl State {
         if self.pred.as_ref() == Some(n) {
             self.pred = None;
         }
-    }
-}
-
-/// Everything a node's threads share.
-pub(crate) struct Inner {
-    pub me: NodeRef,
-    pub cfg: Config,
-    pub state: Mutex<State>,
-    pub pool: Pool,
-}
-
-impl Inner {
-    pub fn state(&self) -> MutexGuard<'_, State> {
-        // A panicking thread must not take the node down with a poisoned lock.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// One remote call; every node named in the reply must be honest about its id.
-    pub fn call(&self, to: &NodeRef, req: &Request) -> Result<Reply, DhtError> {
-        let rep = self.pool.call(to.addr, self.cfg.bits, req)?;
-        check_reply(&rep, self.cfg.bits)?;
-        Ok(rep)
-    }
-
-    /// A node failed to answer: forget it and its pooled connections.
-    pub fn forget(&self, n: &NodeRef) {
-        self.pool.drop_all(Some(n.addr));
-        self.state().forget(n);
     }
 }
 

@@ -180,7 +180,7 @@ fn fingers(node: &Node) {
         while j + 1 < s.fingers.len() && s.fingers[j + 1] == f {
             j += 1;
         }
-        let start = p2plab::dht::routing::finger_start(&s.me.id, i as u32, bits);
+        let start = p2plab::dht::policy::finger_start(&s.me.id, i as u32, bits);
         let target = f.map_or("(self)".to_string(), |n| format!("id {} {}", n.id, n.addr));
         let range = if i == j {
             format!("finger[{}]", i + 1)

@@ -1,7 +1,9 @@
-//! Routing policy as plain functions (路由): state in, decision out.
+//! The ring's decisions as plain functions (路由, 捷径): state in, decision out.
 //!
-//! Nothing here touches a socket, so a student can change how a node picks its next
-//! hop and run the unit tests below, then the lab, without reading the network code.
+//! Nothing here touches a socket or a channel, so a student can change how a node picks
+//! its next hop, its successor or its fingers, run the unit tests below, then the lab,
+//! without reading the network code. The coordinator (`node/coordinator.rs`) and the
+//! maintenance rounds (`node/maintain.rs`) call these; so does a lookup's walk.
 //!
 //! ```text
 //!   finger[i] = successor(n + 2^(i-1)),  i = 1..m      (finger[1] is the successor)
@@ -99,7 +101,9 @@ pub fn next_step(
                 .collect();
             // Distance left to `id`. Taken modulo 2^160 rather than 2^m, which orders
             // points of (me, id) the same way and spares this function the ring size.
-            rest.sort_by_key(|n| id.sub(&n.id, 160));
+            // Consecutive fingers are mostly the same node: drop repeats before sorting.
+            dedup(&mut rest);
+            rest.sort_by_cached_key(|n| id.sub(&n.id, 160));
             next.extend(rest);
         }
         Routing::SuccessorOnly => {
@@ -127,8 +131,8 @@ pub fn successor_list(me: &NodeRef, s: &NodeRef, s_list: &[NodeRef], r: usize) -
 /// when the whole successor list has failed.
 pub fn by_distance_from(me: &NodeRef, known: &[NodeRef], bits: u32) -> Vec<NodeRef> {
     let mut out: Vec<NodeRef> = known.iter().filter(|n| *n != me).copied().collect();
-    out.sort_by_key(|n| n.id.sub(&me.id, bits));
     dedup(&mut out);
+    out.sort_by_cached_key(|n| n.id.sub(&me.id, bits));
     out
 }
 
@@ -137,6 +141,46 @@ pub fn by_distance_from(me: &NodeRef, known: &[NodeRef], bits: u32) -> Vec<NodeR
 pub fn owner_of<'a>(sorted: &'a [NodeRef], id: &Id) -> Option<&'a NodeRef> {
     let at = sorted.partition_point(|n| n.id < *id);
     sorted.get(at).or(sorted.first())
+}
+
+/// Chord's stabilize rule: successor `s` says its predecessor is `x`. If `x` lies
+/// between us and `s`, it joined there and is our better successor.
+pub fn better_successor(me: &NodeRef, s: &NodeRef, x: Option<NodeRef>) -> Option<NodeRef> {
+    x.filter(|x| x != me && in_open(&x.id, &me.id, &s.id))
+}
+
+/// True if `f` is still the right finger for `start`: `f` owns `(f_pred, f]`.
+pub fn finger_confirmed(start: &Id, f: &NodeRef, f_pred: &NodeRef) -> bool {
+    in_half_open(start, &f_pred.id, &f.id)
+}
+
+/// Fix-fingers found that `owner` is the successor of finger `i`'s start. The same node
+/// is also the successor of every later start up to its own id, so those fingers are
+/// filled too: a full table costs about log2 N rounds, not m. Returns the finger to
+/// refresh next (back to 1 after the last).
+pub fn fill_fingers(
+    me: &NodeRef,
+    fingers: &mut [Option<NodeRef>],
+    i: u32,
+    owner: &NodeRef,
+    bits: u32,
+) -> u32 {
+    let mut j = i;
+    while j < bits && (j as usize) < fingers.len() {
+        let sj = finger_start(&me.id, j, bits);
+        // When we own the start ourselves, every later start lies between it and us.
+        let covered = owner == me || in_half_open(&sj, &me.id, &owner.id);
+        if j > i && !covered {
+            break;
+        }
+        fingers[j as usize] = (owner != me).then_some(*owner);
+        j += 1;
+    }
+    if j >= bits {
+        1
+    } else {
+        j
+    }
 }
 
 /// Removes repeats, keeping the first occurrence (order matters: best first).
@@ -278,6 +322,39 @@ mod tests {
             1,
             "wraps past zero"
         );
+    }
+
+    #[test]
+    fn one_fix_fingers_round_fills_every_finger_the_owner_covers() {
+        let me = node(8);
+        let mut f = vec![None; M as usize];
+        // Starts 10 and 12 (fingers 1 and 2) both belong to node 14; 16 does not.
+        let next = fill_fingers(&me, &mut f, 1, &node(14), M);
+        assert_eq!(next, 3);
+        assert_eq!(f[1], Some(node(14)));
+        assert_eq!(f[2], Some(node(14)));
+        assert_eq!(f[3], None);
+        // The last finger wraps the round back to finger 1.
+        assert_eq!(fill_fingers(&me, &mut f, 5, &node(42), M), 1);
+    }
+
+    #[test]
+    fn stabilize_adopts_a_node_that_joined_between_us_and_our_successor() {
+        let (me, s) = (node(8), node(21));
+        assert_eq!(better_successor(&me, &s, Some(node(14))), Some(node(14)));
+        assert_eq!(
+            better_successor(&me, &s, Some(me)),
+            None,
+            "it knows us already"
+        );
+        assert_eq!(better_successor(&me, &s, Some(node(1))), None, "behind us");
+        assert_eq!(better_successor(&me, &s, None), None);
+        assert!(finger_confirmed(&Id::from_u64(16, M), &node(21), &node(14)));
+        assert!(!finger_confirmed(
+            &Id::from_u64(12, M),
+            &node(21),
+            &node(14)
+        ));
     }
 
     #[test]

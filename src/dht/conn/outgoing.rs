@@ -1,21 +1,24 @@
 //! The calling side of a remote procedure call (远程调用): send one request, read one reply.
 //!
+//! This blocks until the reply comes (at most [`RPC_TIMEOUT`]), so it runs where waiting
+//! is harmless: on a node's workers (`node/jobs.rs`) and on the thread of whoever called
+//! the public handle (a lookup, a put). The coordinator never calls it.
+//!
 //! Opening a TCP connection per call would leave a socket in TIME_WAIT per hop, and a
 //! bench doing thousands of lookups a second would run out of ports. So each node keeps
 //! a small pool of idle connections (`Config::pool`, default [`POOL_SIZE`]; least
 //! recently used dropped first): calls to its successor and predecessor reuse one, rare
 //! peers get a fresh one. The bench shows what a bigger pool buys.
 
-use super::decode::decode_reply;
-use super::error::DhtError;
-use super::id::Id;
-use super::msg::{encode_request, Reply, Request, MAX_FRAME};
-use super::routing::NodeRef;
+use crate::dht::error::DhtError;
+use crate::dht::id::Id;
+use crate::dht::msg::{decode_reply, encode_request, Reply, Request, MAX_FRAME};
+use crate::dht::policy::NodeRef;
 use crate::net;
 use crate::wire::{read_frame, write_frame, Prefix};
 use std::collections::VecDeque;
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Idle connections a node keeps open to others by default. Enough for successor,
@@ -26,6 +29,8 @@ pub const POOL_SIZE: usize = 8;
 /// treated as failed.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Idle connections to other nodes, most recently used first. The lock is held only to
+/// take a connection out or put it back, never across a read or a write.
 pub struct Pool {
     idle: Mutex<VecDeque<(SocketAddr, TcpStream)>>,
     size: usize,
@@ -92,6 +97,47 @@ impl Pool {
                 Ok(rep)
             }
         }
+    }
+}
+
+/// One node's way to call others: its own ref (lookups start from it), its ring size
+/// and its pool. Cheap to clone: the workers and the handle each hold one.
+#[derive(Clone)]
+pub struct Caller {
+    pub me: NodeRef,
+    pub bits: u32,
+    pool: Arc<Pool>,
+}
+
+impl Caller {
+    pub fn new(me: NodeRef, bits: u32, pool_size: usize) -> Caller {
+        Caller {
+            me,
+            bits,
+            pool: Arc::new(Pool::new(pool_size)),
+        }
+    }
+
+    /// One remote call; every node named in the reply must be honest about its id. A
+    /// node that fails to answer loses its idle connections here; forgetting it in the
+    /// routing tables is the coordinator's decision.
+    pub fn call(&self, to: &NodeRef, req: &Request) -> Result<Reply, DhtError> {
+        let rep = match self.pool.call(to.addr, self.bits, req) {
+            Ok(rep) => rep,
+            Err(e) => {
+                if !matches!(e, DhtError::Remote(_)) {
+                    self.pool.drop_all(Some(to.addr));
+                }
+                return Err(e);
+            }
+        };
+        check_reply(&rep, self.bits)?;
+        Ok(rep)
+    }
+
+    /// Closes every idle connection (the node is stopping).
+    pub fn close_all(&self) {
+        self.pool.drop_all(None);
     }
 }
 

@@ -41,8 +41,16 @@
 //!
 //! Example, PING from a 160-bit node: `00 00 00 02` (length) `01` (PING) `a0` (m = 160).
 
+mod decode;
+mod encode;
+#[cfg(test)]
+mod tests;
+
+pub use decode::{decode_reply, decode_request};
+pub use encode::{encode_reply, encode_request};
+
 use super::id::Id;
-use super::routing::{NodeRef, Routing};
+use super::policy::{NodeRef, Routing};
 use std::collections::BTreeSet;
 
 /// Largest frame body we read; the biggest legal message (a full STORE batch) fits.
@@ -128,142 +136,4 @@ pub(crate) mod ty {
     pub const VALUES: u8 = 0x86;
     pub const OK: u8 = 0x87;
     pub const ERROR: u8 = 0xff;
-}
-
-/// Builds a body; the limits are the caller's business (see `store.rs` batching).
-struct Out(Vec<u8>);
-
-impl Out {
-    fn u8(&mut self, v: u8) {
-        self.0.push(v);
-    }
-    fn u16(&mut self, v: usize) {
-        self.0.extend_from_slice(&(v as u16).to_be_bytes());
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.u16(b.len());
-        self.0.extend_from_slice(b);
-    }
-    fn node(&mut self, n: &NodeRef) {
-        self.0.extend_from_slice(&n.id.0);
-        match n.addr.ip() {
-            std::net::IpAddr::V4(ip) => {
-                self.u8(4);
-                self.0.extend_from_slice(&ip.octets());
-            }
-            std::net::IpAddr::V6(ip) => {
-                self.u8(6);
-                self.0.extend_from_slice(&ip.octets());
-            }
-        }
-        self.0.extend_from_slice(&n.addr.port().to_be_bytes());
-    }
-    fn nodes(&mut self, ns: &[NodeRef]) {
-        let ns = &ns[..ns.len().min(MAX_NODES)];
-        self.u8(ns.len() as u8);
-        ns.iter().for_each(|n| self.node(n));
-    }
-    fn opt_node(&mut self, n: &Option<NodeRef>) {
-        self.u8(n.is_some() as u8);
-        n.iter().for_each(|n| self.node(n));
-    }
-}
-
-/// Encodes a request from a node on an m-bit ring.
-pub fn encode_request(bits: u32, req: &Request) -> Vec<u8> {
-    let mut o = Out(Vec::with_capacity(64));
-    let mut head = |t: u8| {
-        o.u8(t);
-        o.u8(bits as u8);
-    };
-    match req {
-        Request::Ping => head(ty::PING),
-        Request::FindStep { id, routing } => {
-            head(ty::FIND_STEP);
-            o.0.extend_from_slice(&id.0);
-            o.u8(matches!(routing, Routing::SuccessorOnly) as u8);
-        }
-        Request::GetPredecessor => head(ty::GET_PREDECESSOR),
-        Request::GetSuccessors => head(ty::GET_SUCCESSORS),
-        Request::Notify(n) => {
-            head(ty::NOTIFY);
-            o.node(n);
-        }
-        Request::Get(key) => {
-            head(ty::GET);
-            o.bytes(key);
-        }
-        Request::Put {
-            key,
-            value,
-            forwards,
-        } => {
-            head(ty::PUT);
-            o.bytes(key);
-            o.bytes(value);
-            o.u8(*forwards);
-        }
-        Request::Store(entries) => {
-            head(ty::STORE);
-            o.u16(entries.len());
-            for (key, values) in entries {
-                o.bytes(key);
-                o.u16(values.len());
-                values.iter().for_each(|v| o.bytes(v));
-            }
-        }
-        Request::PredLeaving { leaver, pred } => {
-            head(ty::PRED_LEAVING);
-            o.node(leaver);
-            o.opt_node(pred);
-        }
-        Request::SuccLeaving { leaver, succs } => {
-            head(ty::SUCC_LEAVING);
-            o.node(leaver);
-            o.nodes(succs);
-        }
-    }
-    o.0
-}
-
-pub fn encode_reply(rep: &Reply) -> Vec<u8> {
-    let mut o = Out(Vec::with_capacity(64));
-    match rep {
-        Reply::Pong(n) => {
-            o.u8(ty::PONG);
-            o.node(n);
-        }
-        Reply::Done(ns) => {
-            o.u8(ty::DONE);
-            o.nodes(ns);
-        }
-        Reply::Next(ns) => {
-            o.u8(ty::NEXT);
-            o.nodes(ns);
-        }
-        Reply::Predecessor(p) => {
-            o.u8(ty::PREDECESSOR);
-            o.opt_node(p);
-        }
-        Reply::Successors(ns) => {
-            o.u8(ty::SUCCESSORS);
-            o.nodes(ns);
-        }
-        Reply::Values(vs) => {
-            o.u8(ty::VALUES);
-            o.u16(vs.len());
-            vs.iter().for_each(|v| o.bytes(v));
-        }
-        Reply::Ok => o.u8(ty::OK),
-        Reply::Error(text) => {
-            o.u8(ty::ERROR);
-            // Cut on a character boundary so the text stays valid UTF-8.
-            let mut end = text.len().min(MAX_TEXT);
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            o.bytes(&text.as_bytes()[..end]);
-        }
-    }
-    o.0
 }

@@ -1,10 +1,9 @@
-//! Decoding the ring protocol (`msg.rs` has the layout). Pure functions over a byte
+//! Decoding the ring protocol (`mod.rs` has the layout). Pure functions over a byte
 //! slice: every count and length is checked against its limit before anything is
 //! allocated, and trailing bytes are an error, so a message has exactly one reading.
 
-use super::id::{Id, ID_BYTES, MAX_BITS};
-use super::msg::*;
-use super::routing::{NodeRef, Routing};
+use super::*;
+use crate::dht::id::{ID_BYTES, MAX_BITS};
 use crate::wire::{Result, WireError};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -172,126 +171,4 @@ pub fn decode_reply(body: &[u8]) -> Result<Reply> {
         other => return Err(WireError::UnknownType(other as u32)),
     };
     r.end(rep)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn node(port: u16) -> NodeRef {
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        NodeRef {
-            id: Id::of_addr(&addr, 160),
-            addr,
-        }
-    }
-
-    #[test]
-    fn ping_is_two_bytes() {
-        // 01 = PING, a0 = m of 160.
-        assert_eq!(encode_request(160, &Request::Ping), vec![0x01, 0xa0]);
-        assert_eq!(decode_request(&[0x01, 0x08]).unwrap(), (8, Request::Ping));
-    }
-
-    #[test]
-    fn notify_layout() {
-        let n = NodeRef {
-            id: Id::from_u64(0x2a, 8),
-            addr: "127.0.0.1:4000".parse().unwrap(),
-        };
-        let b = encode_request(8, &Request::Notify(n));
-        let mut want = vec![0x05, 0x08]; // NOTIFY, m = 8
-        want.extend_from_slice(&[0; 19]); // id: 19 zero bytes ...
-        want.push(0x2a); // ... then 42
-        want.extend_from_slice(&[4, 127, 0, 0, 1]); // IPv4 127.0.0.1
-        want.extend_from_slice(&[0x0f, 0xa0]); // port 4000
-        assert_eq!(b, want);
-        assert_eq!(decode_request(&b).unwrap(), (8, Request::Notify(n)));
-    }
-
-    #[test]
-    fn every_request_round_trips() {
-        let vals: BTreeSet<Vec<u8>> = [b"127.0.0.1:9".to_vec(), b"x".to_vec()].into();
-        let reqs = vec![
-            Request::FindStep {
-                id: Id::hash(b"k", 160),
-                routing: Routing::SuccessorOnly,
-            },
-            Request::GetPredecessor,
-            Request::GetSuccessors,
-            Request::Get(b"key".to_vec()),
-            Request::Put {
-                key: b"k".to_vec(),
-                value: b"v".to_vec(),
-                forwards: 1,
-            },
-            Request::Store(vec![(b"k".to_vec(), vals.clone()), (b"j".to_vec(), vals)]),
-            Request::PredLeaving {
-                leaver: node(1),
-                pred: Some(node(2)),
-            },
-            Request::SuccLeaving {
-                leaver: node(1),
-                succs: vec![node(3), node(4)],
-            },
-        ];
-        for req in reqs {
-            let b = encode_request(160, &req);
-            assert_eq!(decode_request(&b).unwrap(), (160, req));
-        }
-    }
-
-    #[test]
-    fn every_reply_round_trips() {
-        let v6 = NodeRef {
-            id: Id::hash(b"x", 160),
-            addr: "[::1]:7".parse().unwrap(),
-        };
-        let reps = vec![
-            Reply::Pong(v6),
-            Reply::Done(vec![node(1), node(2)]),
-            Reply::Next(vec![node(3)]),
-            Reply::Predecessor(None),
-            Reply::Successors(vec![]),
-            Reply::Values([b"a".to_vec()].into()),
-            Reply::Ok,
-            Reply::Error("id taken".into()),
-        ];
-        for rep in reps {
-            assert_eq!(decode_reply(&encode_reply(&rep)).unwrap(), rep);
-        }
-    }
-
-    #[test]
-    fn lying_lengths_and_counts_are_refused() {
-        // GET whose key claims 0xffff bytes: over MAX_KEY, refused before reading it.
-        let err = decode_request(&[0x06, 0xa0, 0xff, 0xff, b'a']).unwrap_err();
-        assert!(matches!(err, WireError::Malformed(m) if m.contains("MAX_KEY")));
-        // GET whose key claims 5 bytes but carries 2.
-        let err = decode_request(&[0x06, 0xa0, 0x00, 0x05, b'a', b'b']).unwrap_err();
-        assert!(matches!(err, WireError::Malformed(_)));
-        // STORE claiming 65535 entries.
-        let err = decode_request(&[0x08, 0xa0, 0xff, 0xff]).unwrap_err();
-        assert!(matches!(err, WireError::Malformed(m) if m.contains("MAX_ENTRIES")));
-        // SUCCESSORS claiming 200 nodes.
-        let err = decode_reply(&[0x85, 200]).unwrap_err();
-        assert!(matches!(err, WireError::Malformed(m) if m.contains("MAX_NODES")));
-    }
-
-    #[test]
-    fn bad_types_flags_and_trailing_bytes() {
-        assert!(matches!(
-            decode_request(&[0x42, 0xa0]),
-            Err(WireError::UnknownType(0x42))
-        ));
-        assert!(decode_request(&[0x01, 0x00]).is_err(), "m = 0");
-        assert!(decode_request(&[0x01, 0xa1]).is_err(), "m = 161");
-        assert!(
-            decode_request(&[0x01, 0xa0, 0x00]).is_err(),
-            "trailing byte"
-        );
-        assert!(decode_request(&[]).is_err(), "empty");
-        assert!(decode_reply(&[0x84, 0x02]).is_err(), "presence flag 2");
-        assert!(decode_reply(&[0x82, 0x00]).is_err(), "DONE with no owner");
-    }
 }

@@ -1,0 +1,232 @@
+//! The node's two workers: the threads that make its outgoing calls.
+//!
+//! The coordinator decides *what* to ask and of whom, and hands a [`Job`] to a worker
+//! through a bounded queue; the worker makes the blocking calls and sends back a
+//! [`Done`] with what it found; the coordinator decides what that changes. So a slow or
+//! dead node stalls a worker for at most `RPC_TIMEOUT`, never the coordinator.
+//!
+//! ```text
+//!   coordinator ──Job──► "dht-maint-ADDR"  stabilize, fix-fingers, ping, replicate, pass a put back
+//!   coordinator ──Job──► "dht-store-ADDR"  STORE only: replicas of a put, a hand-over
+//!   coordinator ◄─Done── either
+//! ```
+//!
+//! Why two: a node answers PUT and NOTIFY only once the STOREs they cause have been sent
+//! (so a put that returned survives its owner's crash). Those STOREs go to a worker that
+//! makes no other call, and STORE itself is always answered at once. So a chain of
+//! nodes waiting on each other always ends, even when every node of a ring notifies its
+//! successor at the same moment.
+
+use crate::dht::conn::Caller;
+use crate::dht::id::Id;
+use crate::dht::lookup::{lookup_via, walk_from};
+use crate::dht::msg::{Entry, Reply, Request};
+use crate::dht::policy::{better_successor, finger_confirmed, NodeRef, Routing, Step};
+use crate::dht::store::batches;
+use crossbeam_channel::{select, Receiver, Sender};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+/// Jobs waiting for the maintenance worker; a round that finds the queue full is skipped.
+pub const MAINT_QUEUE: usize = 16;
+/// Jobs waiting for the store worker; when it is full a put is answered without
+/// waiting for its replicas (the next replication round copies them).
+pub const STORE_QUEUE: usize = 256;
+
+/// Outgoing calls the coordinator wants made.
+pub(crate) enum Job {
+    /// Chord's stabilize: ask the first candidate that answers for its predecessor and
+    /// successor list, and notify the successor found. If none answers, look our own id
+    /// up through `bootstrap` (where we joined).
+    Stabilize {
+        candidates: Vec<NodeRef>,
+        bootstrap: Option<SocketAddr>,
+    },
+    /// Fix finger `i`: confirm `current` still owns `start`, or look `start` up from
+    /// `first` (the coordinator's own step for it).
+    FixFinger {
+        i: u32,
+        start: Id,
+        current: Option<NodeRef>,
+        first: Step,
+    },
+    /// Chord's check_predecessor.
+    Ping(NodeRef),
+    /// Copy entries to these nodes (replication round, on the maintenance worker).
+    Replicate {
+        to: Vec<NodeRef>,
+        entries: Vec<Entry>,
+    },
+    /// A put for a key we no longer own, passed back towards its owner.
+    Forward { to: NodeRef, req: Request },
+    /// STORE entries on these nodes, then let the coordinator answer `answer` (the
+    /// connection whose PUT or NOTIFY waits for this). On the store worker.
+    Store {
+        to: Vec<NodeRef>,
+        entries: Vec<Entry>,
+        answer: Option<u64>,
+    },
+}
+
+/// What a job found. `failed` lists nodes that did not answer.
+pub(crate) enum Done {
+    Stabilized {
+        failed: Vec<NodeRef>,
+        /// The successor that answered and its successor list.
+        found: Option<(NodeRef, Vec<NodeRef>)>,
+        /// Everyone failed: the owner of our id, looked up through the bootstrap node.
+        rejoined: Option<NodeRef>,
+    },
+    Finger {
+        i: u32,
+        owner: Option<NodeRef>,
+        failed: Vec<NodeRef>,
+    },
+    Pinged {
+        node: NodeRef,
+        alive: bool,
+    },
+    Replicated,
+    Forwarded,
+    Stored {
+        answer: Option<u64>,
+    },
+}
+
+/// A worker's loop: one job at a time until the node stops.
+pub(crate) fn worker(c: Caller, jobs: Receiver<Job>, done: Sender<Done>, stop: Receiver<()>) {
+    loop {
+        let job = select! {
+            recv(jobs) -> j => match j {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+            recv(stop) -> _ => return,
+        };
+        if done.send(run(&c, job)).is_err() {
+            return; // the coordinator has gone
+        }
+    }
+}
+
+fn run(c: &Caller, job: Job) -> Done {
+    match job {
+        Job::Stabilize {
+            candidates,
+            bootstrap,
+        } => stabilize(c, candidates, bootstrap),
+        Job::FixFinger {
+            i,
+            start,
+            current,
+            first,
+        } => {
+            let mut failed = Vec::new();
+            let confirmed = current.filter(|f| match c.call(f, &Request::GetPredecessor) {
+                Ok(Reply::Predecessor(Some(p))) => finger_confirmed(&start, f, &p),
+                _ => false,
+            });
+            let owner = confirmed.or_else(|| {
+                walk_from(c, first, &start, Routing::Fingers, &mut failed)
+                    .ok()
+                    .map(|l| l.owner)
+            });
+            Done::Finger { i, owner, failed }
+        }
+        Job::Ping(node) => Done::Pinged {
+            node,
+            alive: c.call(&node, &Request::Ping).is_ok(),
+        },
+        Job::Replicate { to, entries } => {
+            store_on(c, &to, entries);
+            Done::Replicated
+        }
+        Job::Forward { to, req } => {
+            if let Err(e) = c.call(&to, &req) {
+                log::info!(
+                    "{}: passing a put back to {} failed: {e}",
+                    c.me.addr,
+                    to.addr
+                );
+            }
+            Done::Forwarded
+        }
+        Job::Store {
+            to,
+            entries,
+            answer,
+        } => {
+            store_on(c, &to, entries);
+            Done::Stored { answer }
+        }
+    }
+}
+
+/// Sends entries in STORE batches to each node; a node that fails is skipped.
+fn store_on(c: &Caller, to: &[NodeRef], entries: Vec<Entry>) {
+    let batches = batches(entries);
+    for s in to {
+        for b in &batches {
+            if let Err(e) = c.call(s, &Request::Store(b.clone())) {
+                log::info!("{}: STORE to {} failed: {e}", c.me.addr, s.addr);
+                break;
+            }
+        }
+    }
+}
+
+fn successors_of(c: &Caller, s: &NodeRef) -> Option<Vec<NodeRef>> {
+    match c.call(s, &Request::GetSuccessors) {
+        Ok(Reply::Successors(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// The calls of one stabilize round. The first candidate that answers is our successor,
+/// unless its predecessor joined between us (then that one is, if it answers).
+fn stabilize(c: &Caller, candidates: Vec<NodeRef>, bootstrap: Option<SocketAddr>) -> Done {
+    let mut failed = Vec::new();
+    let mut tried = HashSet::new();
+    for s in candidates {
+        if !tried.insert(s) {
+            continue;
+        }
+        let x = match c.call(&s, &Request::GetPredecessor) {
+            Ok(Reply::Predecessor(x)) => x,
+            _ => {
+                failed.push(s);
+                continue;
+            }
+        };
+        let found = better_successor(&c.me, &s, x)
+            .and_then(|x| successors_of(c, &x).map(|l| (x, l)))
+            .or_else(|| successors_of(c, &s).map(|l| (s, l)));
+        let Some((succ, list)) = found else {
+            failed.push(s);
+            continue;
+        };
+        if let Err(e) = c.call(&succ, &Request::Notify(c.me)) {
+            log::warn!("{}: notify {} refused: {e}", c.me.addr, succ.addr);
+        }
+        return Done::Stabilized {
+            failed,
+            found: Some((succ, list)),
+            rejoined: None,
+        };
+    }
+    // Every node we knew has failed. Start again from where we joined.
+    let rejoined = bootstrap.filter(|b| *b != c.me.addr).and_then(|b| {
+        let first = NodeRef {
+            id: Id::of_addr(&b, c.bits),
+            addr: b,
+        };
+        lookup_via(c, first, &c.me.id, Routing::Fingers, &mut failed)
+            .ok()
+            .map(|l| l.owner)
+    });
+    Done::Stabilized {
+        failed,
+        found: None,
+        rejoined,
+    }
+}

@@ -1,0 +1,152 @@
+//! The rounds that keep the ring correct while peers come and go (对等方扰动, churn).
+//!
+//! ```text
+//!   stabilize          ask successor for its predecessor x; x between us? adopt x;
+//!                      copy its successor list; notify it that we exist
+//!   fix-fingers        look up one finger's start; fill every finger that node covers
+//!   check-predecessor  ping the predecessor; forget it if it does not answer
+//!   replicate          copy the keys we own to our r successors
+//! ```
+//!
+//! Each is a tick of the coordinator, every `period x time_scale` (`state.rs`). A round
+//! starts here with what the state says (a [`Job`] for a worker, which makes the calls),
+//! and ends here with what the calls found (a [`Done`]), applied to the state. One round
+//! of each kind is in flight at a time: a tick that comes while its round is still
+//! running is skipped.
+
+use super::jobs::{Done, Job};
+use crate::dht::lookup::STEP_NODES;
+use crate::dht::policy::{by_distance_from, fill_fingers, finger_start, next_step};
+use crate::dht::policy::{successor_list, NodeRef, Routing};
+use crate::dht::state::{Config, State};
+
+/// Which rounds are in flight.
+#[derive(Default)]
+pub(crate) struct Rounds {
+    stabilizing: bool,
+    fixing: bool,
+    checking: bool,
+    replicating: bool,
+}
+
+impl Rounds {
+    /// Chord's `stabilize`, with the successor list: the successors first, then every
+    /// other node we know, nearest clockwise first, in case they all failed.
+    pub fn stabilize(&mut self, me: &NodeRef, cfg: &Config, st: &mut State) -> Option<Job> {
+        if self.stabilizing {
+            return None;
+        }
+        if st.succs.is_empty() {
+            // Alone so far: someone notified us, so make it our successor. This is how
+            // the first two nodes of a ring find each other.
+            if let Some(p) = st.pred.filter(|p| p != me) {
+                st.set_succs(vec![p]);
+            }
+            return None;
+        }
+        let mut candidates = st.succs.clone();
+        candidates.extend(by_distance_from(me, &st.known(), cfg.bits));
+        self.stabilizing = true;
+        Some(Job::Stabilize {
+            candidates,
+            bootstrap: st.bootstrap,
+        })
+    }
+
+    /// Chord's `fix_fingers`, one finger per round (index 0, the successor, is kept by
+    /// stabilize). A finger that is still right is confirmed by asking it for its
+    /// predecessor, one call on a connection we already hold; only a wrong or missing
+    /// finger costs a lookup.
+    pub fn fix_fingers(&mut self, me: &NodeRef, cfg: &Config, st: &State) -> Option<Job> {
+        if self.fixing || cfg.bits < 2 {
+            return None;
+        }
+        let i = st.next_finger.clamp(1, cfg.bits - 1);
+        let start = finger_start(&me.id, i, cfg.bits);
+        let first = next_step(
+            me,
+            &st.succs,
+            &st.fingers,
+            &start,
+            Routing::Fingers,
+            STEP_NODES,
+        );
+        self.fixing = true;
+        Some(Job::FixFinger {
+            i,
+            start,
+            current: st.fingers[i as usize],
+            first,
+        })
+    }
+
+    /// Chord's `check_predecessor`.
+    pub fn check_predecessor(&mut self, st: &State) -> Option<Job> {
+        let p = st.pred.filter(|_| !self.checking)?;
+        self.checking = true;
+        Some(Job::Ping(p))
+    }
+
+    /// Copies every key this node owns to its r successors, so that when it crashes the
+    /// next node already holds them. Sets merge by union, so sending again is harmless.
+    pub fn replicate(&mut self, me: &NodeRef, cfg: &Config, st: &State) -> Option<Job> {
+        let p = st.pred.filter(|_| !self.replicating)?;
+        let entries = st.store.in_range(&p.id, &me.id);
+        if entries.is_empty() || st.succs.is_empty() {
+            return None;
+        }
+        self.replicating = true;
+        Some(Job::Replicate {
+            to: st.succs.iter().take(cfg.r).copied().collect(),
+            entries,
+        })
+    }
+
+    /// A round's job found the worker's queue full: the round is skipped.
+    pub fn skipped(&mut self, job: &Job) {
+        match job {
+            Job::Stabilize { .. } => self.stabilizing = false,
+            Job::FixFinger { .. } => self.fixing = false,
+            Job::Ping(_) => self.checking = false,
+            Job::Replicate { .. } => self.replicating = false,
+            Job::Forward { .. } | Job::Store { .. } => {}
+        }
+    }
+
+    /// A round's calls are done: apply what they found.
+    pub fn finished(&mut self, me: &NodeRef, cfg: &Config, st: &mut State, done: Done) {
+        match done {
+            Done::Stabilized {
+                failed,
+                found,
+                rejoined,
+            } => {
+                self.stabilizing = false;
+                failed.iter().for_each(|n| st.forget(n));
+                match (found, rejoined) {
+                    (Some((succ, list)), _) => {
+                        st.set_succs(successor_list(me, &succ, &list, cfg.r));
+                    }
+                    (None, Some(owner)) if owner != *me => st.set_succs(vec![owner]),
+                    (None, _) => st.set_succs(Vec::new()),
+                }
+            }
+            Done::Finger { i, owner, failed } => {
+                self.fixing = false;
+                failed.iter().for_each(|n| st.forget(n));
+                if let Some(owner) = owner {
+                    st.next_finger = fill_fingers(me, &mut st.fingers, i, &owner, cfg.bits);
+                }
+            }
+            Done::Pinged { node, alive } => {
+                self.checking = false;
+                if !alive {
+                    log::debug!("{}: predecessor {} is gone", me.addr, node.addr);
+                    st.forget(&node);
+                }
+            }
+            Done::Replicated => self.replicating = false,
+            Done::Forwarded | Done::Stored { .. } => {}
+        }
+    }
+}
