@@ -17,12 +17,14 @@
 //!    a byte literal: not checked.
 //! 6. A span with a `/`, or ending in `.rs`, `.md`, `.sh` or `.toml`, is a path: it must exist
 //!    from the repository root, from the document's folder, or (for a lab's handout
-//!    `labs/x/README.md`) from its module's folder `src/x/`. Paths under `target/` are build
+//!    `labs/x/README.md` or any doc inside `src/x/`) from the architecture's folder `src/x/`;
+//!    a bare file name (`codec.rs`) may be anywhere inside that folder. Paths under `target/` are build
 //!    outputs and paths starting with `/` are URL paths on the wire: not checked.
 //! 7. `f()`, `a::b`, `a::b()`, `x.f()`: every segment of `a::b` (but `crate`, `p2plab`…) and
 //!    the method `f` of `x.f()` must be defined: a fn, const, static, type, module, macro,
 //!    enum variant or struct field (std's prelude names count). A path into another crate
-//!    (`std::…`, `crossbeam_channel::…`) is not checked.
+//!    (`std::…`, `crossbeam_channel::…`) is not checked, nor are the few methods of those
+//!    crates that the concurrency model is written in (`try_send`, `recv_timeout`).
 //! 8. `UPPER_SNAKE` (with an underscore): a `const` or `static`, a Makefile variable, or an
 //!    environment variable the tools read (`RUST_LOG`). One word in capitals (`TTL`) is a
 //!    protocol word: not checked.
@@ -258,6 +260,10 @@ const CRATE_ROOTS: [&str; 5] = ["crate", "self", "super", "Self", "p2plab"];
 /// Environment variables a student sets: the logger's and cargo's.
 const ENV_VARS: [&str; 3] = ["RUST_LOG", "RUST_BACKTRACE", "CARGO_TARGET_DIR"];
 
+/// Methods of the crates we use that docs name bare because the concurrency model is
+/// written in them (a coordinator hands bytes over with `try_send`).
+const OTHER_CRATES_FNS: [&str; 3] = ["try_send", "recv_timeout", "select"];
+
 impl Tree {
     /// `path` as seen from `dir`, with `.` and `..` resolved, or `None` if it leaves the root.
     fn resolve(dir: &str, path: &str) -> Option<String> {
@@ -286,10 +292,34 @@ impl Tree {
             .strip_prefix("labs/")
             .map(|lab| format!("src/{lab}"))
             .unwrap_or_default();
-        [("", path), (doc_dir, path), (module.as_str(), path)]
-            .iter()
-            .filter_map(|(d, p)| Self::resolve(d, p))
-            .any(|p| self.paths.contains(&p))
+        // A module's doc also names the files of its architecture: src/x/ and below.
+        let arch: String = doc_dir.split('/').take(2).collect::<Vec<_>>().join("/");
+        let arch = if arch.starts_with("src/") {
+            arch
+        } else {
+            module.clone()
+        };
+        if [
+            ("", path),
+            (doc_dir, path),
+            (module.as_str(), path),
+            (arch.as_str(), path),
+        ]
+        .iter()
+        .filter_map(|(d, p)| Self::resolve(d, p))
+        .any(|p| self.paths.contains(&p))
+        {
+            return true;
+        }
+        // A bare file or folder name in a role table (`codec.rs` in a row about `msg/`)
+        // names a file somewhere inside the architecture's folder.
+        let bare = path.trim_end_matches('/');
+        !bare.contains('/')
+            && !arch.is_empty()
+            && self
+                .paths
+                .iter()
+                .any(|p| p.starts_with(&format!("{arch}/")) && p.ends_with(&format!("/{bare}")))
     }
 
     /// Why `claim`, made in a document in `doc_dir`, does not hold; `None` when it does.
@@ -305,7 +335,7 @@ impl Tree {
                 let named = path.rsplit('.').next().unwrap_or(path);
                 let missing = named
                     .split("::")
-                    .filter(|s| !CRATE_ROOTS.contains(s))
+                    .filter(|s| !CRATE_ROOTS.contains(s) && !OTHER_CRATES_FNS.contains(s))
                     .find(|s| !self.items.contains(*s))?;
                 Some(format!(
                     "no fn, const, type, module, variant or field named `{missing}`"
