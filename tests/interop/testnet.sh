@@ -43,7 +43,10 @@ for _ in $(seq 100); do grep -q "type 'quit'" "$WORK/hosts.txt" 2>/dev/null && b
 mapfile -t NS < <(awk '/ip netns exec/ {for (i = 1; i <= NF; i++) if ($i == "exec") print $(i + 1)}' "$WORK/hosts.txt")
 mapfile -t IP < <(awk '/ip netns exec/ {print $3}' "$WORK/hosts.txt")
 [ "${#NS[@]}" = $((N + 1)) ] || { echo "FAIL: expected $((N + 1)) hosts"; cat "$WORK/hosts.txt" "$WORK/net.log"; exit 1; }
+# In the foreground, and in the background with `exec`: then $! is the program itself,
+# not a subshell that a kill would leave its child behind.
 in_host() { local h=$1; shift; ip netns exec "${NS[$h]}" "$@"; }
+bg_host() { local h=$1; shift; exec ip netns exec "${NS[$h]}" "$@"; }
 
 mkdir -p "$WORK/share"
 head -c $((MIB << 20)) /dev/urandom >"$WORK/share/file.bin"
@@ -51,12 +54,12 @@ want=$(sha1sum <"$WORK/share/file.bin" | cut -c1-40)
 now() { date +%s.%N; }
 
 # C/S: the server uploads the whole file N times over its one u_s link.
-in_host 0 "$BIN" share serve --dir "$WORK/share" --listen "${IP[0]}:8080" </dev/null >"$WORK/serve.log" 2>&1 &
+bg_host 0 "$BIN" share serve --dir "$WORK/share" --listen "${IP[0]}:8080" </dev/null >"$WORK/serve.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do in_host 1 curl -sf -o /dev/null "http://${IP[0]}:8080/get/0/file.bin" --max-time 0.2 -r 0-0 && break; sleep 0.1; done
 t0=$(now); cs=()
 for h in $(seq 1 "$N"); do
-  in_host "$h" curl -sf -o "$WORK/cs$h.bin" "http://${IP[0]}:8080/get/0/file.bin" & cs+=($!)
+  bg_host "$h" curl -sf -o "$WORK/cs$h.bin" "http://${IP[0]}:8080/get/0/file.bin" & cs+=($!)
 done
 for p in "${cs[@]}"; do wait "$p"; done
 t_cs=$(python3 -c "print($(now) - $t0)")
@@ -66,15 +69,15 @@ done
 
 # P2P: tracker and seed on host 0, a leecher on every other host.
 "$BIN" bt make "$WORK/share/file.bin" -o "$WORK/x.torrent" --announce "http://${IP[0]}:6969/announce" >/dev/null
-in_host 0 "$BIN" bt tracker --listen "${IP[0]}:6969" --interval 5 </dev/null >"$WORK/tracker.log" 2>&1 &
+bg_host 0 "$BIN" bt tracker --listen "${IP[0]}:6969" --interval 5 </dev/null >"$WORK/tracker.log" 2>&1 &
 PIDS+=($!)
-in_host 0 "$BIN" bt seed "$WORK/x.torrent" "$WORK/share/file.bin" --listen "${IP[0]}:6881" </dev/null >"$WORK/seed.log" 2>&1 &
+bg_host 0 "$BIN" bt seed "$WORK/x.torrent" "$WORK/share/file.bin" --listen "${IP[0]}:6881" </dev/null >"$WORK/seed.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do grep -q "seeding" "$WORK/seed.log" 2>/dev/null && break; sleep 0.1; done
 t0=$(now); p2p=()
 for h in $(seq 1 "$N"); do
   mkdir -p "$WORK/p2p$h"
-  in_host "$h" "$BIN" bt get "$WORK/x.torrent" -o "$WORK/p2p$h" --listen "${IP[$h]}:6881" --timeout 300 \
+  bg_host "$h" "$BIN" bt get "$WORK/x.torrent" -o "$WORK/p2p$h" --listen "${IP[$h]}:6881" --timeout 300 \
     </dev/null >"$WORK/get$h.log" 2>&1 & p2p+=($!)
 done
 for p in "${p2p[@]}"; do wait "$p" || { echo "FAIL: a leecher did not finish"; tail -3 "$WORK"/get*.log; exit 1; }; done
