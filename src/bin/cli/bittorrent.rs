@@ -1,6 +1,6 @@
 //! `p2plab bt make|show|tracker|seed|get`: BitTorrent by hand, one node per terminal.
 
-use super::common::{parse, wait_for_quit};
+use super::common::{parse, run_until_stopped};
 use getopts::Options;
 use p2plab::bittorrent::make::make_torrent;
 use p2plab::bittorrent::metainfo::{Metainfo, DEFAULT_PIECE_LENGTH, MAX_TORRENT_BYTES};
@@ -19,18 +19,6 @@ fn load(path: &str) -> Result<Metainfo, String> {
         .and_then(|f| f.take(MAX_TORRENT_BYTES + 1).read_to_end(&mut bytes))
         .map_err(|e| format!("cannot read {path}: {e}"))?;
     Metainfo::from_bytes(&bytes).map_err(|e| format!("{path}: {e}"))
-}
-
-/// Runs until `quit`/Ctrl-D on a terminal; in a script (stdin not a terminal) until killed.
-fn run_until_stopped() {
-    if std::io::stdin().is_terminal() {
-        println!("type 'quit' (or Ctrl-D) to stop");
-        wait_for_quit();
-    } else {
-        loop {
-            std::thread::park();
-        }
-    }
 }
 
 fn parse_size(text: &str) -> Option<u64> {
