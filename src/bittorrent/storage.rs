@@ -176,6 +176,24 @@ impl Storage {
         <[u8; 20]>::from(Sha1::digest(data)) == self.hashes[index]
     }
 
+    /// Like [`Storage::verify`], for a piece held as its blocks in order: hashed
+    /// block by block, never joined into one buffer.
+    pub fn verify_blocks(&self, index: usize, blocks: &[Vec<u8>]) -> bool {
+        let mut h = Sha1::new();
+        blocks.iter().for_each(|b| h.update(b));
+        <[u8; 20]>::from(h.finalize()) == self.hashes[index]
+    }
+
+    /// Writes a verified piece, held as its blocks in order, to its place.
+    pub fn write_blocks(&self, index: usize, blocks: &[Vec<u8>]) -> io::Result<()> {
+        let mut at = index as u64 * self.piece_length;
+        for b in blocks {
+            self.write_at(at, b)?;
+            at += b.len() as u64;
+        }
+        Ok(())
+    }
+
     /// Writes a verified piece to its place.
     pub fn write_piece(&self, index: usize, data: &[u8]) -> io::Result<()> {
         self.write_at(index as u64 * self.piece_length, data)

@@ -28,7 +28,7 @@
 
 use log::debug;
 use std::io;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -40,7 +40,8 @@ pub const ST_RESET: u8 = 3;
 pub const ST_SYN: u8 = 4;
 /// Largest datagram read: a SYN is 20 bytes plus a few of extensions.
 const MAX_DATAGRAM: usize = 1500;
-/// How long a blocked `recv` waits before looking at the stop flag.
+/// How long a blocked `recv` waits before looking at the stop flag (a fallback: `stop`
+/// wakes it at once with an empty datagram, so a stopping node does not wait this out).
 const STOP_POLL: Duration = Duration::from_millis(200);
 
 /// The reset answering `packet`, or `None` when `packet` is not a uTP v1 SYN.
@@ -87,10 +88,18 @@ impl UtpReset {
         self.addr
     }
 
-    /// Stops answering and joins the thread (within [`STOP_POLL`]). Idempotent.
+    /// Stops answering and joins the thread: at once, or within [`STOP_POLL`] if the
+    /// wake-up datagram is lost. Idempotent.
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
+            let mut to = self.addr;
+            if to.ip().is_unspecified() {
+                to.set_ip(Ipv4Addr::LOCALHOST.into());
+            }
+            if let Ok(s) = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)) {
+                let _ = s.send_to(&[], to); // wakes the blocked recv_from
+            }
             let _ = t.join();
         }
     }

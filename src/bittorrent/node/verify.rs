@@ -1,5 +1,6 @@
-//! The verifier (`bt-verify`): joins a finished piece's blocks, checks its SHA-1 and
-//! writes it, off the coordinator, so hashing never delays a decision. The verdict
+//! The verifier (`bt-verify`): checks a finished piece's SHA-1 and writes it, off the
+//! coordinator, so hashing never delays a decision. It hashes and writes the piece block
+//! by block, never joining the blocks (that would copy every byte once more). The verdict
 //! goes back to the coordinator, which alone changes what the node has.
 
 use crate::bittorrent::conn::{Ctx, PeerKey};
@@ -20,13 +21,10 @@ pub struct Verdict {
 
 /// Runs until the coordinator drops its end of `rx`.
 pub fn verifier(ctx: &Ctx, rx: &Receiver<Finished>, verdicts: &Sender<Verdict>) {
-    let mut buf = Vec::new();
     for f in rx.iter() {
-        buf.clear();
-        f.blocks.iter().for_each(|b| buf.extend_from_slice(b));
-        let ok = ctx.storage.verify(f.index, &buf);
+        let ok = ctx.storage.verify_blocks(f.index, &f.blocks);
         let written = ok
-            && match ctx.storage.write_piece(f.index, &buf) {
+            && match ctx.storage.write_blocks(f.index, &f.blocks) {
                 Ok(()) => true,
                 Err(e) => {
                     warn!("cannot write piece {}: {e}", f.index);
