@@ -83,7 +83,7 @@ fn when_30_percent_are_killed_mid_run_the_rest_still_complete() {
 }
 
 #[test]
-fn a_free_rider_lives_on_optimistic_unchokes_and_finishes_last() {
+fn a_free_rider_lives_on_optimistic_unchokes_and_finishes_among_the_last() {
     // A torrent in mid-life: 12 leechers already hold a random half of the file each,
     // and a newcomer that will never upload joins them. A leecher gives its regular
     // slots only to peers that upload to it, so while it downloads, every byte it
@@ -111,13 +111,22 @@ fn a_free_rider_lives_on_optimistic_unchokes_and_finishes_last() {
     let free = r.peers.iter().find(|p| p.name == "free").unwrap();
     assert_eq!(free.uploaded, 0, "a free-rider uploads nothing");
     let free_done = free.completed.expect("the free-rider still gets the file");
+    // At the very end only the seed is left to serve both the free-rider and the last
+    // leecher, so which of those two finishes first is a coin toss (it failed one CI run
+    // in several): the free-rider must finish after every leecher but at most one.
+    let later: Vec<&str> = r
+        .peers
+        .iter()
+        .filter(|p| p.name != "free" && p.completed.is_some_and(|t| t > free_done))
+        .map(|p| p.name.as_str())
+        .collect();
+    assert!(
+        later.len() <= 1,
+        "{later:?} finished after the free-rider: it was served like a contributor"
+    );
     let mut optimistic = 0;
     for p in r.peers.iter().filter(|p| p.name != "free") {
-        assert!(
-            p.completed.unwrap() < free_done,
-            "{} finished after the free-rider",
-            p.name
-        );
+        assert!(p.completed.is_some(), "{} never finished", p.name);
         if let Some((_, s)) = p.links.iter().find(|(n, _)| n == "free") {
             assert_eq!(
                 s.up_regular_leeching, 0,
