@@ -139,13 +139,7 @@ fn build(n: usize, pool: usize) -> (LocalRing, f64) {
     let mut cfg = Config::new(160);
     cfg.pool = pool;
     cfg.r = Config::r_for(n);
-    cfg.time_scale = if n > 128 {
-        0.2
-    } else if n > 64 {
-        0.1
-    } else {
-        0.05
-    };
+    cfg.time_scale = Config::lab_time_scale(n);
     let t = Instant::now();
     let ring = LocalRing::start(n, &cfg).expect("start ring");
     assert!(

@@ -49,15 +49,7 @@ impl Lab {
         let mut n = 8;
         while n <= self.o.max {
             let mut cfg = fast(160, Config::r_for(n));
-            // Bigger rings get slower maintenance, so that its traffic (one coordinator
-            // and two workers per node) leaves the CPU to the lookups being measured.
-            cfg.time_scale = if n > 128 {
-                0.2
-            } else if n > 64 {
-                0.1
-            } else {
-                0.05
-            };
+            cfg.time_scale = Config::lab_time_scale(n);
             let ring = LocalRing::start(n, &cfg).map_err(|e| format!("step 5, N = {n}: {e}"))?;
             if !ring.wait_settled(true, SETTLE) {
                 return Err(format!(

@@ -53,6 +53,19 @@ impl Config {
         (log as usize).max(3)
     }
 
+    /// The time scale labs and benches give a ring of `n` nodes on one machine: bigger
+    /// rings get slower maintenance, so that its traffic (one coordinator and two workers
+    /// per node) leaves the CPU to the lookups being measured.
+    pub fn lab_time_scale(n: usize) -> f64 {
+        if n > 128 {
+            0.2
+        } else if n > 64 {
+            0.1
+        } else {
+            0.05
+        }
+    }
+
     /// A maintenance period at this node's time scale.
     pub fn period(&self, base: Duration) -> Duration {
         base.mul_f64(self.time_scale.max(0.001))
