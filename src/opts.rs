@@ -21,7 +21,10 @@ where
         .parse(args)
         .map_err(|e| format!("{e}\n\n{}", opts.usage(brief)))?;
     if m.opt_present("help") {
-        println!("{}", opts.usage(brief));
+        // `writeln!`, not `println!`: a reader that closes the pipe early (`--help | head`)
+        // must not turn help into a panic.
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{}", opts.usage(brief));
         return Ok(None);
     }
     Ok(Some(m))
