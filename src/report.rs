@@ -66,6 +66,13 @@ impl Table {
     }
 }
 
+/// The value that a share `q` (0..=1) of `sorted` does not exceed: 0.5 the median,
+/// 0.99 the p99. Zero for no values.
+pub fn quantile(sorted: &[std::time::Duration], q: f64) -> std::time::Duration {
+    let i = ((sorted.len() as f64 - 1.0) * q.clamp(0.0, 1.0)).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
 /// Writes `{"figure": value, ...}` to `target/bench/<name>.json` and returns the path.
 pub fn write_bench_json<K: AsRef<str>>(name: &str, figures: &[(K, f64)]) -> io::Result<PathBuf> {
     let dir = PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into()))

@@ -21,6 +21,7 @@
 //! design), then `conformance.rs` (what every design must get right).
 
 pub mod conformance;
+pub mod measure;
 mod traffic;
 pub mod workload;
 
@@ -93,6 +94,9 @@ pub struct Killed {
     pub what: String,
     /// Nodes stopped.
     pub nodes: usize,
+    /// Workload peers that went down with them (a ring's nodes are its peers; a
+    /// directory is not a peer), so a lab stops searching from them.
+    pub peers: Vec<PeerId>,
 }
 
 /// One P2P design on real nodes: the notes' two problems, locate and join/leave.

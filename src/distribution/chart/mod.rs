@@ -1,8 +1,16 @@
 //! The textbook figure: distribution time against N, as SVG and as a terminal sketch.
+//! The one chart writer of p2plab: `lab-problems` draws its scaling chart here too, on
+//! logarithmic axes (`axis.rs`).
 //!
 //! Written by hand rather than with a plotting crate: an SVG is a short text file, and
 //! a student can read this one to see where each curve comes from.
 
+mod ascii;
+mod axis;
+
+pub use ascii::ascii;
+pub use axis::Axis;
+use axis::Scale;
 use std::fmt::Write as _;
 
 /// How a series is drawn.
@@ -30,17 +38,6 @@ const RIGHT: f64 = 180.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
 
-/// A tick step of 1, 2 or 5 times a power of ten giving about five ticks up to `max`.
-fn tick_step(max: f64) -> f64 {
-    let raw = (max / 5.0).max(f64::MIN_POSITIVE);
-    let p = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * p)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * p)
-}
-
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -50,17 +47,24 @@ fn escape(s: &str) -> String {
 /// An SVG document with axes, ticks, labels, a legend and every series. Each series is
 /// a `<g class="series" data-name="...">` so that tools (and tests) can find it.
 pub fn svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    svg_axes(title, x_label, y_label, series, Axis::Linear, Axis::Linear)
+}
+
+/// [`svg`] with a chosen kind of axis for x and for y.
+pub fn svg_axes(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    x_axis: Axis,
+    y_axis: Axis,
+) -> String {
     let pts = || series.iter().flat_map(|s| s.points.iter());
-    let x_max = pts().map(|p| p.0).fold(1.0, f64::max);
-    let y_max = pts()
-        .map(|p| p.1)
-        .filter(|y| y.is_finite())
-        .fold(0.0, f64::max)
-        .max(1e-9)
-        * 1.05;
+    let xsc = Scale::new(x_axis, pts().map(|p| p.0).chain([1.0]), 1.0);
+    let ysc = Scale::new(y_axis, pts().map(|p| p.1), 1.05);
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let sx = |x: f64| LEFT + x / x_max * pw;
-    let sy = |y: f64| TOP + ph - y / y_max * ph;
+    let sx = |x: f64| LEFT + xsc.frac(x) * pw;
+    let sy = |y: f64| TOP + ph - ysc.frac(y) * ph;
 
     let mut o = String::new();
     let _ = writeln!(
@@ -83,9 +87,7 @@ pub fn svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Stri
         TOP + ph,
         TOP + ph
     );
-    let (xs, ys) = (tick_step(x_max), tick_step(y_max));
-    let mut t = 0.0;
-    while t <= x_max + 1e-9 {
+    for t in xsc.ticks() {
         let _ = writeln!(
             o,
             r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="black"/><text x="{0:.1}" y="{3}" text-anchor="middle">{4}</text>"##,
@@ -95,10 +97,8 @@ pub fn svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Stri
             TOP + ph + 18.0,
             fmt_tick(t)
         );
-        t += xs;
     }
-    let mut t = 0.0;
-    while t <= y_max + 1e-9 {
+    for t in ysc.ticks() {
         let _ = writeln!(
             o,
             r##"<line x1="{0}" y1="{1:.1}" x2="{2}" y2="{1:.1}" stroke="#ddd"/><text x="{3}" y="{4:.1}" text-anchor="end">{5}</text>"##,
@@ -109,7 +109,6 @@ pub fn svg(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> Stri
             sy(t) + 4.0,
             fmt_tick(t)
         );
-        t += ys;
     }
     let _ = writeln!(
         o,
@@ -178,65 +177,5 @@ fn fmt_tick(v: f64) -> String {
         format!("{v:.0}")
     } else {
         format!("{v:.2}").trim_end_matches('0').to_string()
-    }
-}
-
-/// A character plot of the same series: each series draws with its own letter.
-pub fn ascii(series: &[(char, &[(f64, f64)])], width: usize, height: usize) -> String {
-    let all = || series.iter().flat_map(|s| s.1.iter());
-    let x_max = all().map(|p| p.0).fold(1.0, f64::max);
-    let y_max = all()
-        .map(|p| p.1)
-        .filter(|y| y.is_finite())
-        .fold(0.0, f64::max)
-        .max(1e-9);
-    let mut grid = vec![vec![' '; width]; height];
-    for (c, pts) in series {
-        for &(x, y) in pts.iter() {
-            let col = ((x / x_max) * (width - 1) as f64).round() as usize;
-            let row = height
-                - 1
-                - ((y / y_max) * (height - 1) as f64)
-                    .round()
-                    .min((height - 1) as f64) as usize;
-            grid[row][col.min(width - 1)] = *c;
-        }
-    }
-    let mut out = String::new();
-    for (i, row) in grid.iter().enumerate() {
-        let label = if i == 0 {
-            format!("{y_max:>8.1} |")
-        } else {
-            "         |".to_string()
-        };
-        let _ = writeln!(out, "{label}{}", row.iter().collect::<String>());
-    }
-    let _ = writeln!(out, "       0 +{}", "-".repeat(width));
-    let _ = writeln!(
-        out,
-        "          0{:>w$}",
-        format!("N = {x_max:.0}"),
-        w = width - 1
-    );
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticks_are_round() {
-        assert_eq!(tick_step(30.0), 10.0);
-        assert_eq!(tick_step(3.2), 1.0);
-        assert_eq!(tick_step(11.0), 5.0);
-    }
-
-    #[test]
-    fn ascii_puts_letters_where_points_are() {
-        let a = ascii(&[('c', &[(0.0, 0.0), (10.0, 10.0)][..])], 11, 5);
-        let rows: Vec<&str> = a.lines().collect();
-        assert!(rows[0].ends_with('c'), "{a}");
-        assert!(rows[4].starts_with("         |c"), "{a}");
     }
 }
