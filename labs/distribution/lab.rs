@@ -1,12 +1,13 @@
 //! The lab's steps, one method each, in the handout's order (README.md here).
 
 use crate::Args;
-use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
+use p2plab::bittorrent::swarm::{run_swarm, run_swarm_hosts, SwarmConfig};
 use p2plab::distribution::chart::{ascii, svg, Series, Style};
-use p2plab::distribution::cs::measure_cs;
+use p2plab::distribution::cs::{measure_cs, measure_cs_hosts};
 use p2plab::distribution::{cs_bound, p2p_bound};
 use p2plab::report::Table;
 use p2plab::rng::Rng;
+use p2plab::testnet::{self, HostSpec, Rate, Testnet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -22,6 +23,9 @@ struct Row {
     p2p_bound: f64,
     binding: String,
     p2p: Option<f64>,
+    /// The same two runs with every peer on its own host, rates set on the links.
+    cs_real: Option<f64>,
+    p2p_real: Option<f64>,
 }
 
 /// The experiment: its options, the file size F in bytes, a scratch folder, and what was
@@ -47,6 +51,8 @@ impl Lab {
                         p2p_bound: p.seconds,
                         binding: p.binding.to_string(),
                         p2p: None,
+                        cs_real: None,
+                        p2p_real: None,
                     }
                 })
                 .collect();
@@ -145,6 +151,71 @@ impl Lab {
         Ok(())
     }
 
+    /// Step 3 (`--netns`): both runs again with every peer on its own host of a testnet,
+    /// u_s and u set on the hosts' links by the kernel and no token bucket in our code.
+    pub fn real_links(&mut self) -> Result<(), String> {
+        println!("3. Real links: the server (or seed) on host 0, peer i on host i, rates shaped by the kernel (tbf), no token buckets.");
+        if let Err(e) = testnet::available() {
+            println!("   skipped: {e}\n");
+            return Ok(());
+        }
+        testnet::cleanup_on_interrupt();
+        let src = self.work.join("cs-src");
+        let file = src.join("lecture.mp4");
+        if !file.exists() {
+            std::fs::create_dir_all(&src)
+                .and_then(|()| std::fs::write(&file, Rng::new(self.a.seed).bytes(self.f as usize)))
+                .map_err(|e| format!("cannot write the file to serve, {}: {e}", file.display()))?;
+        }
+        for r in &mut self.rows {
+            let mut specs = vec![HostSpec {
+                up: Some(Rate::bytes_per_s(self.a.server as u64)),
+                down: None,
+            }];
+            specs.extend((0..r.n).map(|_| HostSpec {
+                up: Some(Rate::bytes_per_s(self.a.peer as u64)),
+                down: None,
+            }));
+            let net = Testnet::create(&specs)
+                .map_err(|e| format!("N = {}: cannot make {} hosts: {e}", r.n, r.n + 1))?;
+            if !self.a.skip_cs {
+                let run = measure_cs_hosts(&net, &src, r.n, &self.work.join("cs-real"))
+                    .map_err(|e| format!("client-server on real links, N = {}: expected every client to hold a verified copy: {e}", r.n))?;
+                r.cs_real = Some(run.total.as_secs_f64());
+            }
+            if !self.a.skip_p2p {
+                let mut cfg = SwarmConfig::uniform(
+                    r.n,
+                    self.f as u64,
+                    None,
+                    None,
+                    self.work.join(format!("p2p-real-{}", r.n)),
+                );
+                cfg.seed = self.a.seed;
+                cfg.time_scale = self.a.time_scale;
+                cfg.timeout = SWARM_TIMEOUT;
+                let run = run_swarm_hosts(&net, &cfg)
+                    .map_err(|e| format!("P2P on real links, N = {}: {e}", r.n))?;
+                let _ = std::fs::remove_dir_all(&cfg.work_dir);
+                if !run.all_verified {
+                    return Err(format!("P2P on real links, N = {}: expected every copy within {} s and matching the seed's SHA-1; not so", r.n, SWARM_TIMEOUT.as_secs()));
+                }
+                r.p2p_real = run.distribution_time.map(|d| d.as_secs_f64());
+            }
+            println!(
+                "   N = {:>2} on {} hosts: C/S {} s (bound {:.2}), P2P {} s (bound {:.2})",
+                r.n,
+                r.n + 1,
+                r.cs_real.map_or("-".into(), |v| format!("{v:.2}")),
+                r.cs_bound,
+                r.p2p_real.map_or("-".into(), |v| format!("{v:.2}")),
+                r.p2p_bound
+            );
+        }
+        println!();
+        Ok(())
+    }
+
     /// The end table: each measured time beside its bound, and how far above it.
     pub fn table(&self) {
         let mut t = Table::new(&[
@@ -156,6 +227,8 @@ impl Lab {
             "binding term",
             "P2P measured s",
             "÷ bound",
+            "C/S real links s",
+            "P2P real links s",
         ]);
         let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
         let ratio = |x: Option<f64>, b: f64| x.map_or("-".to_string(), |v| format!("{:.2}", v / b));
@@ -169,6 +242,8 @@ impl Lab {
                 &r.binding,
                 &opt(r.p2p),
                 &ratio(r.p2p, r.p2p_bound),
+                &opt(r.cs_real),
+                &opt(r.p2p_real),
             ]);
         }
         println!("== What was measured\n");
@@ -204,6 +279,7 @@ impl Lab {
             self.points(|r| Some(r.p2p_bound)),
         );
         let (cs_m, p2p_m) = (self.points(|r| r.cs), self.points(|r| r.p2p));
+        let (cs_r, p2p_r) = (self.points(|r| r.cs_real), self.points(|r| r.p2p_real));
         println!("\n c = C/S bound, p = P2P bound, C and P = measured (seconds against N)\n");
         print!(
             "{}",
@@ -234,6 +310,8 @@ impl Lab {
                 series("C/S measured", "#c0392b", Style::Points, cs_m),
                 series("P2P bound", "#2471a3", Style::Line, p2p_b),
                 series("P2P measured", "#2471a3", Style::Points, p2p_m),
+                series("C/S real links", "#c0392b", Style::Squares, cs_r),
+                series("P2P real links", "#2471a3", Style::Squares, p2p_r),
             ],
         );
         let path = &self.a.svg;

@@ -6,7 +6,8 @@
 //! measured time is printed beside its lower bound, and both go on one SVG chart.
 //!
 //! Handout: README.md here. `run` calls the steps of `Lab` (`lab.rs`) in the handout's
-//! order: `bounds`, `client_server` (step 1), `p2p` (step 2), then `table` and `chart`.
+//! order: `bounds`, `client_server` (step 1), `p2p` (step 2), `real_links` (step 3, with
+//! `--netns`), then `table` and `chart`.
 
 mod lab;
 
@@ -27,6 +28,7 @@ pub struct Args {
     time_scale: f64,
     skip_cs: bool,
     skip_p2p: bool,
+    netns: bool,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +53,9 @@ fn run(a: Args, work: &Path) -> Result<(), String> {
     }
     if !lab.a.skip_p2p {
         lab.p2p()?;
+    }
+    if lab.a.netns {
+        lab.real_links()?;
     }
     lab.table();
     lab.chart()
@@ -97,6 +102,11 @@ fn parse_args() -> Result<Option<Args>, String> {
     );
     o.optflag("", "no-cs", "skip the client-server measurements");
     o.optflag("", "no-p2p", "skip the P2P measurements");
+    o.optflag(
+        "",
+        "netns",
+        "also run both on real links: every peer on its own host (network namespaces; root)",
+    );
     let brief = "Usage: lab-distribution [options]   (make lab-distribution ARGS='--peers 1,4,16')";
     let Some(m) = opts::parse(&mut o, std::env::args().skip(1), brief)? else {
         return Ok(None);
@@ -126,5 +136,6 @@ fn parse_args() -> Result<Option<Args>, String> {
         time_scale: positive("time-scale", 0.03)?,
         skip_cs: m.opt_present("no-cs"),
         skip_p2p: m.opt_present("no-p2p"),
+        netns: m.opt_present("netns"),
     }))
 }

@@ -3,11 +3,12 @@
 //! ```text
 //!   accept thread ──accept()──► spawn "<name>-conn-127.0.0.1:40112" ──► handler(stream)
 //!         │                                    ... one thread per peer ...
-//!   stop(): flag + a wake-up connect ─► accept returns ─► shut sockets ─► join all
+//!   stop(): flag + shutdown(listener) ─► accept returns ─► shut sockets ─► join all
 //! ```
 //!
 //! `std::net::TcpListener` has no way to interrupt a blocked `accept`. `stop` sets a
-//! flag and connects to the listener itself: accept returns, sees the flag, and ends.
+//! flag and shuts the listening socket down (`shutdown(2)`, the one system call std
+//! lacks): accept returns, sees the flag, and ends.
 
 use super::conns::{ConnResult, Conns};
 use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
@@ -70,6 +71,8 @@ pub struct Server {
     stopping: Arc<AtomicBool>,
     conns: Conns,
     accept: Option<JoinHandle<()>>,
+    /// The listening socket, shared with the accept thread: `stop` shuts it down.
+    listener: TcpListener,
     /// Dropping it ends the opening-deadline watchdog.
     watchdog: Option<Sender<()>>,
 }
@@ -104,6 +107,7 @@ impl Server {
             None => None,
         };
         let (flag, registry) = (stopping.clone(), conns.clone());
+        let own = listener.try_clone()?;
         let accept = thread::Builder::new()
             .name(format!("{}-accept-{}", cfg.name, addr))
             .spawn(move || accept_loop(listener, cfg, flag, registry, handler))?;
@@ -112,6 +116,7 @@ impl Server {
             stopping,
             conns,
             accept: Some(accept),
+            listener: own,
             watchdog,
         })
     }
@@ -132,12 +137,16 @@ impl Server {
             return;
         };
         self.stopping.store(true, Ordering::SeqCst);
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        // Shutting a listening socket down makes a blocked accept() return (Linux). A
+        // wake-up connect would do too, but not from another network namespace: a
+        // testnet's nodes listen on addresses only their own host can reach.
+        if !shutdown_listener(&self.listener) {
+            let mut wake = self.addr;
+            if wake.ip().is_unspecified() {
+                wake.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+            }
+            let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         }
-        // If the connect fails the listener is already gone and accept has returned.
-        let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
         let _ = accept.join();
         self.watchdog = None;
         self.conns.shutdown_all();
@@ -149,6 +158,17 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// `shutdown(2)` on the listening socket; false where it failed. std has no call for it.
+fn shutdown_listener(l: &TcpListener) -> bool {
+    use std::os::fd::AsRawFd;
+    extern "C" {
+        fn shutdown(fd: i32, how: i32) -> i32;
+    }
+    const SHUT_RDWR: i32 = 2;
+    // SAFETY: the descriptor is owned by `l`, alive for the whole call.
+    unsafe { shutdown(l.as_raw_fd(), SHUT_RDWR) == 0 }
 }
 
 fn accept_loop<H>(

@@ -25,7 +25,8 @@
 //! ```
 //!
 //! Where to look: this file has what a run is given and what it reports; `run.rs`
-//! starts the nodes, kills and adds them on schedule, and collects the figures.
+//! starts the nodes, kills and adds them on schedule, and collects the figures;
+//! `hosts.rs` runs the same swarm with every peer on its own host of a testnet.
 
 use super::msg::handshake::PeerId;
 use super::node::NodeEvent;
@@ -36,7 +37,9 @@ use crate::distribution::{p2p_bound, Bound};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod hosts;
 mod run;
+pub use hosts::{run_swarm_hosts, HostsRun};
 pub use run::run_swarm;
 
 /// How often the runner looks at its peers (start, stop, kill, observe).
