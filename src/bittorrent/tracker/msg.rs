@@ -6,6 +6,10 @@
 //!   ◄── d8:completei1e10:incompletei0e8:intervali1800e5:peers6:\x7f\x00\x00\x01\x1a\xe1e
 //! ```
 //! Works against our tracker and against opentracker; reads both peer-list forms.
+//! The tracker's own side of the same messages: `msg/query.rs` and `msg/answer.rs`.
+
+pub mod answer;
+pub mod query;
 
 use crate::bittorrent::bencode::{self, Value};
 use crate::bittorrent::metainfo::InfoHash;

@@ -6,33 +6,58 @@
 //! ```
 //! It stores, per info-hash, each peer's address and how much it still needs (`left`
 //! = 0 makes it a seed). It never touches the file: the swarm moves the data.
+//!
+//! | file | role |
+//! |---|---|
+//! | `node.rs` | [`Tracker`]: bind, accept (with the listener's defences), the handle, stop |
+//! | `node/coordinator.rs` | the one thread that owns the swarm table and answers |
+//!
+//! Defences, because every slot and every entry is a stranger's to take (one thread per
+//! connection makes slots scarce): the request head must arrive within
+//! [`HEAD_DEADLINE`] however slowly it trickles; one address holds at most
+//! [`MAX_PER_ADDR`] connections; a full listener closes the connection that has dawdled
+//! longest to admit a newcomer; the table is bounded and evicts (see `state.rs`).
 
-use crate::bittorrent::bencode::{encode, Value};
-use crate::net::{ConnResult, Server, ServerConfig};
-use crate::share::url::percent_decode;
-use crate::wire::read_head;
-use log::debug;
-use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufReader, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod coordinator;
 
-/// Peers returned when the client does not say `numwant`, and the most we ever return.
-pub const DEFAULT_NUMWANT: usize = 50;
-pub const MAX_NUMWANT: usize = 200;
+pub use coordinator::PEER_LIST_SEED;
+
+use super::conn::{self, Answer, Ask, Job};
+use super::state::Swarms;
+use crate::bittorrent::metainfo::InfoHash;
+use crate::net::{Conns, Server, ServerConfig};
+use coordinator::Coordinator;
+use crossbeam_channel::{bounded, Sender};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 /// Limits on what announces can make the tracker remember.
 pub const MAX_TORRENTS: usize = 10_000;
 pub const MAX_PEERS_PER_TORRENT: usize = 5_000;
-/// Info-hashes one scrape may ask for.
-pub const MAX_SCRAPE: usize = 64;
-/// Request heads are short: a GET line with a query of ~250 bytes.
-const MAX_HEAD: usize = 8 * 1024;
+/// Requests served at once. An announce takes a millisecond; only a dawdler holds a slot.
+pub const MAX_CONNS: usize = 1024;
+/// Connections one address may hold at once: a quarter of the slots, so that one
+/// address never holds them all. Not fewer: a slot is freed only when its thread has
+/// ended, a little after its answer went out, and labs run every peer on 127.0.0.1, so
+/// hundreds of peers announcing at once must fit (a NAT of many clients, likewise).
+pub const MAX_PER_ADDR: usize = MAX_CONNS / 4;
+/// The whole request head, however it is paced: a GET of ~300 bytes fits in one
+/// segment, so 5 s leaves room for a lossy link's retransmissions and nothing more.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// A client that stops reading its answer for this long is dropped.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests waiting for the coordinator; a request finding it full waits (at most
+/// `conn::ANSWER_TIMEOUT`), which slows only that client.
+pub const JOB_QUEUE: usize = MAX_CONNS;
 
 #[derive(Debug, Clone)]
 pub struct TrackerConfig {
     /// `interval` told to clients: how often to re-announce. Peers silent for twice
-    /// this long are forgotten.
+    /// this long are forgotten. Told in whole seconds, at least 1; tests use milliseconds
+    /// so that expiry happens within the test.
     pub interval: Duration,
 }
 
@@ -44,43 +69,86 @@ impl Default for TrackerConfig {
     }
 }
 
-struct PeerInfo {
-    addr: SocketAddr,
-    left: u64,
-    seen: Instant,
+/// What strangers can make the tracker hold, and how long they may dawdle.
+#[derive(Debug, Clone)]
+pub struct TrackerLimits {
+    pub max_torrents: usize,
+    pub max_peers_per_torrent: usize,
+    pub max_conns: usize,
+    pub max_per_addr: usize,
+    pub head_deadline: Duration,
 }
 
-#[derive(Default)]
-struct Swarm {
-    peers: HashMap<Vec<u8>, PeerInfo>,
-    /// Completed downloads (`event=completed`), for scrape.
-    downloaded: u64,
-}
-
-impl Swarm {
-    fn counts(&self) -> (i64, i64) {
-        let seeds = self.peers.values().filter(|p| p.left == 0).count() as i64;
-        (seeds, self.peers.len() as i64 - seeds)
+impl Default for TrackerLimits {
+    fn default() -> TrackerLimits {
+        TrackerLimits {
+            max_torrents: MAX_TORRENTS,
+            max_peers_per_torrent: MAX_PEERS_PER_TORRENT,
+            max_conns: MAX_CONNS,
+            max_per_addr: MAX_PER_ADDR,
+            head_deadline: HEAD_DEADLINE,
+        }
     }
 }
 
-type Swarms = Arc<Mutex<HashMap<Vec<u8>, Swarm>>>;
+/// What the table holds and what it gave up; the coordinator writes, the handle reads.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub swarms: AtomicUsize,
+    pub peers: AtomicUsize,
+    pub expired_peers: AtomicU64,
+    pub evicted_swarms: AtomicU64,
+    pub evicted_peers: AtomicU64,
+}
 
 /// A running tracker; dropping it stops it.
 pub struct Tracker {
     server: Server,
-    swarms: Swarms,
+    jobs: Sender<Job>,
+    stats: Arc<Stats>,
+    /// Dropped at stop: the coordinator sees it disconnect and ends.
+    stop: Option<Sender<()>>,
 }
 
 impl Tracker {
     pub fn start(listen: &str, cfg: TrackerConfig) -> io::Result<Tracker> {
-        let swarms: Swarms = Arc::default();
+        Tracker::start_with(listen, cfg, TrackerLimits::default())
+    }
+
+    pub fn start_with(listen: &str, cfg: TrackerConfig, lim: TrackerLimits) -> io::Result<Tracker> {
         let mut sc = ServerConfig::new("bt-tracker");
-        sc.read_timeout = Some(Duration::from_secs(10));
-        sc.write_timeout = Some(Duration::from_secs(10));
-        let s = swarms.clone();
-        let server = Server::bind(listen, sc, move |stream| serve(stream, &s, &cfg))?;
-        Ok(Tracker { server, swarms })
+        sc.max_conns = lim.max_conns;
+        sc.max_per_addr = lim.max_per_addr;
+        sc.evict_when_full = true;
+        sc.opening_deadline = Some(lim.head_deadline);
+        // Per read: the deadline bounds the head; after it there is nothing left to read.
+        sc.read_timeout = Some(lim.head_deadline);
+        sc.write_timeout = Some(WRITE_TIMEOUT);
+        let (jobs, jobs_rx) = bounded(JOB_QUEUE);
+        let (stop, stop_rx) = bounded::<()>(0);
+        let stats = Arc::new(Stats::default());
+        let swarms = Swarms::new(lim.max_torrents, lim.max_peers_per_torrent);
+        let coordinator = Coordinator::new(swarms, cfg.interval, stats.clone());
+        let conns = Conns::new();
+        conns.spawn_worker("bt-tracker-coordinator".into(), move || {
+            coordinator.run(jobs_rx, stop_rx)
+        })?;
+        let j = jobs.clone();
+        let server = match Server::bind_with(listen, sc, conns.clone(), move |s| conn::serve(s, &j))
+        {
+            Ok(server) => server,
+            Err(e) => {
+                drop(stop); // ends the coordinator
+                conns.join_all();
+                return Err(e);
+            }
+        };
+        Ok(Tracker {
+            server,
+            jobs,
+            stats,
+            stop: Some(stop),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -92,219 +160,39 @@ impl Tracker {
         format!("http://{}/announce", self.local_addr())
     }
 
-    /// `(seeds, leechers)` known for an info-hash.
+    /// `(seeds, leechers)` known for an info-hash, asked of the coordinator.
     pub fn counts(&self, info_hash: &[u8]) -> (usize, usize) {
-        let swarms = self.swarms.lock().unwrap_or_else(|p| p.into_inner());
-        swarms
-            .get(info_hash)
-            .map(|s| {
-                let (c, i) = s.counts();
-                (c as usize, i as usize)
-            })
-            .unwrap_or((0, 0))
+        let Ok(hash) = InfoHash::try_from(info_hash) else {
+            return (0, 0);
+        };
+        match conn::ask(&self.jobs, Ask::Counts(hash)) {
+            Some(Answer::Counts(s, l)) => (s as usize, l as usize),
+            _ => (0, 0),
+        }
+    }
+
+    /// Torrents and peers held, and what expiry and eviction took.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// `(torrents, peers)` held, as the coordinator last counted.
+    pub fn held(&self) -> (usize, usize) {
+        let s = &self.stats;
+        (
+            s.swarms.load(Ordering::Relaxed),
+            s.peers.load(Ordering::Relaxed),
+        )
     }
 
     pub fn stop(&mut self) {
+        self.stop.take();
         self.server.stop();
     }
 }
 
-/// Query parameters as raw bytes (an info_hash is binary), repeated keys kept.
-pub fn parse_query(query: &str) -> Option<Vec<(String, Vec<u8>)>> {
-    query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            Some((k.to_string(), percent_decode(v, true)?))
-        })
-        .collect()
-}
-
-fn serve(stream: TcpStream, swarms: &Swarms, cfg: &TrackerConfig) -> ConnResult {
-    let ip = stream.peer_addr()?.ip();
-    let mut r = BufReader::new(stream.try_clone()?);
-    let Some(head) = read_head(&mut r, MAX_HEAD, 32)? else {
-        return Ok(());
-    };
-    let target = head.start.split(' ').nth(1).unwrap_or("");
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let reply = match parse_query(query) {
-        None => failure("broken percent escape in the query"),
-        Some(q) if path.ends_with("/announce") => announce(ip, &q, swarms, cfg),
-        Some(q) if path.ends_with("/scrape") => scrape(&q, swarms),
-        Some(_) => {
-            let msg = "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            (&stream).write_all(msg.as_bytes())?;
-            return Ok(());
-        }
-    };
-    let body = encode(&reply);
-    let head = format!(
-        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let mut out = head.into_bytes();
-    out.extend_from_slice(&body);
-    (&stream).write_all(&out)?;
-    Ok(())
-}
-
-fn failure(why: &str) -> Value {
-    dict(vec![("failure reason", Value::str(why))])
-}
-
-fn dict(items: Vec<(&str, Value)>) -> Value {
-    Value::Dict(
-        items
-            .into_iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v))
-            .collect(),
-    )
-}
-
-fn param<'a>(q: &'a [(String, Vec<u8>)], key: &str) -> Option<&'a [u8]> {
-    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_slice())
-}
-
-fn number(q: &[(String, Vec<u8>)], key: &str) -> Option<u64> {
-    std::str::from_utf8(param(q, key)?).ok()?.parse().ok()
-}
-
-/// One announce: check every BEP 3 parameter, update the swarm, answer with peers.
-fn announce(ip: IpAddr, q: &[(String, Vec<u8>)], swarms: &Swarms, cfg: &TrackerConfig) -> Value {
-    let (Some(hash), Some(id)) = (param(q, "info_hash"), param(q, "peer_id")) else {
-        return failure("info_hash and peer_id are required");
-    };
-    if hash.len() != 20 || id.len() != 20 {
-        return failure("info_hash and peer_id must be 20 bytes");
-    }
-    let port = match number(q, "port") {
-        Some(p @ 1..=65535) => p as u16,
-        _ => return failure("port must be 1-65535"),
-    };
-    let (Some(_up), Some(_down), Some(left)) = (
-        number(q, "uploaded"),
-        number(q, "downloaded"),
-        number(q, "left"),
-    ) else {
-        return failure("uploaded, downloaded and left are required numbers");
-    };
-    let compact = param(q, "compact") != Some(b"0");
-    let no_peer_id = param(q, "no_peer_id") == Some(b"1");
-    let numwant = number(q, "numwant").map_or(DEFAULT_NUMWANT, |n| (n as usize).min(MAX_NUMWANT));
-    let event = param(q, "event").unwrap_or(b"");
-    let mut all = swarms.lock().unwrap_or_else(|p| p.into_inner());
-    if !all.contains_key(hash) && all.len() >= MAX_TORRENTS {
-        return failure("tracker is full");
-    }
-    let swarm = all.entry(hash.to_vec()).or_default();
-    let stale = cfg.interval * 2;
-    swarm.peers.retain(|_, p| p.seen.elapsed() < stale);
-    if event == b"stopped" {
-        swarm.peers.remove(id);
-    } else {
-        if !swarm.peers.contains_key(id) && swarm.peers.len() >= MAX_PEERS_PER_TORRENT {
-            return failure("torrent is full");
-        }
-        if event == b"completed" {
-            swarm.downloaded += 1;
-        }
-        let addr = SocketAddr::new(ip, port);
-        swarm.peers.insert(
-            id.to_vec(),
-            PeerInfo {
-                addr,
-                left,
-                seen: Instant::now(),
-            },
-        );
-    }
-    debug!(
-        "announce {:?} from {ip}:{port}, left {left}",
-        String::from_utf8_lossy(event)
-    );
-    let (complete, incomplete) = swarm.counts();
-    let others = swarm
-        .peers
-        .iter()
-        .filter(|(pid, _)| pid.as_slice() != id)
-        .take(numwant);
-    let peers = if compact {
-        let mut b = Vec::new();
-        for (_, p) in others {
-            if let SocketAddr::V4(a) = p.addr {
-                b.extend_from_slice(&a.ip().octets());
-                b.extend_from_slice(&a.port().to_be_bytes());
-            }
-        }
-        Value::Bytes(b)
-    } else {
-        Value::List(
-            others
-                .map(|(pid, p)| {
-                    let mut d = vec![
-                        ("ip", Value::str(&p.addr.ip().to_string())),
-                        ("port", Value::Int(p.addr.port() as i64)),
-                    ];
-                    if !no_peer_id {
-                        d.push(("peer id", Value::Bytes(pid.clone())));
-                    }
-                    dict(d)
-                })
-                .collect(),
-        )
-    };
-    dict(vec![
-        ("complete", Value::Int(complete)),
-        ("incomplete", Value::Int(incomplete)),
-        ("interval", Value::Int(cfg.interval.as_secs() as i64)),
-        (
-            "min interval",
-            Value::Int((cfg.interval.as_secs() / 2).max(1) as i64),
-        ),
-        ("peers", peers),
-    ])
-}
-
-/// Scrape (BEP 48): counts for each asked info-hash (or every torrent, capped).
-fn scrape(q: &[(String, Vec<u8>)], swarms: &Swarms) -> Value {
-    let all = swarms.lock().unwrap_or_else(|p| p.into_inner());
-    let asked: Vec<&[u8]> = q
-        .iter()
-        .filter(|(k, _)| k == "info_hash")
-        .map(|(_, v)| v.as_slice())
-        .collect();
-    let hashes: Vec<&[u8]> = if asked.is_empty() {
-        all.keys().map(Vec::as_slice).take(MAX_SCRAPE).collect()
-    } else {
-        asked.into_iter().take(MAX_SCRAPE).collect()
-    };
-    let mut files = BTreeMap::new();
-    for h in hashes {
-        let Some(s) = all.get(h) else { continue };
-        let (complete, incomplete) = s.counts();
-        let entry = dict(vec![
-            ("complete", Value::Int(complete)),
-            ("downloaded", Value::Int(s.downloaded as i64)),
-            ("incomplete", Value::Int(incomplete)),
-        ]);
-        files.insert(h.to_vec(), entry);
-    }
-    dict(vec![("files", Value::Dict(files))])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn query_keeps_raw_bytes_and_repeats() {
-        let q = parse_query("info_hash=%12%34ab&info_hash=%FF&port=6881&x").unwrap();
-        assert_eq!(q[0], ("info_hash".into(), vec![0x12, 0x34, b'a', b'b']));
-        assert_eq!(q[1].1, [0xff]);
-        assert_eq!(number(&q, "port"), Some(6881));
-        assert_eq!(param(&q, "x"), Some(&b""[..]));
-        assert!(parse_query("a=%zz").is_none());
+impl Drop for Tracker {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
