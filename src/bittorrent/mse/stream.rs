@@ -226,3 +226,14 @@ impl<W: Write> Write for MseWriter<W> {
         self.inner.flush()
     }
 }
+
+/// Shows what was negotiated, never the cipher state.
+impl<S> std::fmt::Debug for MseStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MseStream")
+            .field("method", &self.method)
+            .field("info_hash", &self.info_hash)
+            .field("pending", &(self.recv.pending.len() - self.recv.at))
+            .finish()
+    }
+}
