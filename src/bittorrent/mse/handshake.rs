@@ -14,6 +14,7 @@
 //! pattern must end within 512 pad bytes plus its own length.
 
 use super::bignum::{self, Modulus, BYTES};
+use super::incoming::Incoming;
 use super::rc4::Rc4;
 use super::stream::{Inbound, Method, MseStream, Outbound};
 use super::{MseError, Policy, CRYPTO_PLAINTEXT, CRYPTO_RC4, MAX_IA, MAX_PAD};
@@ -78,65 +79,6 @@ fn ciphers(s: &[u8], skey: &InfoHash) -> (Rc4, Rc4) {
     )
 }
 
-/// Bytes read from the peer but not yet consumed. Reads are in chunks, so the handshake
-/// may read past its own end; what is left over becomes the payload's first bytes.
-struct Incoming<'a, S> {
-    s: &'a mut S,
-    buf: Vec<u8>,
-    at: usize,
-}
-
-impl<S: Read> Incoming<'_, S> {
-    fn available(&self) -> usize {
-        self.buf.len() - self.at
-    }
-
-    /// Reads until at least `need` unconsumed bytes are buffered.
-    fn fill(&mut self, need: usize, during: &'static str) -> Result<(), MseError> {
-        let mut chunk = [0u8; 4096];
-        while self.available() < need {
-            let n = self.s.read(&mut chunk)?;
-            if n == 0 {
-                return Err(MseError::Closed { during });
-            }
-            self.buf.extend_from_slice(&chunk[..n]);
-        }
-        Ok(())
-    }
-
-    fn take(&mut self, n: usize, during: &'static str) -> Result<Vec<u8>, MseError> {
-        self.fill(n, during)?;
-        self.at += n;
-        Ok(self.buf[self.at - n..self.at].to_vec())
-    }
-
-    /// Skips up to `max_skip` bytes until `pattern`, and past it; `None` if it is not there.
-    fn sync(&mut self, pattern: &[u8], max_skip: usize) -> Result<Option<()>, MseError> {
-        loop {
-            let window = &self.buf[self.at..];
-            if let Some(k) = window.windows(pattern.len()).position(|w| w == pattern) {
-                if k <= max_skip {
-                    self.at += k + pattern.len();
-                    return Ok(Some(()));
-                }
-            }
-            if window.len() >= max_skip + pattern.len() {
-                return Ok(None);
-            }
-            self.fill(window.len() + 1, "the pad before the sync pattern")?;
-        }
-    }
-
-    /// The bytes read past the handshake, decrypted with the payload's cipher.
-    fn leftover(self, rc4: &mut Option<Rc4>) -> Vec<u8> {
-        let mut rest = self.buf[self.at..].to_vec();
-        if let Some(rc4) = rc4 {
-            rc4.apply(&mut rest);
-        }
-        rest
-    }
-}
-
 fn u16_at(b: &[u8]) -> usize {
     u16::from_be_bytes([b[0], b[1]]) as usize
 }
@@ -166,11 +108,7 @@ pub fn initiate<S: Read + Write>(
     checked_len(ia.len(), MAX_IA, "initial payload")?;
     let keys = KeyPair::new(rng);
     stream.write_all(&keys.hello(rng))?; // step 1
-    let mut inc = Incoming {
-        s: &mut stream,
-        buf: Vec::new(),
-        at: 0,
-    };
+    let mut inc = Incoming::new(&mut stream, Vec::new());
     let yb: [u8; BYTES] = inc.take(BYTES, "Yb")?.try_into().expect("96");
     let s = keys.secret(&yb);
     let (mut to_b, mut from_b) = ciphers(&s, info_hash);
@@ -185,7 +123,7 @@ pub fn initiate<S: Read + Write>(
     step3.extend((ia.len() as u16).to_be_bytes());
     step3.extend(ia);
     to_b.apply(&mut step3[start..]);
-    inc.s.write_all(&step3)?;
+    inc.stream().write_all(&step3)?;
 
     // Step 4: find VC as B's keystream encrypts it, within PadB.
     let mut vc = VC;
@@ -238,17 +176,13 @@ pub fn accept<S: Read + Write>(
     policy: Policy,
     rng: &mut Rng,
 ) -> Result<MseStream<S>, MseError> {
-    let mut inc = Incoming {
-        s: &mut stream,
-        buf: first.to_vec(),
-        at: 0,
-    };
+    let mut inc = Incoming::new(&mut stream, first.to_vec());
     inc.fill(PROTOCOL.len() + 1, "the first 20 bytes")?;
-    if is_plaintext_handshake(&inc.buf) {
+    if is_plaintext_handshake(inc.unread()) {
         if policy == Policy::Require {
             return Err(MseError::PlaintextRefused);
         }
-        let pending = inc.buf;
+        let pending = inc.leftover(&mut None);
         return Ok(MseStream::plaintext(stream, pending));
     }
     if policy == Policy::Off {
@@ -256,7 +190,7 @@ pub fn accept<S: Read + Write>(
     }
     let ya: [u8; BYTES] = inc.take(BYTES, "Ya")?.try_into().expect("96");
     let keys = KeyPair::new(rng);
-    inc.s.write_all(&keys.hello(rng))?; // step 2
+    inc.stream().write_all(&keys.hello(rng))?; // step 2
     let s = keys.secret(&ya);
 
     // Step 3: HASH('req1', S) within PadA, then which torrent.
@@ -301,7 +235,7 @@ pub fn accept<S: Read + Write>(
     step4.extend(select.to_be_bytes());
     step4.extend(0u16.to_be_bytes());
     to_a.apply(&mut step4);
-    inc.s.write_all(&step4)?;
+    inc.stream().write_all(&step4)?;
 
     let (send, mut recv) = match method {
         Method::Rc4 => (Some(to_a), Some(from_a)),

@@ -29,6 +29,7 @@
 //! | `bignum.rs` | `base^exp mod P` on 768-bit numbers (Montgomery, u32 limbs) |
 //! | `rc4.rs` | RC4 with MSE's 1024 discarded bytes |
 //! | `handshake.rs` | [`initiate`] and [`accept`]: the five steps, both sides |
+//! | `incoming.rs` | bytes read ahead, and the bounded search for a sync pattern |
 //! | `stream.rs` | [`MseStream`]: the connection afterwards, and its two halves |
 //!
 //! Bounded: every length from the peer (PadC, PadD, IA) meets a named limit before a
@@ -45,6 +46,7 @@
 
 mod bignum;
 mod handshake;
+mod incoming;
 mod rc4;
 mod stream;
 
