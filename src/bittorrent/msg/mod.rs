@@ -5,6 +5,7 @@
 //! | `mod.rs` | [`Message`], [`decode`] / [`encode_into`], [`split_frame`] |
 //! | `handshake.rs` | the 68-byte [`handshake::Handshake`] that opens a connection |
 //! | `bitfield.rs` | the bitmap (位图) of pieces a peer has |
+//! | `extended.rs` | BEP 10 extension messages (id 20) and BEP 9 `ut_metadata` |
 //!
 //! Messages: `length (u32 BE) | id (1) | payload`, length 0 = keep-alive.
 //!
@@ -20,6 +21,7 @@
 //! frame's length first.
 
 pub mod bitfield;
+pub mod extended;
 pub mod handshake;
 
 use crate::wire::WireError;
