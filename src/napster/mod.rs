@@ -30,7 +30,7 @@
 //! | `msg.rs` | the OpenNap frames and their codec (the field cursor in `msg/fields.rs`), byte-literal tests in `msg/tests.rs` |
 //! | `conn.rs` | one peer's connection to the server: a reader thread, a writer thread fed by a bounded queue |
 //! | `node/` | the directory server: bind, accept, the handle, stop (`node/mod.rs`); the coordinator loop (`node/coordinator.rs`) |
-//! | `state/` | the directory, owned by the coordinator: the logged-in peers and their files (`mod.rs`), the inverted index keyword → files (`index.rs`) |
+//! | `state.rs` | the directory, owned by the coordinator: the logged-in peers and their files; its inverted index, keyword → files, in `state/index.rs` |
 //! | `policy.rs` | the decisions as pure functions: login rules, which hits a search returns, the login deadline |
 //! | `peer/` | the client side: a [`Peer`] that logs in, shares, searches and downloads (`mod.rs`); its [`Session`] with the directory (`session.rs`) |
 //! | `load.rs` | many searching peers at once, for the lab and `bench-napster` |
