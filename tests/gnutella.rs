@@ -426,3 +426,42 @@ fn a_neighbour_that_stops_reading_holds_up_nobody_and_is_dropped() {
     });
     assert_eq!(why.as_deref(), Some("send queue full"));
 }
+
+/// Every servent counts what crosses its sockets: each handshake block and each
+/// descriptor, at the sender and at the receiver, with the same bytes at both ends.
+#[test]
+fn each_servent_counts_handshakes_and_descriptors_at_both_ends() {
+    let net = servents(3, true, |_| false);
+    link(&net, 0, 1);
+    link(&net, 1, 2);
+    let t = |i: usize| net.s[i].traffic().snapshot(&format!("s{i}"));
+    let settled = || {
+        let all: Vec<_> = (0..3).map(t).collect();
+        let sum = |f: fn(&p2plab::locate::NodeTraffic) -> u64| all.iter().map(f).sum::<u64>();
+        sum(|n| n.msgs_sent) == sum(|n| n.msgs_received)
+            && sum(|n| n.bytes_sent) == sum(|n| n.bytes_received)
+    };
+    assert!(eventually(LIMIT, settled));
+    // A dialer sends CONNECT and the final OK; the servent it dials answers 200 OK.
+    let msgs = |i: usize| (t(i).msgs_sent, t(i).msgs_received);
+    assert_eq!([msgs(0), msgs(1), msgs(2)], [(2, 1), (3, 3), (1, 2)]);
+
+    let before: Vec<_> = (0..3).map(t).collect();
+    let guid = net.s[0].query("nothing", 7);
+    observe::collect(&net.trace, guid, LIMIT).expect("flood ends");
+    assert!(eventually(LIMIT, settled));
+    let d: Vec<_> = (0..3).map(|i| t(i).since(&before[i])).collect();
+    // Down the line, one copy per edge: 0 → 1 → 2, nobody answers.
+    assert_eq!(
+        d.iter()
+            .map(|n| (n.msgs_sent, n.msgs_received))
+            .collect::<Vec<_>>(),
+        [(1, 0), (1, 1), (0, 1)]
+    );
+    let query = d[0].bytes_sent;
+    assert!(query > 23, "a header and a payload: {query}");
+    assert_eq!(
+        [d[1].bytes_received, d[1].bytes_sent, d[2].bytes_received],
+        [query; 3]
+    );
+}

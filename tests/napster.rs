@@ -368,3 +368,48 @@ fn a_peer_that_stops_reading_is_dropped_and_the_others_are_still_served() {
     assert!(library.search("stalled", 10).unwrap().is_empty());
     still_serves(addr);
 }
+
+/// 6.4's load, measured: the directory counts every message it reads and writes, and
+/// so does each session; what one side sent, the other received, byte for byte.
+#[test]
+fn the_directory_and_its_peers_count_every_message_at_both_ends() {
+    use p2plab::locate::Traffic;
+    let dir = server();
+    let (ta, tb) = (Traffic::new(), Traffic::new());
+    let mut a = Session::login_metered(dir.local_addr(), "alice", 6699, ta.clone()).unwrap();
+    a.share(&meta("one song.mp3")).unwrap();
+    a.share(&meta("two song.mp3")).unwrap();
+    let mut b = Session::login_metered(dir.local_addr(), "bob", 6699, tb.clone()).unwrap();
+    let settled = || {
+        let (d, a, b) = (
+            dir.traffic().snapshot("d"),
+            ta.snapshot("a"),
+            tb.snapshot("b"),
+        );
+        d.msgs_received == a.msgs_sent + b.msgs_sent
+            && d.msgs_sent == a.msgs_received + b.msgs_received
+            && d.bytes_received == a.bytes_sent + b.bytes_sent
+            && d.bytes_sent == a.bytes_received + b.bytes_received
+    };
+    // Two logins and two shares up, two acks down.
+    assert!(eventually(Duration::from_secs(10), settled));
+    assert_eq!(dir.traffic().snapshot("d").msgs_received, 4);
+    assert_eq!(dir.traffic().snapshot("d").msgs_sent, 2);
+
+    let (d0, b0) = (dir.traffic().snapshot("d"), tb.snapshot("b"));
+    assert_eq!(b.search("song", 100).unwrap().len(), 2);
+    assert!(eventually(Duration::from_secs(10), settled));
+    let d = dir.traffic().snapshot("d").since(&d0);
+    let bob = tb.snapshot("b").since(&b0);
+    // One search up; two results and the end-of-results down.
+    assert_eq!((d.msgs_received, d.msgs_sent), (1, 3));
+    assert_eq!((bob.msgs_sent, bob.msgs_received), (1, 3));
+    assert_eq!(
+        (d.bytes_received, d.bytes_sent),
+        (bob.bytes_sent, bob.bytes_received)
+    );
+
+    // A polite log-out returns once the directory has dropped the files.
+    a.log_out().unwrap();
+    assert!(b.search("song", 100).unwrap().is_empty());
+}

@@ -13,11 +13,16 @@
 //!
 //! Neither thread decides anything: whether an incoming CONNECT is accepted is a
 //! question to the coordinator ([`Event::Hello`]), answered on a channel.
+//!
+//! Both count what crosses the socket into the servent's [`Traffic`]: bytes through
+//! [`Metered`], messages here (each descriptor, and each handshake block: CONNECT, the
+//! answer, the final OK).
 
 use super::event::{Admit, Event, Out};
 use super::msg::handshake::{self, Answer, Hello};
 use super::msg::{read_descriptor, Descriptor, Payload};
 use super::policy::PeerId;
+use crate::locate::{Metered, Traffic};
 use crate::net::{self, ConnResult, Conns};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, select, Receiver, Sender};
@@ -49,20 +54,35 @@ pub struct Ctx {
     /// wait on it beside their queue: a queue's sender can outlive the coordinator
     /// (parked in the events channel's buffer), so "queue closed" alone may never come.
     pub stop: Receiver<()>,
+    /// The servent's messages and bytes (`Config::traffic`).
+    pub traffic: Traffic,
 }
 
 impl Ctx {
     fn bad_input(&self) {
         let _ = self.events.send(Event::BadInput);
     }
+
+    fn metered(&self, stream: &TcpStream) -> std::io::Result<BufReader<Metered<TcpStream>>> {
+        Ok(BufReader::new(Metered::new(
+            stream.try_clone()?,
+            self.traffic.clone(),
+        )))
+    }
 }
+
+/// The reading half of a neighbour's socket, counting into the servent's traffic.
+type Reader = BufReader<Metered<TcpStream>>;
 
 /// The accept path: read CONNECT, answer 200 (or 503 with other hosts), then serve.
 pub fn serve_incoming(stream: TcpStream, ctx: Ctx) -> ConnResult {
     let peer = stream.peer_addr()?;
-    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut reader = ctx.metered(&stream)?;
     let hello = match handshake::server_read(&mut reader) {
-        Ok(h) => h,
+        Ok(h) => {
+            ctx.traffic.add_received(1, 0);
+            h
+        }
         Err(e) => {
             info!("{}: bad handshake from {peer}, closing: {e}", ctx.me);
             ctx.bad_input();
@@ -78,12 +98,18 @@ pub fn serve_incoming(stream: TcpStream, ctx: Ctx) -> ConnResult {
         Ok(Admit::Accept { x_try }) => x_try,
         Ok(Admit::Refuse { why, x_try }) => {
             debug!("{}: 503 to {listen}: {why}", ctx.me);
-            (&stream).write_all(handshake::busy_text(&x_try).as_bytes())?;
+            let mut w = Metered::new(&stream, ctx.traffic.clone());
+            w.write_all(handshake::busy_text(&x_try).as_bytes())?;
+            ctx.traffic.add_sent(1, 0);
             return Ok(());
         }
         Err(_) => return Ok(()), // servent stopping
     };
-    handshake::server_answer(&mut reader, &mut &stream, ctx.me, &x_try)?;
+    let mut w = Metered::new(&stream, ctx.traffic.clone());
+    let answered = handshake::server_answer(&mut reader, &mut w, ctx.me, &x_try);
+    ctx.traffic.add_sent(1, 0);
+    answered?;
+    ctx.traffic.add_received(1, 0);
     run_neighbour(stream, reader, listen, false, hello, ctx, None)
 }
 
@@ -123,12 +149,17 @@ fn outgoing(
     ctx: Ctx,
     tell: Sender<Result<Answer, String>>,
 ) -> ConnResult {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    match handshake::client(&mut reader, &mut &stream, ctx.me) {
+    let mut reader = ctx.metered(&stream)?;
+    let mut w = Metered::new(&stream, ctx.traffic.clone());
+    match handshake::client(&mut reader, &mut w, ctx.me) {
         Ok(Answer::Accepted(hello)) => {
+            ctx.traffic.add_sent(2, 0);
+            ctx.traffic.add_received(1, 0);
             run_neighbour(stream, reader, addr, true, hello, ctx, Some(tell))
         }
         Ok(refused) => {
+            ctx.traffic.add_sent(1, 0);
+            ctx.traffic.add_received(1, 0);
             let _ = tell.send(Ok(refused));
             Ok(())
         }
@@ -142,7 +173,7 @@ fn outgoing(
 /// After the handshake: register with the coordinator, start the writer, read.
 fn run_neighbour(
     stream: TcpStream,
-    mut reader: BufReader<TcpStream>,
+    mut reader: Reader,
     addr: SocketAddr,
     outgoing: bool,
     hello: Hello,
@@ -153,10 +184,10 @@ fn run_neighbour(
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     let (out, out_rx) = bounded::<Out>(OUT_QUEUE);
     let wstream = stream.try_clone()?;
-    let stop = ctx.stop.clone();
+    let (stop, traffic) = (ctx.stop.clone(), ctx.traffic.clone());
     ctx.conns
         .spawn_worker(format!("gnutella-send-{addr}"), move || {
-            let mut w = BufWriter::new(&wstream);
+            let mut w = BufWriter::new(Metered::new(&wstream, traffic.clone()));
             let result: std::io::Result<()> = (|| {
                 loop {
                     let o = select! {
@@ -166,6 +197,7 @@ fn run_neighbour(
                         },
                         recv(stop) -> _ => return Ok(()),
                     };
+                    traffic.add_sent(1, 0);
                     match o {
                         Out::Bytes(b) => w.write_all(&b)?,
                         Out::Bye(b, _done) => {
@@ -205,13 +237,17 @@ fn run_neighbour(
 
 /// Reads until the peer closes, says Bye, or breaks a rule.
 fn read_loop(
-    reader: &mut BufReader<TcpStream>,
+    reader: &mut Reader,
     ctx: &Ctx,
     id: PeerId,
     addr: SocketAddr,
 ) -> (String, bool, ConnResult) {
     loop {
-        match read_descriptor(reader) {
+        let read = read_descriptor(reader);
+        if !matches!(read, Ok(None) | Err(WireError::Io(_))) {
+            ctx.traffic.add_received(1, 0);
+        }
+        match read {
             Ok(Some(Descriptor {
                 payload: Payload::Bye(b),
                 ..

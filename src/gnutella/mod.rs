@@ -52,6 +52,7 @@
 //! | `hosts.rs` | the host list (死党列表) on disk and in memory, and the host cache client |
 //! | `cache.rs` | the host cache server (`p2plab gnutella cache`) |
 //! | `overlay.rs` | overlay shapes for labs and benches (pure functions on indices) |
+//! | `locate.rs` | [`GnutellaNet`]: servents in one overlay behind `crate::locate::Design` (6.4), each counting its messages and bytes |
 //!
 //! Threads: one coordinator per servent owns its `State` and decides everything (a
 //! `select!` over events, the handle's commands and a tick). Connection threads only
@@ -65,6 +66,7 @@ pub mod cache;
 mod conn;
 mod event;
 pub mod hosts;
+pub mod locate;
 pub mod msg;
 mod node;
 pub mod observe;
@@ -74,6 +76,7 @@ mod state;
 pub mod trace;
 
 pub use cache::HostCache;
+pub use locate::GnutellaNet;
 pub use msg::{new_guid, Descriptor, Guid, Kind, Payload};
 pub use node::{Config, Servent, DEFAULT_DEGREE, DEFAULT_TTL, MAX_DEGREE};
 pub use trace::{Hit, Stats, Trace};

@@ -183,70 +183,14 @@ pub fn stopping_leaves_no_thread(make: Make) -> Result<(), String> {
 mod tests {
     //! The checks checked: an in-memory index that is right passes them all, and one
     //! that forgets to forget a peer fails the check that should catch it.
-    use super::super::{Killed, LocateError, NodeTraffic};
+    use super::super::Oracle;
     use super::*;
-    use std::collections::HashMap;
 
-    #[derive(Default)]
-    struct Oracle {
-        shared: HashMap<PeerId, Vec<SharedFile>>,
-        forget_on_leave: bool,
-    }
-
-    impl Design for Oracle {
-        fn name(&self) -> String {
-            "oracle".into()
-        }
-        fn join(&mut self, peer: PeerId, files: &[SharedFile]) -> Result<(), LocateError> {
-            self.shared.insert(peer, files.to_vec());
-            Ok(())
-        }
-        fn search(&mut self, _: PeerId, kw: &str) -> Result<Vec<Provider>, LocateError> {
-            let mut out = Vec::new();
-            for (&peer, files) in &self.shared {
-                for f in files.iter().filter(|f| f.name.contains(kw)) {
-                    out.push(Provider {
-                        peer,
-                        addr: ([127, 0, 0, 1], 1000 + peer as u16).into(),
-                        sha1: f.sha1,
-                        name: f.name.clone(),
-                    });
-                }
-            }
-            Ok(out)
-        }
-        fn leave(&mut self, peer: PeerId) -> Result<(), LocateError> {
-            if self.forget_on_leave {
-                self.shared.remove(&peer);
-            }
-            Ok(())
-        }
-        fn crash(&mut self, peer: PeerId) -> Result<(), LocateError> {
-            self.shared.remove(&peer);
-            Ok(())
-        }
-        fn crash_timeout(&self) -> Duration {
-            Duration::ZERO
-        }
-        fn kill_special(&mut self) -> Result<Killed, LocateError> {
-            Err(LocateError::Failed("no special node".into()))
-        }
-        fn traffic(&self) -> Vec<NodeTraffic> {
-            Vec::new()
-        }
-        fn stop(&mut self) {}
-    }
-
-    fn run(forget_on_leave: bool) -> Vec<(&'static str, Result<(), String>)> {
+    fn run(oracle: fn() -> Oracle) -> Vec<(&'static str, Result<(), String>)> {
         CHECKS
             .iter()
             .map(|(name, check)| {
-                let mut make = || -> Result<Box<dyn Design>, String> {
-                    Ok(Box::new(Oracle {
-                        forget_on_leave,
-                        ..Oracle::default()
-                    }))
-                };
+                let mut make = || -> Result<Box<dyn Design>, String> { Ok(Box::new(oracle())) };
                 (*name, check(&mut make))
             })
             .collect()
@@ -254,14 +198,14 @@ mod tests {
 
     #[test]
     fn a_right_index_passes_every_check() {
-        for (name, result) in run(true) {
+        for (name, result) in run(Oracle::new) {
             assert_eq!(result, Ok(()), "{name}");
         }
     }
 
     #[test]
     fn an_index_that_keeps_left_peers_is_caught() {
-        let results = run(false);
+        let results = run(Oracle::forgetful);
         let failed: Vec<&str> = results
             .iter()
             .filter(|r| r.1.is_err())

@@ -19,13 +19,29 @@
 //!
 //! Where to look first: [`Design`], then `workload.rs` (what the lab asks of every
 //! design), then `conformance.rs` (what every design must get right).
+//!
+//! | file | role |
+//! |---|---|
+//! | `mod.rs` | the [`Design`] trait and its words: [`SharedFile`], [`Provider`], [`LocateError`] |
+//! | `traffic.rs` | per-node counters of messages and bytes ([`Traffic`], [`Metered`]) and their sums |
+//! | `workload.rs` | the seeded workload: skewed popularity, searches, churn |
+//! | `conformance.rs` | the checks every design must pass |
+//! | `oracle.rs` | [`Oracle`]: the right answer in memory, which the checks are tested against |
+//! | `folders.rs` | the peers' shared folders on disk, for designs whose peers serve real files |
+//! | `measure/` | one workload played on one design, measured: search cost and success, the busiest node, join/leave/crash cost, the special node killed, the directory's login/logout load |
+//!
+//! Implementations: `napster::locate` (the directory), `gnutella::locate` (flooding),
+//! `kazaa::locate` (group leaders) and `dht::locate` (the ring).
 
 pub mod conformance;
+pub mod folders;
 pub mod measure;
+mod oracle;
 mod traffic;
 pub mod workload;
 
-pub use traffic::{busiest, delta, total_bytes, total_msgs, NodeTraffic, Traffic};
+pub use oracle::Oracle;
+pub use traffic::{busiest, delta, total_bytes, total_msgs, Metered, NodeTraffic, Traffic};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -113,7 +129,8 @@ pub trait Design {
     /// keyword → provider entries on the ring).
     fn join(&mut self, peer: PeerId, files: &[SharedFile]) -> Result<(), LocateError>;
 
-    /// Searches by keyword from `from`; every provider found.
+    /// Searches by keyword from `from`; every provider found. `from` itself may be left
+    /// out (it has the file already): the directory and the flood both skip the asker.
     fn search(&mut self, from: PeerId, keyword: &str) -> Result<Vec<Provider>, LocateError>;
 
     /// `peer` leaves politely: it says goodbye, and its files are withdrawn at once.

@@ -3,7 +3,10 @@
 //! The notes say a central directory is a 性能瓶颈 (bottleneck) and flooding costs every
 //! peer; a lab should show it, not say it. Each node owns a [`Traffic`]; its connection
 //! threads count every message they read or write (atomics: no lock on the data path).
+//! Bytes are counted where they cross the socket ([`Metered`]), messages by the code
+//! that knows where one ends.
 
+use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -38,6 +41,19 @@ impl Traffic {
             .fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
+    /// `msgs` messages and `bytes` bytes written to peers (either may be 0: a [`Metered`]
+    /// socket counts the bytes, its owner the messages).
+    pub fn add_sent(&self, msgs: u64, bytes: u64) {
+        self.0.msgs_sent.fetch_add(msgs, Ordering::Relaxed);
+        self.0.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// `msgs` messages and `bytes` bytes read from peers.
+    pub fn add_received(&self, msgs: u64, bytes: u64) {
+        self.0.msgs_received.fetch_add(msgs, Ordering::Relaxed);
+        self.0.bytes_received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// The counts now, under the name `node`.
     pub fn snapshot(&self, node: &str) -> NodeTraffic {
         let c = &self.0;
@@ -48,6 +64,44 @@ impl Traffic {
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             bytes_received: c.bytes_received.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// A socket (or any reader/writer) that adds every byte it moves to a [`Traffic`]: the
+/// bytes that really crossed the wire, framing and handshakes included.
+#[derive(Debug)]
+pub struct Metered<S> {
+    inner: S,
+    traffic: Traffic,
+}
+
+impl<S> Metered<S> {
+    pub fn new(inner: S, traffic: Traffic) -> Metered<S> {
+        Metered { inner, traffic }
+    }
+
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+}
+
+impl<S: Read> Read for Metered<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.traffic.add_received(0, n as u64);
+        Ok(n)
+    }
+}
+
+impl<S: Write> Write for Metered<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.traffic.add_sent(0, n as u64);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -135,6 +189,21 @@ mod tests {
         let (top, share) = busiest(&nodes).unwrap();
         assert_eq!(share, 0.5);
         assert_eq!(top.node, "directory");
+    }
+
+    #[test]
+    fn metered_counts_bytes_and_the_owner_counts_messages() {
+        let t = Traffic::new();
+        let mut w = Metered::new(Vec::new(), t.clone());
+        w.write_all(b"hello").unwrap();
+        t.add_sent(1, 0);
+        let mut r = Metered::new(&b"abc"[..], t.clone());
+        let mut buf = Vec::new();
+        r.read_to_end(&mut buf).unwrap();
+        t.add_received(1, 0);
+        let n = t.snapshot("x");
+        assert_eq!((n.msgs_sent, n.bytes_sent), (1, 5));
+        assert_eq!((n.msgs_received, n.bytes_received), (1, 3));
     }
 
     #[test]

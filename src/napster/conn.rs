@@ -13,6 +13,7 @@
 //! the peer instead of waiting for it.
 
 use super::msg::{read_msg, Msg};
+use crate::locate::Traffic;
 use crate::net::{ConnResult, Conns};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, select, Receiver, Sender};
@@ -33,12 +34,13 @@ pub const OUT_QUEUE: usize = 256;
 /// the full-queue rule (a peer that never asks again never fills its queue).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the coordinator hands a writer.
+/// What the coordinator hands a writer: encoded bytes and how many messages they hold
+/// (a search reply is every result and the end marker in one write), for the traffic
+/// counters.
 pub enum Out {
-    /// Bytes of one or more encoded messages.
-    Bytes(Vec<u8>),
+    Bytes(Vec<u8>, u64),
     /// Write these, then close: the last word to a refused peer.
-    Last(Vec<u8>),
+    Last(Vec<u8>, u64),
 }
 
 /// What a connection tells the coordinator.
@@ -67,6 +69,8 @@ pub struct Ctx {
     /// Never carries a message; disconnects when the server stops, so a writer whose
     /// queue's sender is still parked somewhere ends anyway.
     pub stop: Receiver<()>,
+    /// The server's messages and bytes, counted as they are read and written.
+    pub traffic: Traffic,
 }
 
 /// Counts the bytes read, for the server's traffic figures.
@@ -94,10 +98,11 @@ pub fn serve(stream: TcpStream, ctx: &Ctx) -> ConnResult {
     let (out, queue) = bounded(OUT_QUEUE);
     let (done, writer_done) = bounded::<()>(0);
     let (wstream, stop) = (stream.try_clone()?, ctx.stop.clone());
+    let traffic = ctx.traffic.clone();
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     ctx.conns
         .spawn_worker(format!("napster-server-send-{peer}"), move || {
-            write_loop(wstream, queue, stop);
+            write_loop(wstream, queue, stop, &traffic);
             drop(done);
         })?;
     let up = Event::Up {
@@ -121,12 +126,13 @@ fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
         count: 0,
     });
     loop {
-        let event = match read_msg(&mut r) {
-            Ok(Some(msg)) => Event::Msg {
-                id,
-                msg,
-                bytes: std::mem::take(&mut r.get_mut().count),
-            },
+        let result = read_msg(&mut r);
+        let bytes = std::mem::take(&mut r.get_mut().count);
+        // A frame that does not parse was still a message on the wire.
+        let msgs = u64::from(!matches!(result, Ok(None) | Err(WireError::Io(_))));
+        ctx.traffic.add_received(msgs, bytes);
+        let event = match result {
+            Ok(Some(msg)) => Event::Msg { id, msg, bytes },
             Ok(None) => Event::Down {
                 id,
                 why: "closed".into(),
@@ -147,7 +153,7 @@ fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
     }
 }
 
-fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
+fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>, traffic: &Traffic) {
     let result = (|| -> io::Result<()> {
         loop {
             let out = select! {
@@ -158,9 +164,13 @@ fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
                 recv(stop) -> _ => return Ok(()),
             };
             match out {
-                Out::Bytes(b) => (&stream).write_all(&b)?,
-                Out::Last(b) => {
+                Out::Bytes(b, msgs) => {
                     (&stream).write_all(&b)?;
+                    traffic.add_sent(msgs, b.len() as u64);
+                }
+                Out::Last(b, msgs) => {
+                    (&stream).write_all(&b)?;
+                    traffic.add_sent(msgs, b.len() as u64);
                     return Ok(());
                 }
             }

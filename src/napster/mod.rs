@@ -30,10 +30,11 @@
 //! | `msg.rs` | the OpenNap frames and their codec (the field cursor in `msg/fields.rs`), byte-literal tests in `msg/tests.rs` |
 //! | `conn.rs` | one peer's connection to the server: a reader thread, a writer thread fed by a bounded queue |
 //! | `node/` | the directory server: bind, accept, the handle, stop (`node/mod.rs`); the coordinator loop (`node/coordinator.rs`) |
-//! | `state.rs` | the directory: the inverted index and the logged-in peers, owned by the coordinator |
+//! | `state.rs` | the directory, owned by the coordinator: the logged-in peers and their files; its inverted index, keyword → files, in `state/index.rs` |
 //! | `policy.rs` | the decisions as pure functions: login rules, which hits a search returns, the login deadline |
-//! | `peer.rs` | the client side: a [`Peer`] that logs in, shares, searches and downloads; its [`Session`] |
+//! | `peer/` | the client side: a [`Peer`] that logs in, shares, searches and downloads (`mod.rs`); its [`Session`] with the directory (`session.rs`) |
 //! | `load.rs` | many searching peers at once, for the lab and `bench-napster` |
+//! | `locate.rs` | [`NapsterNet`]: the directory and its peers behind `crate::locate::Design` (6.4), counting each node's messages and bytes |
 //!
 //! Where to look first: [`state`] (the index, plain data), then [`policy`] (what a
 //! search returns), `node/coordinator.rs` (the one thread that answers), [`msg`] (the
@@ -50,12 +51,14 @@
 
 mod conn;
 pub mod load;
+pub mod locate;
 pub mod msg;
 pub mod node;
 pub mod peer;
 pub mod policy;
 pub mod state;
 
+pub use locate::NapsterNet;
 pub use msg::{read_msg, FileMeta, Msg, MAX_DATA, MAX_RESULTS};
 pub use node::{DirectoryServer, ServerOptions, Stats, DEFAULT_PORT};
 pub use peer::{NapsterError, Peer, PeerConfig, SearchHit, Session};

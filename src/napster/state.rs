@@ -1,21 +1,19 @@
 //! The central directory (集中化目录): who is online and what each one shares.
 //!
 //! Plain data, owned by the directory server's coordinator thread and touched by no
-//! other thread, so it needs no lock. Searching is an inverted index, keyword → files,
-//! so a query costs the size of its rarest keyword's posting list, not the size of the
-//! whole catalogue. A posting list is a sorted `Vec` (file ids only grow, so a share
-//! appends): checking the other keywords is a binary search in contiguous memory.
+//! other thread, so it needs no lock. Searching goes through an inverted index,
+//! keyword → files ([`index`]).
 //!
 //! Each file keeps its search result (type 201) already encoded, made once when it is
 //! shared: a search, the directory's hot path (6.4, 性能瓶颈), then only copies bytes.
 
+pub mod index;
+
 use super::msg::{FileMeta, Msg};
 use super::policy::PeerId;
-use crate::share::keywords;
+use index::{FileId, Index};
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
-
-type FileId = u64;
 
 /// Where a peer is and how it said it is connected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,8 +39,7 @@ pub struct Directory {
     peers: HashMap<PeerId, (PeerInfo, Vec<FileId>)>,
     nicks: HashMap<String, PeerId>,
     files: HashMap<FileId, File>,
-    /// keyword → files whose name has it, ascending: results come oldest share first.
-    postings: HashMap<String, Vec<FileId>>,
+    index: Index,
     next_file: FileId,
 }
 
@@ -86,12 +83,7 @@ impl Directory {
         self.unshare(id, &meta.name);
         let fid = self.next_file;
         self.next_file += 1;
-        for word in keywords(&meta.name) {
-            let list = self.postings.entry(word).or_default();
-            if list.last() != Some(&fid) {
-                list.push(fid); // the newest id: the list stays sorted
-            }
-        }
+        self.index.add(fid, &meta.name);
         self.files.insert(
             fid,
             File {
@@ -134,43 +126,16 @@ impl Directory {
 
     fn drop_file(&mut self, fid: FileId) {
         if let Some(file) = self.files.remove(&fid) {
-            for word in keywords(&file.meta.name) {
-                if let Some(list) = self.postings.get_mut(&word) {
-                    if let Ok(i) = list.binary_search(&fid) {
-                        list.remove(i);
-                    }
-                    if list.is_empty() {
-                        self.postings.remove(&word);
-                    }
-                }
-            }
+            self.index.remove(fid, &file.meta.name);
         }
     }
 
     /// Files whose names contain every keyword of `query`, oldest share first, as
-    /// (owner, file). Walks the shortest posting list and checks the others; lazy, so
-    /// `policy::pick_hits` taking 100 stops the walk there.
+    /// (owner, file). Lazy, so `policy::pick_hits` taking 100 stops the walk there.
     pub fn matches<'a>(&'a self, query: &str) -> impl Iterator<Item = (PeerId, &'a File)> + 'a {
-        let mut lists: Vec<&Vec<FileId>> = Vec::new();
-        let mut missing = false;
-        for w in keywords(query) {
-            match self.postings.get(&w) {
-                Some(set) => lists.push(set),
-                None => missing = true, // a keyword nobody has: no match
-            }
-        }
-        if missing {
-            lists.clear();
-        }
-        lists.sort_by_key(|l| l.len());
-        let (first, mut rest): (&[FileId], Vec<&[FileId]>) = match lists.split_first() {
-            Some((first, rest)) => (first, rest.iter().map(|l| l.as_slice()).collect()),
-            None => (&[], Vec::new()),
-        };
-        first
-            .iter()
-            .filter(move |fid| rest.iter_mut().all(|l| skip_to(l, **fid)))
-            .filter_map(|fid| self.files.get(fid))
+        self.index
+            .matches(query)
+            .filter_map(|fid| self.files.get(&fid))
             .map(|f| (f.owner, f))
     }
 
@@ -191,20 +156,6 @@ impl Directory {
     pub fn file_count(&self) -> usize {
         self.files.len()
     }
-}
-
-/// Drops the ids below `fid` from the front of the sorted `list` and says whether `fid`
-/// is next. Gallops (1, 2, 4, … ahead, then a binary search), so walking a short list
-/// against a long one costs a few steps per id, and against one of equal length about
-/// one step: an intersection costs about the sum of the two lengths at worst.
-fn skip_to(list: &mut &[FileId], fid: FileId) -> bool {
-    let mut step = 1;
-    while step < list.len() && list[step] < fid {
-        step *= 2;
-    }
-    let skip = list[..step.min(list.len())].partition_point(|&x| x < fid);
-    *list = &list[skip..];
-    list.first() == Some(&fid)
 }
 
 #[cfg(test)]
@@ -284,38 +235,6 @@ mod tests {
         assert!(!d.unshare(1, "a.mp3"));
         assert!(found(&d, "a").is_empty());
         assert!(d.locate("alice", "a.mp3").is_none());
-    }
-
-    #[test]
-    fn skip_to_walks_a_sorted_list_forward() {
-        let all: Vec<FileId> = (0..100).map(|i| i * 3).collect();
-        let mut l = &all[..];
-        assert!(skip_to(&mut l, 0));
-        assert!(!skip_to(&mut l, 10)); // 9, 12: not there
-        assert_eq!(l[0], 12);
-        assert!(skip_to(&mut l, 150));
-        assert!(skip_to(&mut l, 297));
-        assert!(!skip_to(&mut l, 298));
-        assert!(l.is_empty());
-        assert!(!skip_to(&mut l, 400));
-    }
-
-    #[test]
-    fn many_files_intersect_like_a_filter() {
-        let mut d = Directory::new();
-        d.login(1, peer("alice")).unwrap();
-        for i in 0..300 {
-            let a = if i % 2 == 0 { "even" } else { "odd" };
-            let b = if i % 3 == 0 { "three" } else { "other" };
-            let c = if i % 5 == 0 { "five" } else { "rest" };
-            d.share(1, meta(&format!("{a} {b} {c} {i}.mp3"))).unwrap();
-        }
-        let want: Vec<String> = (0..300)
-            .filter(|i| i % 30 == 0)
-            .map(|i| format!("alice:even three five {i}.mp3"))
-            .collect();
-        assert_eq!(found(&d, "five three even"), want);
-        assert_eq!(found(&d, "odd").len(), 150);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! How to run a servent: [`Config`] and its defaults.
 
 use crate::gnutella::trace::Trace;
+use crate::locate::Traffic;
 use crate::seen::{SEEN_CAPACITY, SEEN_LIFETIME};
 use crate::share::Folder;
 use crossbeam_channel::Sender;
@@ -45,6 +46,9 @@ pub struct Config {
     pub seen_lifetime: Duration,
     /// Every routing event, for labs and tests.
     pub trace: Option<Sender<Trace>>,
+    /// Messages and bytes on the servent's sockets, counted by its connection threads
+    /// (a fresh counter by default; pass one to keep counting across restarts).
+    pub traffic: Traffic,
     pub seed: u64,
 }
 
@@ -64,6 +68,7 @@ impl Config {
             seen_capacity: SEEN_CAPACITY,
             seen_lifetime: SEEN_LIFETIME,
             trace: None,
+            traffic: Traffic::new(),
             seed: 1,
         }
     }

@@ -28,6 +28,7 @@ use crate::gnutella::hosts;
 use crate::gnutella::msg::handshake::Answer;
 use crate::gnutella::msg::{new_guid, Guid};
 use crate::gnutella::trace::{Counters, Hit, Stats};
+use crate::locate::Traffic;
 use crate::net::{Conns, Server, ServerConfig};
 use crate::rng::Rng;
 use crate::share::{HttpConfig, ShareServer};
@@ -95,6 +96,7 @@ impl Servent {
             conns: conns.clone(),
             next_id: Arc::new(AtomicU64::new(1)),
             stop: stop_rx,
+            traffic: cfg.traffic.clone(),
         };
         let _ = cell.set(ctx.clone());
         let stats = Arc::new(Counters::default());
@@ -206,6 +208,11 @@ impl Servent {
 
     pub fn stats(&self) -> Stats {
         self.stats.snapshot()
+    }
+
+    /// Messages and bytes this servent has sent and received, handshakes included.
+    pub fn traffic(&self) -> &Traffic {
+        &self.ctx.traffic
     }
 
     /// Changes the target degree (capped at the maximum); the coordinator refills.

@@ -217,28 +217,29 @@ impl Coordinator {
         let hits = policy::pick_hits(self.dir.matches(words), id, policy::result_limit(max));
         let len = hits.iter().map(|f| f.result.len()).sum::<usize>() + self.search_end.len();
         let mut reply = Vec::with_capacity(len);
-        for f in hits {
+        for f in &hits {
             reply.extend_from_slice(&f.result);
         }
         reply.extend_from_slice(&self.search_end);
-        self.send_bytes(id, reply);
+        let msgs = hits.len() as u64 + 1;
+        self.send_bytes(id, reply, msgs);
     }
 
     fn send(&mut self, id: ConnId, msg: &Msg) {
         match msg.encode() {
-            Ok(bytes) => self.send_bytes(id, bytes),
+            Ok(bytes) => self.send_bytes(id, bytes, 1),
             Err(e) => warn!("napster: cannot encode type {}: {e}", msg.kind()),
         }
     }
 
     /// Hands bytes to the peer's writer. A full queue means the peer stopped reading:
     /// it is dropped, never waited for.
-    fn send_bytes(&mut self, id: ConnId, bytes: Vec<u8>) {
+    fn send_bytes(&mut self, id: ConnId, bytes: Vec<u8>, msgs: u64) {
         let Some(link) = self.links.get(&id) else {
             return;
         };
         let len = bytes.len() as u64;
-        match link.out.try_send(Out::Bytes(bytes)) {
+        match link.out.try_send(Out::Bytes(bytes, msgs)) {
             Ok(()) => {
                 self.stats.bytes_out.fetch_add(len, Ordering::Relaxed);
             }
@@ -261,7 +262,7 @@ impl Coordinator {
         self.dir.logout(id);
         let bytes = answer.encode().unwrap_or_default();
         let len = bytes.len() as u64;
-        if link.out.try_send(Out::Last(bytes)).is_ok() {
+        if link.out.try_send(Out::Last(bytes, 1)).is_ok() {
             self.stats.bytes_out.fetch_add(len, Ordering::Relaxed);
         } else {
             let _ = link.stream.shutdown(Shutdown::Both);

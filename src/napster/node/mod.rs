@@ -18,6 +18,7 @@ pub use coordinator::Stats;
 use coordinator::Coordinator;
 
 use super::conn::{self, Ctx};
+use crate::locate::Traffic;
 use crate::net::{Conns, Server, ServerConfig};
 use crossbeam_channel::{bounded, Sender};
 use std::io;
@@ -58,6 +59,8 @@ impl Default for ServerOptions {
 pub struct DirectoryServer {
     server: Server,
     stats: Arc<Stats>,
+    /// Messages and bytes on the server's sockets (6.4: who carries the load).
+    traffic: Traffic,
     /// Dropped at stop: the coordinator and every writer see it disconnect.
     stop: Option<Sender<()>>,
 }
@@ -78,11 +81,13 @@ impl DirectoryServer {
         conns.spawn_worker("napster-server-coordinator".into(), move || {
             coordinator.run(events_rx, rx)
         })?;
+        let traffic = Traffic::new();
         let ctx = Ctx {
             events,
             conns: conns.clone(),
             next_id: Arc::new(AtomicU64::new(1)),
             stop: stop_rx,
+            traffic: traffic.clone(),
         };
         let server =
             match Server::bind_with(listen, cfg, conns.clone(), move |s| conn::serve(s, &ctx)) {
@@ -96,6 +101,7 @@ impl DirectoryServer {
         Ok(DirectoryServer {
             server,
             stats,
+            traffic,
             stop: Some(stop),
         })
     }
@@ -106,6 +112,11 @@ impl DirectoryServer {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Messages and bytes the server has read and written, counted at its sockets.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// Peers logged in and files in the directory, as the coordinator last counted.

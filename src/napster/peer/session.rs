@@ -1,25 +1,16 @@
-//! The client side: a Napster peer, with a session to the directory and a file server
-//! of its own.
-//!
-//! ```text
-//!   Session  ── login, share, search, download request ──►  directory server
-//!   Peer     = Session + shared folder served over HTTP (src/share)
-//!   download:  search (200) → pick a result → download request (203)
-//!              → ack (204) with ip:port → HTTP GET straight from that peer
-//! ```
+//! One logged-in connection to the directory: login, share, search, locate, log out.
 //!
 //! A session is one request and its answer at a time on one socket, so its methods take
 //! `&mut self`: no lock is needed, and none is held across a read or a write.
 
-use super::msg::{read_msg, FileMeta, Msg, MAX_RESULTS};
-use crate::net::{self, TokenBucket};
-use crate::share::{fetch, ids, Download, FetchError, Folder, HttpConfig, ShareServer};
+use crate::locate::{Metered, Traffic};
+use crate::napster::msg::{read_msg, FileMeta, Msg, MAX_RESULTS};
+use crate::net;
+use crate::share::FetchError;
 use crate::wire::WireError;
 use std::fmt;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a peer waits for the directory to answer.
@@ -76,19 +67,32 @@ pub struct SearchHit {
     pub link: u8,
 }
 
-/// One logged-in connection to a directory server.
+/// One logged-in connection to a directory server. Its socket is [`Metered`]: the
+/// session's [`Traffic`] counts every message and byte it exchanges with the directory.
 pub struct Session {
-    reader: BufReader<TcpStream>,
-    writer: BufWriter<TcpStream>,
+    reader: BufReader<Metered<TcpStream>>,
+    writer: BufWriter<Metered<TcpStream>>,
+    traffic: Traffic,
 }
 
 impl Session {
     /// Connects and logs in as `nick`, announcing `data_port` (0: firewalled).
     pub fn login(server: SocketAddr, nick: &str, data_port: u16) -> Result<Session, NapsterError> {
+        Session::login_metered(server, nick, data_port, Traffic::new())
+    }
+
+    /// [`Session::login`], counting into `traffic` (shared with the caller).
+    pub fn login_metered(
+        server: SocketAddr,
+        nick: &str,
+        data_port: u16,
+        traffic: Traffic,
+    ) -> Result<Session, NapsterError> {
         let stream = net::connect(server, Some(ANSWER_TIMEOUT))?;
         let mut s = Session {
-            reader: BufReader::new(stream.try_clone()?),
-            writer: BufWriter::new(stream),
+            reader: BufReader::new(Metered::new(stream.try_clone()?, traffic.clone())),
+            writer: BufWriter::new(Metered::new(stream, traffic.clone())),
+            traffic,
         };
         let login = Msg::Login {
             nick: nick.into(),
@@ -108,14 +112,23 @@ impl Session {
     fn send(&mut self, msg: &Msg) -> Result<(), NapsterError> {
         self.writer.write_all(&msg.encode()?)?;
         self.writer.flush()?;
+        self.traffic.add_sent(1, 0);
         Ok(())
     }
 
     fn recv(&mut self) -> Result<Msg, NapsterError> {
         match read_msg(&mut self.reader)? {
-            Some(m) => Ok(m),
+            Some(m) => {
+                self.traffic.add_received(1, 0);
+                Ok(m)
+            }
             None => Err(NapsterError::Io(io::ErrorKind::UnexpectedEof.into())),
         }
+    }
+
+    /// Messages and bytes this session has exchanged with the directory.
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     /// Announces one file. The directory does not answer shares.
@@ -176,106 +189,25 @@ impl Session {
         }
     }
 
-    /// Closes the connection: the directory forgets our files at once.
+    /// Closes the connection: the directory forgets our files at once. This is also
+    /// how a crash looks to the directory (the kernel closes a dead client's socket).
     pub fn close(&self) {
-        let _ = self.writer.get_ref().shutdown(Shutdown::Both);
+        let _ = self.writer.get_ref().get_ref().shutdown(Shutdown::Both);
     }
-}
 
-/// What a peer needs to start.
-#[derive(Debug, Clone)]
-pub struct PeerConfig {
-    pub server: SocketAddr,
-    pub nick: String,
-    /// The folder to share; downloads may go elsewhere.
-    pub share_dir: PathBuf,
-    /// Where this peer's file server listens (port 0 picks one).
-    pub listen: String,
-    /// Upload cap of the file server in bytes/s (`None`: unlimited).
-    pub upload_rate: Option<u64>,
-}
-
-/// A Napster peer: logged in, sharing its folder, serving it over HTTP.
-pub struct Peer {
-    nick: String,
-    session: Session,
-    folder: Arc<Folder>,
-    files: ShareServer,
-}
-
-impl Peer {
-    /// Scans the folder, starts the file server, logs in and shares every file.
-    pub fn start(cfg: PeerConfig) -> Result<Peer, NapsterError> {
-        let folder = Arc::new(Folder::scan(&cfg.share_dir)?);
-        let http = HttpConfig {
-            rate: cfg.upload_rate.map(TokenBucket::new),
-            ..HttpConfig::default()
-        };
-        let files = ShareServer::start(folder.clone(), &cfg.listen, http)?;
-        let mut session = Session::login(cfg.server, &cfg.nick, files.local_addr().port())?;
-        for f in folder.files() {
-            if f.name.contains('"') {
-                continue; // cannot be written inside Napster's quotes
-            }
-            session.share(&FileMeta {
-                name: f.name.clone(),
-                md5: ids::to_hex(&f.sha1),
-                size: f.size,
-                bitrate: 0,
-                freq: 0,
-                seconds: 0,
-            })?;
+    /// Logs out politely and waits until the directory has forgotten us. OpenNap has no
+    /// logout message: a client closes its connection. Here it closes only its sending
+    /// side and reads on; the directory drops our files first and closes its side
+    /// after, so the end of the stream is the directory's word that we are gone.
+    pub fn log_out(&mut self) -> Result<(), NapsterError> {
+        self.writer.flush()?;
+        self.writer.get_ref().get_ref().shutdown(Shutdown::Write)?;
+        // Bounded: the socket's read timeout is ANSWER_TIMEOUT, and the directory
+        // sends nothing unasked, so the first read brings the end of the stream.
+        while read_msg(&mut self.reader)?.is_some() {
+            self.traffic.add_received(1, 0);
         }
-        Ok(Peer {
-            nick: cfg.nick,
-            session,
-            folder,
-            files,
-        })
-    }
-
-    pub fn nick(&self) -> &str {
-        &self.nick
-    }
-
-    pub fn folder(&self) -> &Folder {
-        &self.folder
-    }
-
-    /// Address of this peer's file server.
-    pub fn data_addr(&self) -> SocketAddr {
-        self.files.local_addr()
-    }
-
-    pub fn search(&mut self, words: &str, max: u32) -> Result<Vec<SearchHit>, NapsterError> {
-        self.session.search(words, max)
-    }
-
-    /// Asks the directory where the file is, then fetches it straight from that peer.
-    /// The directory is needed only for the first step: once the transfer has begun,
-    /// the directory going down does not stop it.
-    pub fn download(
-        &mut self,
-        hit: &SearchHit,
-        out_dir: &Path,
-        progress: &mut dyn FnMut(u64),
-    ) -> Result<PathBuf, NapsterError> {
-        let (addr, md5) = self.session.locate(&hit.nick, &hit.file.name)?;
-        let sha1 = ids::sha1_from_hex(&md5)
-            .ok_or_else(|| NapsterError::Refused(format!("content id {md5:?} is not a SHA-1")))?;
-        let d = Download::by_sha1(SocketAddr::V4(addr), &hit.file.name, hit.file.size, sha1);
-        fetch(&d, out_dir, progress).map_err(NapsterError::Fetch)
-    }
-
-    /// Logs out (the directory drops our files) and stops the file server.
-    pub fn stop(&mut self) {
-        self.session.close();
-        self.files.stop();
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        self.stop();
+        self.close();
+        Ok(())
     }
 }
