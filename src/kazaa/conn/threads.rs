@@ -4,7 +4,7 @@
 use crate::kazaa::msg::{Msg, Role, MAX_FRAME};
 use crate::net::{ConnResult, Conns};
 use crate::wire::{read_frame, Prefix, WireError};
-use crossbeam_channel::{bounded, select, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use std::io::{BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddrV4, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -17,8 +17,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// A connection's number inside one node.
 pub type ConnId = u64;
 
-/// Frames queued for one peer. A peer that lets this many pile up has stopped reading
-/// (its socket buffers are full too) and is dropped rather than waited for.
+/// Hand-offs queued for one peer (each one or more whole frames). A peer that lets
+/// this many pile up has stopped reading (its socket buffers are full too) and is
+/// dropped rather than waited for.
 pub const OUT_QUEUE: usize = 1024;
 /// Bytes queued for one peer, the same way: a full answer is ~150 KB, so a reading
 /// peer never comes near it, and a leader's memory stays bounded per peer.
@@ -26,17 +27,23 @@ pub const OUT_BYTES: usize = 4 << 20;
 /// Events queued for one coordinator; when it is full, reader threads wait.
 pub const EVENT_QUEUE: usize = 1024;
 
-/// An encoded frame (length prefix and body), shared by every queue it goes to.
-pub type Frame = Arc<[u8]>;
-
-/// Encodes `msg` once, as `wire`'s `Prefix::U32Be` frame: 4-byte big-endian length, body.
-pub fn frame(msg: &Msg) -> Frame {
-    let body = msg.encode();
-    let mut f = Vec::with_capacity(4 + body.len());
+/// Appends `msg` to `out` as `wire`'s `Prefix::U32Be` frame: 4-byte big-endian length,
+/// body. Built in place: no Vec per message.
+pub fn frame_into(msg: &Msg, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.reserve(64); // most frames fit: no regrowing byte by byte
+    out.extend_from_slice(&[0; 4]);
+    msg.encode_into(out);
     // encode keeps every body under MAX_FRAME, far below the u32 limit.
-    f.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    f.extend_from_slice(&body);
-    f.into()
+    let len = (out.len() - start - 4) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// One message as one frame.
+pub fn frame(msg: &Msg) -> Vec<u8> {
+    let mut f = Vec::new();
+    frame_into(msg, &mut f);
+    f
 }
 
 /// What connection threads tell their coordinator.
@@ -79,7 +86,11 @@ pub struct Opened {
 
 /// What a writer thread is asked to do.
 enum Out {
-    Frame(Frame),
+    /// Whole frames, one or several: a coordinator hands over what it has for this
+    /// peer at once (one queue hand-off and one wakeup, not one per frame).
+    Frames(Vec<u8>),
+    /// The reader has ended: the connection is over, stop without waiting for more.
+    Close,
     /// Write a Bye, close, and end; dropping the sender says "done".
     Bye(Sender<()>),
 }
@@ -89,27 +100,35 @@ pub struct Link {
     out: Sender<Out>,
     /// Bytes in the queue, not yet handed to the socket (the writer counts them down).
     queued: Arc<AtomicUsize>,
-    /// Set by [`Link::close`]: the reader stops at the next frame, even if the peer
-    /// keeps sending (a shut socket may still hold bytes to read).
+    /// Set by [`Link::close`] or by the reader when it ends: the reader stops at the
+    /// next frame, even if the peer keeps sending (a shut socket may still hold bytes
+    /// to read), and the writer before it would wait for more.
     closed: Arc<AtomicBool>,
     stream: TcpStream,
 }
 
 impl Link {
-    /// Queues a frame without waiting. False when the queue is full ([`OUT_QUEUE`]
-    /// frames or [`OUT_BYTES`]: the peer stopped reading) or the writer has ended: the
-    /// caller then drops the peer.
-    pub fn send(&self, f: &Frame) -> bool {
-        let before = self.queued.fetch_add(f.len(), Ordering::Relaxed);
-        if before > 0 && before + f.len() > OUT_BYTES {
-            self.queued.fetch_sub(f.len(), Ordering::Relaxed);
+    /// Queues whole frames without waiting. False when the queue is full
+    /// ([`OUT_QUEUE`] hand-offs or [`OUT_BYTES`]: the peer stopped reading) or the
+    /// writer has ended: the caller then drops the peer.
+    pub fn send(&self, frames: Vec<u8>) -> bool {
+        let n = frames.len();
+        if !self.has_room(n) {
             return false;
         }
-        let queued = self.out.try_send(Out::Frame(f.clone())).is_ok();
+        self.queued.fetch_add(n, Ordering::Relaxed);
+        let queued = self.out.try_send(Out::Frames(frames)).is_ok();
         if !queued {
-            self.queued.fetch_sub(f.len(), Ordering::Relaxed);
+            self.queued.fetch_sub(n, Ordering::Relaxed);
         }
         queued
+    }
+
+    /// Whether `n` more bytes fit in the queue. One frame bigger than [`OUT_BYTES`]
+    /// still goes to a peer that has taken everything else.
+    pub fn has_room(&self, n: usize) -> bool {
+        let queued = self.queued.load(Ordering::Relaxed);
+        queued == 0 || queued + n <= OUT_BYTES
     }
 
     /// Queues a Bye after whatever is queued; the connection closes once it is written.
@@ -137,9 +156,6 @@ pub struct Ctx {
     pub events: Sender<Event>,
     pub conns: Conns,
     pub ids: Arc<AtomicU64>,
-    /// Never carries a message; it disconnects when the coordinator ends, which ends
-    /// every writer (a queue sender parked in the event queue could keep one waiting).
-    pub stop: Receiver<()>,
     /// A peer silent this long is dropped (the keep-alive period times the misses).
     pub silence: Duration,
 }
@@ -179,29 +195,41 @@ pub(super) fn up(
         stream: stream.try_clone()?,
     };
     let addr = stream.peer_addr()?;
-    let stop = ctx.stop.clone();
+    let writer = Writer {
+        queue,
+        queued,
+        closed: closed.clone(),
+    };
     ctx.conns.spawn(
         format!("{}-send-{addr}", ctx.name),
         stream.try_clone()?,
-        move |s| write_loop(s, queue, &queued, stop),
+        move |s| write_loop(s, writer),
     )?;
+    let reading = Reading {
+        closed,
+        out: link.out.clone(),
+        conn: 0,
+    };
     let opened = opened(link);
     let conn = opened.conn;
     (ctx.events.send(Event::Up(opened))).map_err(|_| "the node is stopping")?;
-    Ok(Reading { conn, closed })
+    Ok(Reading { conn, ..reading })
 }
 
-/// What the reader needs once the connection is up: its number, and the flag
-/// [`Link::close`] sets.
+/// What the reader needs once the connection is up: its number, the flag
+/// [`Link::close`] sets, and the writer's queue, to tell the writer it has ended.
+/// (The coordinator's [`Link`] may never be dropped: one parked in the event queue of a
+/// stopping node is not. The reader always ends, as stopping shuts every socket.)
 pub(super) struct Reading {
     pub conn: ConnId,
-    pub closed: Arc<AtomicBool>,
+    closed: Arc<AtomicBool>,
+    out: Sender<Out>,
 }
 
 /// Frames in, events out, until the peer closes, says Bye or breaks a rule. The
 /// coordinator always hears that the peer is gone, whatever the reason.
 pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
-    let Reading { conn, closed } = reading;
+    let Reading { conn, closed, out } = reading;
     let result = loop {
         if closed.load(Ordering::Relaxed) {
             break Ok("closed by us");
@@ -223,31 +251,37 @@ pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Eve
         Err(e) => e.to_string(),
     };
     let _ = events.send(Event::Gone { conn, why });
+    // The writer ends too: at once if it waits for frames, after what is queued if not.
+    closed.store(true, Ordering::Relaxed);
+    let _ = out.try_send(Out::Close);
     result.map(|_| ()).map_err(Into::into)
 }
 
-/// Queue in, socket out. Writes whatever is queued in one go, then flushes. Whatever
-/// ends it (a write that timed out, the queue closed, the node stopping) closes the
-/// socket, so that the reader ends too and reports the peer gone.
-fn write_loop(
-    stream: TcpStream,
+/// The writer's end of the queue.
+struct Writer {
     queue: Receiver<Out>,
-    queued: &AtomicUsize,
-    stop: Receiver<()>,
-) -> ConnResult {
+    /// Bytes in the queue (counted down as they go to the socket).
+    queued: Arc<AtomicUsize>,
+    /// Set when the connection is over (see [`Link`]).
+    closed: Arc<AtomicBool>,
+}
+
+/// Queue in, socket out. Writes whatever is queued in one go, then flushes. Whatever
+/// ends it (a write that timed out, the queue closed, the reader ended) closes the
+/// socket, so that the reader ends too and reports the peer gone.
+fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
+    let Writer {
+        queue,
+        queued,
+        closed,
+    } = writer;
     let mut w = BufWriter::with_capacity(64 * 1024, &stream);
     let result = (|| -> std::io::Result<()> {
-        loop {
-            let mut next = select! {
-                recv(queue) -> o => o.ok(),
-                recv(stop) -> _ => None,
-            };
-            if next.is_none() {
-                return Ok(());
-            }
-            while let Some(out) = next {
+        // Each wakeup takes everything queued: one write for many frames.
+        while let Ok(mut out) = queue.recv() {
+            loop {
                 match out {
-                    Out::Frame(f) => {
+                    Out::Frames(f) => {
                         w.write_all(&f)?;
                         queued.fetch_sub(f.len(), Ordering::Relaxed);
                     }
@@ -255,11 +289,19 @@ fn write_loop(
                         w.write_all(&frame(&Msg::Bye))?;
                         return w.flush();
                     }
+                    Out::Close => return Ok(()),
                 }
-                next = queue.try_recv().ok();
+                match queue.try_recv() {
+                    Ok(next) => out = next,
+                    Err(_) => break,
+                }
             }
             w.flush()?;
+            if closed.load(Ordering::Relaxed) {
+                return Ok(()); // the reader ended while the queue was full
+            }
         }
+        Ok(()) // the coordinator forgot this connection
     })();
     drop(w);
     let _ = stream.shutdown(Shutdown::Both);

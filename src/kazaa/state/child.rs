@@ -58,12 +58,10 @@ pub struct ChildState {
     /// Node::start waits here for the first attach (or for every address to fail).
     ready: Option<Sender<Result<(), NodeError>>>,
     quit: bool,
-    /// Dropped when the coordinator ends: that ends every writer thread.
-    _stop: Sender<()>,
 }
 
 impl ChildState {
-    pub fn new(me: Me, ctx: Ctx, stop: Sender<()>, ready: Sender<Result<(), NodeError>>) -> Self {
+    pub fn new(me: Me, ctx: Ctx, ready: Sender<Result<(), NodeError>>) -> Self {
         ChildState {
             asked: Asked::new(me.id),
             known: me.configured.clone(),
@@ -77,7 +75,6 @@ impl ChildState {
             stopping: false,
             ready: Some(ready),
             quit: false,
-            _stop: stop,
         }
     }
 
@@ -166,7 +163,7 @@ impl ChildState {
             hops: 0,
             text,
         });
-        if !cur.link.send(&q) {
+        if !cur.link.send(q) {
             let _ = reply.send(Err(NodeError::LeaderLost));
             return self.lost(None, "the leader stopped reading");
         }
@@ -183,7 +180,7 @@ impl ChildState {
         let Some(cur) = &mut self.leader else { return };
         if now.duration_since(cur.last_ping) >= keepalive {
             cur.last_ping = now;
-            if !cur.link.send(&frame(&Msg::Ping)) {
+            if !cur.link.send(frame(&Msg::Ping)) {
                 self.lost(None, "the leader stopped reading");
             }
         }

@@ -14,12 +14,12 @@ use super::cmd::{LeaderCmd, Rules};
 use super::peers::{Kind, Peer, Peers};
 use super::queries::{Answer, Queries};
 use super::stats::LeaderStats;
-use crate::kazaa::conn::{frame, ConnId, Event, Opened};
+use crate::kazaa::conn::{ConnId, Event, Opened};
 use crate::kazaa::index::Index;
 use crate::kazaa::msg::{Msg, Role, MAX_TTL};
 use crate::kazaa::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
 use crate::kazaa::QUERY_TIMEOUT;
-use crossbeam_channel::{select, tick, Receiver, Sender};
+use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
@@ -31,6 +31,8 @@ const TICK: Duration = Duration::from_millis(50);
 const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a leaving leader waits for its Byes to be written.
 const BYE_GRACE: Duration = Duration::from_secs(1);
+/// Events handled at most before the frames they caused are handed to the writers.
+const BATCH: usize = 64;
 
 /// Everything a leader knows, owned by its coordinator thread.
 pub struct LeaderState {
@@ -44,12 +46,10 @@ pub struct LeaderState {
     /// A child told to become a leader, whose leader link we are waiting for, since when
     /// (a promotion that never shows up is given up after [`PROMOTION_PATIENCE`]).
     promoting: Option<(ConnId, Instant)>,
-    /// Dropped when the coordinator ends: that ends every writer thread.
-    _stop: Sender<()>,
 }
 
 impl LeaderState {
-    pub fn new(me: SocketAddrV4, rules: Rules, index: Index, stop: Sender<()>) -> LeaderState {
+    pub fn new(me: SocketAddrV4, rules: Rules, index: Index) -> LeaderState {
         LeaderState {
             me,
             rules,
@@ -58,7 +58,6 @@ impl LeaderState {
             queries: Queries::new(Instant::now()),
             stats: LeaderStats::default(),
             promoting: None,
-            _stop: stop,
         }
     }
 
@@ -91,11 +90,29 @@ impl LeaderState {
                     if now.duration_since(last_ping) >= self.rules.keepalive {
                         last_ping = now;
                         let all = self.peers.all();
-                        self.peers.send_all(&all, &frame(&Msg::Ping));
+                        self.peers.send_all(&all, &Msg::Ping);
                     }
                 }
             }
-            for c in self.peers.take_doomed() {
+            // What else has arrived is handled before anything is written: each peer's
+            // frames of the whole batch go to its writer in one hand-off.
+            for ev in events.try_iter().take(BATCH) {
+                self.handle(ev);
+            }
+            self.flush();
+        }
+    }
+
+    /// Hands the batch's frames to the writers; drops the peers that cannot take them
+    /// (which may give the others more to send: Leaders lists, answers completed).
+    fn flush(&mut self) {
+        loop {
+            self.peers.flush();
+            let doomed = self.peers.take_doomed();
+            if doomed.is_empty() {
+                return;
+            }
+            for c in doomed {
                 self.gone(c, "stopped reading (its queue is full)");
             }
         }
@@ -140,16 +157,9 @@ impl LeaderState {
         let what = if is_child { "child" } else { "leader" };
         info!("leader {}: {what} {} joined", self.me, o.addr);
         let (conn, addr) = (o.conn, o.addr);
-        self.peers.insert(
-            conn,
-            Peer {
-                addr,
-                kind,
-                link: o.link,
-            },
-        );
+        self.peers.insert(conn, Peer::new(addr, kind, o.link));
         if !o.outgoing {
-            let welcome = frame(&Msg::Welcome(self.peers.leader_addrs()));
+            let welcome = Msg::Welcome(self.peers.leader_addrs());
             self.peers.send(conn, &welcome);
         }
         if is_child {
@@ -178,7 +188,7 @@ impl LeaderState {
                 if taken < n {
                     info!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
-                self.peers.send(conn, &frame(&Msg::Indexed(taken as u32)));
+                self.peers.send(conn, &Msg::Indexed(taken as u32));
             }
             Msg::Query {
                 id,
@@ -247,18 +257,17 @@ impl LeaderState {
         }
         self.stats.searched += 1;
         let hits = self.index.search(&text);
-        let links = self.peers.links();
         let came_from = (!from_child).then_some(from);
-        let mut targets = forward_targets(&links, came_from, ttl);
+        let mut targets = forward_targets(self.peers.links(), came_from, ttl);
         if self.queries.is_full() {
             targets.clear(); // memory stays bounded: answer from our own index only
         }
-        let fwd = frame(&Msg::Query {
+        let fwd = Msg::Query {
             id,
             ttl: ttl.saturating_sub(1),
             hops: hops.saturating_add(1),
             text,
-        });
+        };
         let waiting: Vec<ConnId> = (targets.into_iter())
             .filter(|t| self.peers.send(*t, &fwd))
             .collect();
@@ -274,7 +283,7 @@ impl LeaderState {
     fn answer(&mut self, (to, hits): Answer) {
         // Counted before it is queued, so the asker never sees an answer the stats miss.
         self.stats.hits_out += 1;
-        self.peers.send(to, &frame(&hits));
+        self.peers.send(to, &hits);
     }
 
     /// Too many children for one leader: ask the most capable child to lead.
@@ -295,7 +304,7 @@ impl LeaderState {
             info!("leader {}: {n} children, promoting {who}", self.me);
             self.promoting = Some((c, Instant::now()));
             self.stats.promotions += 1;
-            self.peers.send(c, &frame(&Msg::Promote));
+            self.peers.send(c, &Msg::Promote);
         }
     }
 
@@ -307,11 +316,11 @@ impl LeaderState {
             .collect();
         let movers = pick_movers(&ids, self.rules.max_children / 2);
         self.stats.redirects += movers.len() as u64;
-        self.peers.send_all(&movers, &frame(&Msg::Redirect(to)));
+        self.peers.send_all(&movers, &Msg::Redirect(to));
     }
 
     fn tell_children_leaders(&mut self) {
-        let list = frame(&Msg::Leaders(self.peers.leader_addrs()));
+        let list = Msg::Leaders(self.peers.leader_addrs());
         let kids: Vec<ConnId> = self.peers.children().into_iter().map(|c| c.0).collect();
         self.peers.send_all(&kids, &list);
     }
