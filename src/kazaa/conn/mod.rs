@@ -19,11 +19,14 @@
 //! | file | holds |
 //! |---|---|
 //! | `mod.rs` | this map |
-//! | `threads.rs` | the reader and writer threads, [`Link`] (the coordinator's end of one), [`Event`] |
+//! | `reader.rs` | the reader thread and what it tells the coordinator ([`Event`]) |
+//! | `writer.rs` | the writer thread and [`Link`], the coordinator's end of it; frames built in place |
 //! | `open.rs` | the opening exchanges: [`accept`] (a newcomer's Hello), [`dial`] (a leader link, a child attaching) |
 
 mod open;
-mod threads;
+mod reader;
+mod writer;
 
 pub use open::{accept, dial, Opening};
-pub use threads::{frame, frame_into, ConnId, Ctx, Event, Link, Opened, EVENT_QUEUE};
+pub use reader::{ConnId, Ctx, Event, Opened, EVENT_QUEUE};
+pub use writer::{frame, frame_into, Link};

@@ -1,21 +1,14 @@
-//! The two threads of one connection and the coordinator's end of it ([`Link`]).
-//! Connection threads only read and write: they decide nothing.
+//! The coordinator's end of one connection ([`Link`]) and the writer thread behind it.
+//! Frames go into the writer's bounded queue with `try_send`, never waiting; the
+//! writer takes everything queued at each wakeup and writes it in one go.
 
-use crate::kazaa::msg::{Msg, Role, MAX_FRAME};
+use crate::kazaa::msg::Msg;
 use crate::net::{ConnResult, Conns};
-use crate::wire::{read_frame, Prefix, WireError};
 use crossbeam_channel::{bounded, Receiver, Sender};
-use std::io::{BufWriter, Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::io::{self, BufWriter, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Errors of the opening exchanges, whatever their layer.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A connection's number inside one node.
-pub type ConnId = u64;
 
 /// Hand-offs queued for one peer (each one or more whole frames). A peer that lets
 /// this many pile up has stopped reading (its socket buffers are full too) and is
@@ -24,8 +17,6 @@ pub const OUT_QUEUE: usize = 1024;
 /// Bytes queued for one peer, the same way: a full answer is ~150 KB, so a reading
 /// peer never comes near it, and a leader's memory stays bounded per peer.
 pub const OUT_BYTES: usize = 4 << 20;
-/// Events queued for one coordinator; when it is full, reader threads wait.
-pub const EVENT_QUEUE: usize = 1024;
 
 /// Appends `msg` to `out` as `wire`'s `Prefix::U32Be` frame: 4-byte big-endian length,
 /// body. Built in place: no Vec per message.
@@ -44,44 +35,6 @@ pub fn frame(msg: &Msg) -> Vec<u8> {
     let mut f = Vec::new();
     frame_into(msg, &mut f);
     f
-}
-
-/// What connection threads tell their coordinator.
-pub enum Event {
-    /// The opening exchange is done; from now on the connection is served.
-    Up(Opened),
-    Frame {
-        conn: ConnId,
-        msg: Msg,
-    },
-    /// The connection ended (closed, Bye, silence, bad bytes, or we closed it).
-    Gone {
-        conn: ConnId,
-        why: String,
-    },
-    /// A connection we dialled never finished its opening exchange.
-    Failed {
-        conn: ConnId,
-        to: SocketAddrV4,
-        why: String,
-    },
-}
-
-/// A connection whose opening exchange is done.
-pub struct Opened {
-    pub conn: ConnId,
-    /// The peer: its IP (from the socket) with the port it announced, or where we dialled.
-    pub addr: SocketAddrV4,
-    pub role: Role,
-    /// Announced upload capacity (KiB/s); 0 for leaders.
-    pub capacity: u32,
-    /// True when we dialled it.
-    pub outgoing: bool,
-    /// The other leaders the peer named in its Welcome (and Leaders) while we opened.
-    pub leaders: Vec<SocketAddrV4>,
-    /// Promote or Redirect that arrived before the opening was over.
-    pub early: Vec<Msg>,
-    pub link: Link,
 }
 
 /// What a writer thread is asked to do.
@@ -116,6 +69,7 @@ impl Link {
         if !self.has_room(n) {
             return false;
         }
+        // Only the coordinator adds, so the room checked above cannot shrink meanwhile.
         self.queued.fetch_add(n, Ordering::Relaxed);
         let queued = self.out.try_send(Out::Frames(frames)).is_ok();
         if !queued {
@@ -141,120 +95,65 @@ impl Link {
         wait
     }
 
-    /// Closes now: both threads end, and the reader reports [`Event::Gone`].
+    /// Closes now: both threads end, and the reader reports the peer gone.
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 }
 
-/// What every connection thread of one node shares.
-#[derive(Clone)]
-pub struct Ctx {
-    /// Thread name prefix, e.g. `kazaa-leader`.
-    pub name: String,
-    pub events: Sender<Event>,
-    pub conns: Conns,
-    pub ids: Arc<AtomicU64>,
-    /// A peer silent this long is dropped (the keep-alive period times the misses).
-    pub silence: Duration,
+/// The reader's hold on the writer. The coordinator's [`Link`] may never be dropped
+/// (one parked in the event queue of a stopping node is not), so the reader, which
+/// always ends (stopping a node shuts every socket), ends the writer too.
+pub struct Ending {
+    closed: Arc<AtomicBool>,
+    out: Sender<Out>,
 }
 
-impl Ctx {
-    pub fn next_id(&self) -> ConnId {
-        self.ids.fetch_add(1, Ordering::Relaxed)
+impl Ending {
+    /// True once [`Link::close`] was called.
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// The reader has ended: the writer stops at once if it waits for frames, after
+    /// what is queued if not.
+    pub fn end(self) {
+        self.closed.store(true, Ordering::Relaxed);
+        let _ = self.out.try_send(Out::Close);
     }
 }
 
-/// Reads one frame and decodes it; `Ok(None)` on a clean close between frames.
-pub fn read_msg(r: &mut impl Read) -> Result<Option<Msg>, WireError> {
-    match read_frame(r, Prefix::U32Be, MAX_FRAME)? {
-        None => Ok(None),
-        Some(body) => Msg::decode(&body).map(Some),
-    }
-}
-
-/// Starts the writer and tells the coordinator the connection is up (the reader is
-/// the calling thread: [`read_loop`] next). Fails, before telling anyone, only when
-/// the node is stopping or the socket is already gone.
-pub(super) fn up(
-    stream: &TcpStream,
-    ctx: &Ctx,
-    opened: impl FnOnce(Link) -> Opened,
-) -> Result<Reading, BoxError> {
-    stream.set_read_timeout(Some(ctx.silence))?;
+/// Starts the writer thread of `stream`, named `name`-send-ADDR and registered in
+/// `conns`: the coordinator's [`Link`] to it, and the reader's [`Ending`].
+pub fn start(stream: &TcpStream, conns: &Conns, name: &str) -> io::Result<(Link, Ending)> {
     let (out, queue) = bounded(OUT_QUEUE);
     let (queued, closed) = (
         Arc::new(AtomicUsize::new(0)),
         Arc::new(AtomicBool::new(false)),
     );
-    let link = Link {
-        out,
-        queued: queued.clone(),
-        closed: closed.clone(),
-        stream: stream.try_clone()?,
-    };
-    let addr = stream.peer_addr()?;
     let writer = Writer {
         queue,
-        queued,
+        queued: queued.clone(),
         closed: closed.clone(),
     };
-    ctx.conns.spawn(
-        format!("{}-send-{addr}", ctx.name),
+    let addr = stream.peer_addr()?;
+    conns.spawn(
+        format!("{name}-send-{addr}"),
         stream.try_clone()?,
         move |s| write_loop(s, writer),
     )?;
-    let reading = Reading {
+    let ending = Ending {
+        closed: closed.clone(),
+        out: out.clone(),
+    };
+    let link = Link {
+        out,
+        queued,
         closed,
-        out: link.out.clone(),
-        conn: 0,
+        stream: stream.try_clone()?,
     };
-    let opened = opened(link);
-    let conn = opened.conn;
-    (ctx.events.send(Event::Up(opened))).map_err(|_| "the node is stopping")?;
-    Ok(Reading { conn, ..reading })
-}
-
-/// What the reader needs once the connection is up: its number, the flag
-/// [`Link::close`] sets, and the writer's queue, to tell the writer it has ended.
-/// (The coordinator's [`Link`] may never be dropped: one parked in the event queue of a
-/// stopping node is not. The reader always ends, as stopping shuts every socket.)
-pub(super) struct Reading {
-    pub conn: ConnId,
-    closed: Arc<AtomicBool>,
-    out: Sender<Out>,
-}
-
-/// Frames in, events out, until the peer closes, says Bye or breaks a rule. The
-/// coordinator always hears that the peer is gone, whatever the reason.
-pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
-    let Reading { conn, closed, out } = reading;
-    let result = loop {
-        if closed.load(Ordering::Relaxed) {
-            break Ok("closed by us");
-        }
-        match read_msg(r) {
-            Ok(None) => break Ok("closed"),
-            Ok(Some(Msg::Bye)) => break Ok("said Bye"),
-            Ok(Some(msg)) => {
-                if events.send(Event::Frame { conn, msg }).is_err() {
-                    break Ok("node stopping");
-                }
-            }
-            Err(e) => break Err(e),
-        }
-    };
-    let why = match &result {
-        Ok(why) => why.to_string(),
-        Err(e) if e.is_timeout() => "silent for too long".to_string(),
-        Err(e) => e.to_string(),
-    };
-    let _ = events.send(Event::Gone { conn, why });
-    // The writer ends too: at once if it waits for frames, after what is queued if not.
-    closed.store(true, Ordering::Relaxed);
-    let _ = out.try_send(Out::Close);
-    result.map(|_| ()).map_err(Into::into)
+    Ok((link, ending))
 }
 
 /// The writer's end of the queue.
@@ -301,7 +200,7 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
                 return Ok(()); // the reader ended while the queue was full
             }
         }
-        Ok(()) // the coordinator forgot this connection
+        Ok(()) // every sender is gone: nobody will queue more
     })();
     drop(w);
     let _ = stream.shutdown(Shutdown::Both);
