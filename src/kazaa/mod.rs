@@ -38,9 +38,9 @@
 //! | role | file |
 //! |---|---|
 //! | the messages and their codec, byte by byte | `msg/` (`mod.rs` the messages, `codec.rs` encode/decode, `tests.rs` byte literals) |
-//! | one connection: reader thread, writer thread with a bounded queue | `conn/` (`threads.rs`; `open.rs` the Hello exchanges) |
+//! | one connection: reader thread, writer thread with a bounded queue | `conn/` (`reader.rs`, `writer.rs`; `open.rs` the Hello exchanges) |
 //! | the nodes: bind, accept, the public handles, stop | `node/` (`leader.rs` a group leader, `child.rs` an ordinary node) |
-//! | what each node knows, owned by its coordinator thread | `state/` (`leader.rs`, `child.rs`; `queries.rs` a leader's queries in flight) |
+//! | what each node knows, owned by its coordinator thread | `state/` (`leader.rs`, `child.rs` the coordinators; `query_path.rs` a leader's query path, `queries.rs` its queries in flight; `reattach.rs` a child between leaders; `promotion.rs`) |
 //! | the decisions as pure functions | `policy.rs` (whom to forward to, which leader an orphan tries, whom to promote) |
 //! | a leader's index of its children's files | `index.rs` |
 //!
@@ -53,11 +53,11 @@
 //!
 //! ## Where to look first
 //! - `msg/mod.rs`: the whole protocol, byte by byte, with the limits on every length.
-//! - `state/leader.rs`, `LeaderState::query`: a leader's query path (answer, forward,
-//!   merge): the hybrid in 40 lines. `state/queries.rs` waits for the other leaders.
+//! - `state/query_path.rs`, `LeaderState::query`: a leader's query path (answer,
+//!   forward, merge): the hybrid in 40 lines. `state/queries.rs` waits for the other leaders.
 //! - [`policy`]: whom to forward to, which leader an orphan tries, whom to promote.
-//! - [`index`]: the children index; `state/child.rs`: a child's life (attach, reattach,
-//!   promotion).
+//! - [`index`]: the children index; `state/reattach.rs` and `state/promotion.rs`: a
+//!   child's life (attach, reattach, promotion).
 //! - The "instructive mistake": `LeaderConfig::dedup = false` (`lab-kazaa --no-dedup`).
 //!
 //! ## Simplified here

@@ -7,9 +7,11 @@
 //!   socket ◄─write_all── "kazaa-…-send-ADDR" ◄──frames (bounded, try_send)── coordinator
 //! ```
 //!
-//! The coordinator never waits on a socket: [`Link::send`] puts an encoded frame in the
+//! The coordinator never waits on a socket: [`Link::send`] puts encoded frames in the
 //! writer's queue with `try_send`, and a full queue means the peer stopped reading, so
-//! the coordinator drops it. The event queue into the coordinator is bounded too
+//! the coordinator drops it. A coordinator hands over a peer's frames of a whole batch
+//! of events at once, and a writer takes everything queued in one write: on a busy
+//! node, frames share thread wakeups and system calls instead of paying one each. The event queue into the coordinator is bounded too
 //! ([`EVENT_QUEUE`]): when it is full the readers wait, the peers' TCP windows fill, and
 //! nothing piles up without bound. These threads decide nothing; what a message means
 //! is the coordinator's business (`state/`).
@@ -17,11 +19,14 @@
 //! | file | holds |
 //! |---|---|
 //! | `mod.rs` | this map |
-//! | `threads.rs` | the reader and writer threads, [`Link`] (the coordinator's end of one), [`Event`] |
+//! | `reader.rs` | the reader thread and what it tells the coordinator ([`Event`]) |
+//! | `writer.rs` | the writer thread and [`Link`], the coordinator's end of it; frames built in place |
 //! | `open.rs` | the opening exchanges: [`accept`] (a newcomer's Hello), [`dial`] (a leader link, a child attaching) |
 
 mod open;
-mod threads;
+mod reader;
+mod writer;
 
 pub use open::{accept, dial, Opening};
-pub use threads::{frame, ConnId, Ctx, Event, Frame, Link, Opened, EVENT_QUEUE};
+pub use reader::{ConnId, Ctx, Event, Opened, EVENT_QUEUE};
+pub use writer::{frame, frame_into, Link};

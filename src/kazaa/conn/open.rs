@@ -8,9 +8,11 @@
 //!                   -> Publish ... (the whole list)  <- Indexed ... (one per Publish)
 //! ```
 //!
-//! Once open, the connection is served by `threads.rs`: this thread becomes the reader.
+//! Once open, the connection is served by `reader.rs` and `writer.rs`: this thread
+//! becomes the reader.
 
-use super::threads::{frame, read_loop, read_msg, up, BoxError, ConnId, Ctx, Event, Opened};
+use super::reader::{read_loop, read_msg, up, BoxError, ConnId, Ctx, Event, Opened};
+use super::writer::frame;
 use crate::kazaa::msg::{FileDesc, Msg, Role, MAX_PUBLISH};
 use crate::kazaa::{HELLO_TIMEOUT, WRITE_TIMEOUT};
 use crate::net::{self, ConnResult};

@@ -32,6 +32,13 @@ impl Msg {
     /// The body of one frame (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(32);
+        self.encode_into(&mut b);
+        b
+    }
+
+    /// Appends the body to `b`: a sender builds frames straight into its outgoing
+    /// buffer, without a Vec per message.
+    pub fn encode_into(&self, b: &mut Vec<u8>) {
         match self {
             Msg::Ping => b.push(0x00),
             Msg::Hello {
@@ -56,7 +63,7 @@ impl Msg {
                 });
                 let list = &list[..list.len().min(MAX_LEADERS)];
                 b.push(list.len() as u8);
-                list.iter().for_each(|a| put_addr(&mut b, a));
+                list.iter().for_each(|a| put_addr(b, a));
             }
             Msg::Publish(files) => {
                 b.push(0x04);
@@ -64,10 +71,10 @@ impl Msg {
                 for f in files {
                     b.extend_from_slice(&f.sha1);
                     b.extend_from_slice(&f.size.to_be_bytes());
-                    put_str(&mut b, &f.name);
+                    put_str(b, &f.name);
                     let kws = &f.keywords[..f.keywords.len().min(MAX_KEYWORDS)];
                     b.push(kws.len() as u8);
-                    kws.iter().for_each(|k| put_str(&mut b, k));
+                    kws.iter().for_each(|k| put_str(b, k));
                 }
             }
             Msg::Indexed(n) => {
@@ -84,7 +91,7 @@ impl Msg {
                 b.extend_from_slice(&id.to_be_bytes());
                 b.push(*ttl);
                 b.push(*hops);
-                put_str(&mut b, text);
+                put_str(b, text);
             }
             Msg::Hits { id, leaders, hits } => {
                 b.push(0x07);
@@ -95,18 +102,17 @@ impl Msg {
                 for h in hits {
                     b.extend_from_slice(&h.sha1);
                     b.extend_from_slice(&h.size.to_be_bytes());
-                    put_addr(&mut b, &h.holder);
-                    put_str(&mut b, &h.name);
+                    put_addr(b, &h.holder);
+                    put_str(b, &h.name);
                 }
             }
             Msg::Promote => b.push(0x08),
             Msg::Redirect(a) => {
                 b.push(0x09);
-                put_addr(&mut b, a);
+                put_addr(b, a);
             }
             Msg::Bye => b.push(0x0a),
         }
-        b
     }
 
     /// Decodes one frame body. Never panics; every count is checked against its limit

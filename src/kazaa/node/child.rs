@@ -86,7 +86,6 @@ impl Node {
         let first = pick_leader(&configured, &[], cfg.id);
         let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = bounded(64);
-        let (stop, stop_rx) = bounded(0);
         let (ready, started) = bounded(1);
         let conns = Conns::new();
         let ctx = Ctx {
@@ -94,7 +93,6 @@ impl Node {
             events,
             conns: conns.clone(),
             ids: Arc::new(AtomicU64::new(1)),
-            stop: stop_rx,
             silence: cfg.keepalive * MAX_MISSES,
         };
         let me = Me {
@@ -106,7 +104,7 @@ impl Node {
             keepalive: cfg.keepalive,
             as_leader: cfg.as_leader,
         };
-        let state = ChildState::new(me, ctx, stop, ready);
+        let state = ChildState::new(me, ctx, ready);
         conns
             .spawn_worker(format!("kazaa-node-{}", share.local_addr()), move || {
                 state.run(first, events_rx, cmds_rx)

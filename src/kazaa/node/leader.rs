@@ -70,14 +70,12 @@ impl Leader {
     pub fn start(cfg: LeaderConfig) -> io::Result<Leader> {
         let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = bounded(16);
-        let (stop, stop_rx) = bounded(0);
         let conns = Conns::new();
         let ctx = Ctx {
             name: "kazaa-leader".into(),
             events,
             conns: conns.clone(),
             ids: Arc::new(AtomicU64::new(1)),
-            stop: stop_rx,
             silence: cfg.keepalive * MAX_MISSES,
         };
         let mut sc = ServerConfig::new("kazaa-leader");
@@ -97,7 +95,7 @@ impl Leader {
             dedup: cfg.dedup,
             keepalive: cfg.keepalive,
         };
-        let state = LeaderState::new(addr, rules, Index::new(cfg.index_limit), stop);
+        let state = LeaderState::new(addr, rules, Index::new(cfg.index_limit));
         conns.spawn_worker(format!("kazaa-leader-{addr}"), move || {
             state.run(events_rx, cmds_rx)
         })?;

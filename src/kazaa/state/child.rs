@@ -9,33 +9,32 @@
 //!   then:   Hits (answers), Leaders (who else leads), Promote (become a leader),
 //!           Redirect (move), Bye / close / silence (reattach elsewhere)
 //! ```
+//!
+//! Changing leaders is `reattach.rs`, becoming one `promotion.rs`.
 
 use super::asked::{Asked, Reply};
-use super::attach::{Attach, Step};
+use super::attach::Attach;
 use super::cmd::{ChildCmd, Me, Status};
-use crate::kazaa::conn::{dial, frame, ConnId, Ctx, Event, Link, Opened, Opening};
+use crate::kazaa::conn::{frame, ConnId, Ctx, Event, Link};
 use crate::kazaa::msg::Msg;
 use crate::kazaa::node::{Leader, NodeError, QueryAnswer};
-use crate::kazaa::policy::reattach_order;
 use crate::kazaa::QUERY_WAIT;
-use crossbeam_channel::{bounded, never, select, tick, Receiver, Sender};
-use log::{info, warn};
-use std::net::{SocketAddr, SocketAddrV4};
+use crossbeam_channel::{never, select, tick, Receiver, Sender};
+use log::info;
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
-/// Rounds of trying every known leader before a node gives up and leads itself.
-const REATTACH_ROUNDS: usize = 3;
 /// How often keep-alives and query deadlines are checked.
 const TICK: Duration = Duration::from_millis(50);
 /// How long a leaving node waits for its Bye to be written.
 const BYE_GRACE: Duration = Duration::from_secs(1);
 
 /// The leader we are attached to.
-struct Current {
-    conn: ConnId,
-    addr: SocketAddrV4,
-    link: Link,
-    last_ping: Instant,
+pub(super) struct Current {
+    pub(super) conn: ConnId,
+    pub(super) addr: SocketAddrV4,
+    pub(super) link: Link,
+    pub(super) last_ping: Instant,
 }
 
 /// A promotion under way: from which leader (None: leading alone) and the new
@@ -43,27 +42,25 @@ struct Current {
 type Promotion = (Option<SocketAddrV4>, Result<Leader, String>);
 
 pub struct ChildState {
-    me: Me,
-    ctx: Ctx,
-    leader: Option<Current>,
+    pub(super) me: Me,
+    pub(super) ctx: Ctx,
+    pub(super) leader: Option<Current>,
     /// Looking for a leader: what to dial next.
-    attach: Attach,
+    pub(super) attach: Attach,
     /// The leaders we heard of (the last Welcome or Leaders list, and its sender).
-    known: Vec<SocketAddrV4>,
-    history: Vec<SocketAddrV4>,
-    asked: Asked,
-    promoted: Option<Leader>,
-    promotion: Receiver<Promotion>,
-    stopping: bool,
+    pub(super) known: Vec<SocketAddrV4>,
+    pub(super) history: Vec<SocketAddrV4>,
+    pub(super) asked: Asked,
+    pub(super) promoted: Option<Leader>,
+    pub(super) promotion: Receiver<Promotion>,
+    pub(super) stopping: bool,
     /// Node::start waits here for the first attach (or for every address to fail).
-    ready: Option<Sender<Result<(), NodeError>>>,
-    quit: bool,
-    /// Dropped when the coordinator ends: that ends every writer thread.
-    _stop: Sender<()>,
+    pub(super) ready: Option<Sender<Result<(), NodeError>>>,
+    pub(super) quit: bool,
 }
 
 impl ChildState {
-    pub fn new(me: Me, ctx: Ctx, stop: Sender<()>, ready: Sender<Result<(), NodeError>>) -> Self {
+    pub fn new(me: Me, ctx: Ctx, ready: Sender<Result<(), NodeError>>) -> Self {
         ChildState {
             asked: Asked::new(me.id),
             known: me.configured.clone(),
@@ -77,7 +74,6 @@ impl ChildState {
             stopping: false,
             ready: Some(ready),
             quit: false,
-            _stop: stop,
         }
     }
 
@@ -166,7 +162,7 @@ impl ChildState {
             hops: 0,
             text,
         });
-        if !cur.link.send(&q) {
+        if !cur.link.send(q) {
             let _ = reply.send(Err(NodeError::LeaderLost));
             return self.lost(None, "the leader stopped reading");
         }
@@ -183,14 +179,14 @@ impl ChildState {
         let Some(cur) = &mut self.leader else { return };
         if now.duration_since(cur.last_ping) >= keepalive {
             cur.last_ping = now;
-            if !cur.link.send(&frame(&Msg::Ping)) {
+            if !cur.link.send(frame(&Msg::Ping)) {
                 self.lost(None, "the leader stopped reading");
             }
         }
     }
 
     /// Our leader's messages (Ping needs nothing: the reader's timeout watches silence).
-    fn leader_said(&mut self, msg: Msg) {
+    pub(super) fn leader_said(&mut self, msg: Msg) {
         match msg {
             Msg::Ping => {}
             Msg::Hits { id, leaders, hits } => self.asked.answer(id, QueryAnswer { hits, leaders }),
@@ -207,143 +203,11 @@ impl ChildState {
 
     /// Remembers the leaders our leader says it is linked to (and the leader itself).
     /// The latest list replaces the last: a leader that died drops out of it.
-    fn learn(&mut self, leader: SocketAddrV4, mut list: Vec<SocketAddrV4>) {
+    pub(super) fn learn(&mut self, leader: SocketAddrV4, mut list: Vec<SocketAddrV4>) {
         list.push(leader);
         list.sort();
         list.dedup();
         self.known = list;
-    }
-
-    fn attached(&mut self, o: Opened) {
-        self.attach.dialling = None;
-        self.learn(o.addr, o.leaders);
-        self.history.push(o.addr);
-        info!("node {}: attached to leader {}", self.me.share_port, o.addr);
-        self.leader = Some(Current {
-            conn: o.conn,
-            addr: o.addr,
-            link: o.link,
-            last_ping: Instant::now(),
-        });
-        if let Some(ready) = self.ready.take() {
-            let _ = ready.send(Ok(()));
-        }
-        for m in o.early {
-            self.leader_said(m);
-        }
-    }
-
-    /// The leader is gone (`why`), or told us to lead or to move (`told`): forget it,
-    /// fail the queries waiting on it, and decide where to go.
-    fn lost(&mut self, told: Option<Msg>, why: &str) {
-        let Some(old) = self.leader.take() else {
-            return;
-        };
-        old.link.close();
-        self.asked.fail_all();
-        if self.stopping {
-            return;
-        }
-        let port = self.me.share_port;
-        info!("node {port}: left leader {}: {why}", old.addr);
-        let mut order = reattach_order(&self.known, &self.me.configured, old.addr, self.me.id);
-        match told {
-            Some(Msg::Promote) => return self.promote(Some(old.addr)),
-            Some(Msg::Redirect(to)) => {
-                order.retain(|a| *a != to);
-                order.insert(0, to);
-            }
-            _ => {}
-        }
-        self.begin_attach(order, REATTACH_ROUNDS);
-    }
-
-    fn begin_attach(&mut self, order: Vec<SocketAddrV4>, rounds: usize) {
-        self.attach.begin(order, rounds);
-        self.attach_next();
-    }
-
-    /// Dials the next address of this round; when the round is over, waits for the next
-    /// one; when every round failed, leads (at start: Node::start fails instead).
-    fn attach_next(&mut self) {
-        if self.stopping {
-            return;
-        }
-        let port = self.me.share_port;
-        match self.attach.next(Instant::now()) {
-            Step::Dial(to) => {
-                // A node that already leads is a child of its own leader: it announces
-                // no capacity, so that leader never asks it to lead a second time.
-                let capacity = if self.promoted.is_some() {
-                    0
-                } else {
-                    self.me.capacity
-                };
-                let files = self.me.files.clone();
-                let open = Opening::Attach {
-                    port,
-                    capacity,
-                    files,
-                };
-                self.attach.dialling = Some(dial(&self.ctx, to, open, None));
-            }
-            Step::Later => {}
-            Step::GiveUp => {
-                if let Some(ready) = self.ready.take() {
-                    let _ = ready.send(Err(NodeError::NoLeader));
-                    self.quit = true;
-                } else if self.promoted.is_some() {
-                    warn!("node {port}: even my own leader does not answer");
-                } else {
-                    // Nobody leads any more: every peer leads or belongs to a leader, so lead.
-                    warn!("node {port}: no leader answers, leading myself");
-                    self.promote(None);
-                }
-            }
-        }
-    }
-
-    /// Becomes a leader linked to the old one (told it is a promotion) and to the other
-    /// leaders we know, on a thread of its own; we then attach to it as a child.
-    fn promote(&mut self, from: Option<SocketAddrV4>) {
-        if let Some(SocketAddr::V4(mine)) = self.promoted.as_ref().map(Leader::local_addr) {
-            return self.begin_attach(vec![mine], REATTACH_ROUNDS);
-        }
-        let mut cfg = self.me.as_leader.clone();
-        if let Some(old) = from {
-            cfg.promoted_from = Some(SocketAddr::V4(old));
-            cfg.links = self.known.iter().map(|a| SocketAddr::V4(*a)).collect();
-        }
-        let (tx, rx) = bounded(1);
-        let name = format!("kazaa-node-promote-{}", self.me.share_port);
-        let start = move || {
-            let _ = tx.send((from, Leader::start(cfg).map_err(|e| e.to_string())));
-        };
-        match self.ctx.conns.spawn_worker(name, start) {
-            Ok(()) => self.promotion = rx,
-            Err(e) => warn!("node {}: cannot promote: {e}", self.me.share_port),
-        }
-    }
-
-    fn promoted(&mut self, from: Option<SocketAddrV4>, result: Result<Leader, String>) {
-        let port = self.me.share_port;
-        match result {
-            Ok(l) => {
-                info!("node {port}: promoted, now leading at {}", l.local_addr());
-                let mine = l.local_addr();
-                self.promoted = Some(l);
-                if let SocketAddr::V4(mine) = mine {
-                    self.begin_attach(vec![mine], REATTACH_ROUNDS);
-                }
-            }
-            Err(e) => {
-                warn!("node {port}: promotion failed: {e}");
-                if let Some(old) = from {
-                    let order = reattach_order(&self.known, &self.me.configured, old, self.me.id);
-                    self.begin_attach(order, REATTACH_ROUNDS);
-                }
-            }
-        }
     }
 
     /// Bye to the leader (whose index then forgets our files), written within

@@ -9,47 +9,46 @@
 //!   commands ──────────┼──select!──► LeaderState ──try_send──► each peer's writer
 //!   tick (50 ms) ──────┘
 //! ```
+//!
+//! Events are handled in batches (what has arrived by then), and each peer's frames of
+//! a batch go to its writer in one hand-off. The query path is `query_path.rs`,
+//! promotion `promotion.rs`.
 
 use super::cmd::{LeaderCmd, Rules};
 use super::peers::{Kind, Peer, Peers};
-use super::queries::{Answer, Queries};
+use super::queries::Queries;
 use super::stats::LeaderStats;
-use crate::kazaa::conn::{frame, ConnId, Event, Opened};
+use crate::kazaa::conn::{ConnId, Event, Opened};
 use crate::kazaa::index::Index;
 use crate::kazaa::msg::{Msg, Role, MAX_TTL};
-use crate::kazaa::policy::{forward_targets, needs_promotion, pick_movers, pick_promotion};
-use crate::kazaa::QUERY_TIMEOUT;
-use crossbeam_channel::{select, tick, Receiver, Sender};
+use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 /// How often queries are checked for expiry and idle peers pinged.
 const TICK: Duration = Duration::from_millis(50);
-/// How long a leader waits for a promoted child to link back as a leader before it
-/// may promote another.
-const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
 /// How long a leaving leader waits for its Byes to be written.
 const BYE_GRACE: Duration = Duration::from_secs(1);
+/// Events handled at most before the frames they caused are handed to the writers.
+const BATCH: usize = 64;
 
 /// Everything a leader knows, owned by its coordinator thread.
 pub struct LeaderState {
-    me: SocketAddrV4,
-    rules: Rules,
-    index: Index,
-    peers: Peers,
-    queries: Queries,
+    pub(super) me: SocketAddrV4,
+    pub(super) rules: Rules,
+    pub(super) index: Index,
+    pub(super) peers: Peers,
+    pub(super) queries: Queries,
     /// Counters; the gauges are filled in when asked.
-    stats: LeaderStats,
+    pub(super) stats: LeaderStats,
     /// A child told to become a leader, whose leader link we are waiting for, since when
     /// (a promotion that never shows up is given up after [`PROMOTION_PATIENCE`]).
-    promoting: Option<(ConnId, Instant)>,
-    /// Dropped when the coordinator ends: that ends every writer thread.
-    _stop: Sender<()>,
+    pub(super) promoting: Option<(ConnId, Instant)>,
 }
 
 impl LeaderState {
-    pub fn new(me: SocketAddrV4, rules: Rules, index: Index, stop: Sender<()>) -> LeaderState {
+    pub fn new(me: SocketAddrV4, rules: Rules, index: Index) -> LeaderState {
         LeaderState {
             me,
             rules,
@@ -58,7 +57,6 @@ impl LeaderState {
             queries: Queries::new(Instant::now()),
             stats: LeaderStats::default(),
             promoting: None,
-            _stop: stop,
         }
     }
 
@@ -91,11 +89,29 @@ impl LeaderState {
                     if now.duration_since(last_ping) >= self.rules.keepalive {
                         last_ping = now;
                         let all = self.peers.all();
-                        self.peers.send_all(&all, &frame(&Msg::Ping));
+                        self.peers.send_all(&all, &Msg::Ping);
                     }
                 }
             }
-            for c in self.peers.take_doomed() {
+            // What else has arrived is handled before anything is written: each peer's
+            // frames of the whole batch go to its writer in one hand-off.
+            for ev in events.try_iter().take(BATCH) {
+                self.handle(ev);
+            }
+            self.flush();
+        }
+    }
+
+    /// Hands the batch's frames to the writers; drops the peers that cannot take them
+    /// (which may give the others more to send: Leaders lists, answers completed).
+    fn flush(&mut self) {
+        loop {
+            self.peers.flush();
+            let doomed = self.peers.take_doomed();
+            if doomed.is_empty() {
+                return;
+            }
+            for c in doomed {
                 self.gone(c, "stopped reading (its queue is full)");
             }
         }
@@ -140,16 +156,9 @@ impl LeaderState {
         let what = if is_child { "child" } else { "leader" };
         info!("leader {}: {what} {} joined", self.me, o.addr);
         let (conn, addr) = (o.conn, o.addr);
-        self.peers.insert(
-            conn,
-            Peer {
-                addr,
-                kind,
-                link: o.link,
-            },
-        );
+        self.peers.insert(conn, Peer::new(addr, kind, o.link));
         if !o.outgoing {
-            let welcome = frame(&Msg::Welcome(self.peers.leader_addrs()));
+            let welcome = Msg::Welcome(self.peers.leader_addrs());
             self.peers.send(conn, &welcome);
         }
         if is_child {
@@ -178,7 +187,7 @@ impl LeaderState {
                 if taken < n {
                     info!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
-                self.peers.send(conn, &frame(&Msg::Indexed(taken as u32)));
+                self.peers.send(conn, &Msg::Indexed(taken as u32));
             }
             Msg::Query {
                 id,
@@ -230,88 +239,8 @@ impl LeaderState {
         }
     }
 
-    /// The notes' query path: answer from the children's index, forward to the other
-    /// leaders while TTL lasts, and send one combined answer back to whoever asked.
-    fn query(&mut self, from: ConnId, from_child: bool, id: u64, ttl: u8, hops: u8, text: String) {
-        self.stats.queries_in += 1;
-        let now = Instant::now();
-        if self.rules.dedup && !self.queries.first_time(id, now) {
-            // Seen before: answer empty so the asker stops waiting for us.
-            self.stats.duplicates += 1;
-            let empty = Msg::Hits {
-                id,
-                leaders: 0,
-                hits: vec![],
-            };
-            return self.answer((from, empty));
-        }
-        self.stats.searched += 1;
-        let hits = self.index.search(&text);
-        let links = self.peers.links();
-        let came_from = (!from_child).then_some(from);
-        let mut targets = forward_targets(&links, came_from, ttl);
-        if self.queries.is_full() {
-            targets.clear(); // memory stays bounded: answer from our own index only
-        }
-        let fwd = frame(&Msg::Query {
-            id,
-            ttl: ttl.saturating_sub(1),
-            hops: hops.saturating_add(1),
-            text,
-        });
-        let waiting: Vec<ConnId> = (targets.into_iter())
-            .filter(|t| self.peers.send(*t, &fwd))
-            .collect();
-        self.stats.forwarded += waiting.len() as u64;
-        if let Some(a) = self
-            .queries
-            .start(from, id, hits, waiting, now + QUERY_TIMEOUT)
-        {
-            self.answer(a);
-        }
-    }
-
-    fn answer(&mut self, (to, hits): Answer) {
-        // Counted before it is queued, so the asker never sees an answer the stats miss.
-        self.stats.hits_out += 1;
-        self.peers.send(to, &frame(&hits));
-    }
-
-    /// Too many children for one leader: ask the most capable child to lead.
-    fn maybe_promote(&mut self) {
-        if let Some((_, since)) = self.promoting {
-            if since.elapsed() < PROMOTION_PATIENCE {
-                return; // one promotion at a time
-            }
-            self.promoting = None; // that child never came back as a leader
-        }
-        let children = self.peers.children();
-        if !needs_promotion(children.len(), self.rules.max_children) {
-            return;
-        }
-        if let Some(c) = pick_promotion(&children) {
-            let who = self.peers.get(c).map(|p| p.addr);
-            let (n, who) = (children.len(), who.unwrap_or(self.me));
-            info!("leader {}: {n} children, promoting {who}", self.me);
-            self.promoting = Some((c, Instant::now()));
-            self.stats.promotions += 1;
-            self.peers.send(c, &frame(&Msg::Promote));
-        }
-    }
-
-    /// Moves our newest children to the new leader until half of the limit remain.
-    fn move_children_to(&mut self, to: SocketAddrV4, promoted: ConnId) {
-        let ids: Vec<ConnId> = (self.peers.children().into_iter())
-            .map(|c| c.0)
-            .filter(|c| *c != promoted)
-            .collect();
-        let movers = pick_movers(&ids, self.rules.max_children / 2);
-        self.stats.redirects += movers.len() as u64;
-        self.peers.send_all(&movers, &frame(&Msg::Redirect(to)));
-    }
-
     fn tell_children_leaders(&mut self) {
-        let list = frame(&Msg::Leaders(self.peers.leader_addrs()));
+        let list = Msg::Leaders(self.peers.leader_addrs());
         let kids: Vec<ConnId> = self.peers.children().into_iter().map(|c| c.0).collect();
         self.peers.send_all(&kids, &list);
     }

@@ -4,12 +4,15 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `leader.rs` | [`LeaderState`]: a leader's coordinator (peers, the index, the query path, promotion) |
+//! | `leader.rs` | [`LeaderState`]: a leader's coordinator (its loop, peers joining and leaving, what they may send) |
+//! | `query_path.rs` | a leader's query path: search, forward, one combined answer |
 //! | `peers.rs` | `Peers`: a leader's children and links, and sending to them without waiting |
 //! | `queries.rs` | `Queries`: a leader's queries in flight and the ids it has seen |
-//! | `child.rs` | [`ChildState`]: a child's coordinator (its leader, reattaching, its queries, promotion) |
+//! | `child.rs` | [`ChildState`]: a child's coordinator (its loop, its queries, its leader's messages) |
+//! | `reattach.rs` | a child between leaders: attached, lost, the next one to dial |
 //! | `attach.rs` | `Attach`: a child's plan for finding a leader (order, rounds, pause) |
 //! | `asked.rs` | `Asked`: a child's queries waiting for answers, and their ids |
+//! | `promotion.rs` | promotion, both sides: a leader asks a child to lead, the child starts a leader |
 //! | `cmd.rs` | what the handles give and ask the coordinators: settings, commands with reply channels |
 //! | `stats.rs` | [`LeaderStats`]: what a leader counts |
 
@@ -19,7 +22,10 @@ mod child;
 mod cmd;
 mod leader;
 mod peers;
+mod promotion;
 mod queries;
+mod query_path;
+mod reattach;
 mod stats;
 
 pub use child::ChildState;
