@@ -10,6 +10,7 @@
 //! | `reader.rs` | bytes → checked messages → one event per read to the coordinator (a `cancel` goes to the writer) |
 //! | `writer.rs` | the bounded queue → bytes; answers `Serve` by reading the block from disk |
 //! | `inbuf.rs` | the receive buffer: read big, parse in place |
+//! | `pool.rs` | received block buffers, recycled from the verifier back to the readers |
 //!
 //! Neither thread decides anything. The reader checks what is *well-formed* (a block
 //! that fits its piece, a bitfield of the right length) and drops a peer that sends
@@ -23,6 +24,7 @@
 //! and "serve (i, b, len)", so a 16 KiB block costs it a few map lookups.
 
 mod inbuf;
+pub mod pool;
 mod reader;
 mod writer;
 
@@ -162,6 +164,8 @@ pub struct Ctx {
     pub conns: Conns,
     /// Closed when the node stops: wakes every writer waiting for its queue.
     pub stop: Receiver<()>,
+    /// Buffers for received blocks, given back by the verifier.
+    pub blocks: pool::BlockPool,
 }
 
 impl Ctx {

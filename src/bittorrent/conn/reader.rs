@@ -123,7 +123,7 @@ fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Checked, WireError> {
             In::Block {
                 index: i,
                 begin,
-                data: block.to_vec(),
+                data: ctx.blocks.copy_of(block),
             }
         }
     }))

@@ -21,8 +21,10 @@ use std::time::Instant;
 /// to keep a loopback connection busy while the other side answers.
 pub const PIPELINE: usize = 64;
 /// Finished pieces waiting for the verifier; no new requests go out while it is this
-/// far behind (back-pressure instead of buffering).
-pub const VERIFY_QUEUE: usize = 8;
+/// far behind (back-pressure instead of buffering). 16 pieces (4 MiB), not fewer: the
+/// pipeline must not drain while SHA-1 catches up, or the verifier then waits a round
+/// trip for data (`bench-bittorrent`).
+pub const VERIFY_QUEUE: usize = 16;
 
 /// How a node runs.
 #[derive(Debug, Clone)]

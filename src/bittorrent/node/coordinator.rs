@@ -10,19 +10,18 @@
 //!   tick (rechoke period) ────────────────┘
 //! ```
 //! It never touches a socket: it hands messages to each connection's bounded queue with
-//! `try_send`, and a peer whose queue is full (it stopped reading) is dropped.
+//! `try_send`, and a peer whose queue is full (it stopped reading) is dropped. Its
+//! download side (requests, verdicts) is in `download.rs`.
 
-use super::api::{peer_stats, ClientConfig, Cmd, Inputs, NodeEvent, Published, VERIFY_QUEUE};
-use super::verify::Verdict;
-use crate::bittorrent::conn::{self, Ctx, Event, In, Out, PeerKey};
-use crate::bittorrent::msg::{encode_into, Message};
+use super::api::{peer_stats, ClientConfig, Cmd, Inputs, NodeEvent, Published};
+use crate::bittorrent::conn::{self, Ctx, Event, In, PeerKey};
 use crate::bittorrent::policy::choke::{
     rechoke, Unchoke, OPTIMISTIC_PERIOD, RECHOKE_PERIOD, SNUB_PERIOD,
 };
 use crate::bittorrent::state::pieces::Finished;
 use crate::bittorrent::state::{Sends, State};
 use crossbeam_channel::{select, Sender, TrySendError};
-use log::{debug, info, warn};
+use log::{debug, info};
 use std::net::Shutdown;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -93,7 +92,7 @@ impl Coordinator {
     }
 
     /// Hands messages to the connections' queues; a full queue drops that peer.
-    fn send(&mut self, sends: Sends) {
+    pub(super) fn send(&mut self, sends: Sends) {
         let mut dead = Vec::new();
         for (key, out) in sends {
             let Some(p) = self.st.peers.get(&key) else {
@@ -112,7 +111,7 @@ impl Coordinator {
         }
     }
 
-    fn drop_peer(&mut self, key: PeerKey, why: &str) {
+    pub(super) fn drop_peer(&mut self, key: PeerKey, why: &str) {
         if let Some(p) = self.st.unregister(key) {
             info!("dropping peer {}: {why}", p.link.addr);
             let _ = p.link.stream.shutdown(Shutdown::Both);
@@ -123,7 +122,7 @@ impl Coordinator {
         }
     }
 
-    fn emit(&self, e: NodeEvent) {
+    pub(super) fn emit(&self, e: NodeEvent) {
         if let Some(tx) = &self.cfg.events {
             let _ = tx.send((self.ctx.peer_id, e));
         }
@@ -221,87 +220,6 @@ impl Coordinator {
             }
         };
         self.send(sends);
-    }
-
-    /// Keeps `pipeline` requests outstanding at `key`, as the picker decides.
-    fn fill_pipeline(&mut self, key: PeerKey) {
-        if self.verifying >= VERIFY_QUEUE {
-            return; // the verifier is behind: back-pressure instead of buffering
-        }
-        let State { peers, pieces, .. } = &mut self.st;
-        let Some(p) = peers.get_mut(&key) else {
-            return;
-        };
-        let room = self.cfg.pipeline.max(1).saturating_sub(p.requests.len());
-        if p.peer_choking || !p.am_interested || room == 0 {
-            return;
-        }
-        let (reqs, picked) = pieces.next_requests(key, &p.has, room);
-        if reqs.is_empty() {
-            return;
-        }
-        let mut b = Vec::with_capacity(17 * reqs.len());
-        for &(index, begin, length) in &reqs {
-            encode_into(
-                &Message::Request {
-                    index,
-                    begin,
-                    length,
-                },
-                &mut b,
-            );
-        }
-        p.requests.extend(reqs);
-        for (piece, reason) in picked {
-            self.emit(NodeEvent::Picked { piece, reason });
-        }
-        self.send(vec![(key, Out::Bytes(b))]);
-    }
-
-    fn on_verdict(&mut self, v: Verdict) {
-        self.verifying = self.verifying.saturating_sub(1);
-        self.refill = true;
-        if v.written {
-            let sends = self.st.we_have(v.index);
-            self.published.have[v.index].store(true, Ordering::Release);
-            self.published
-                .have_count
-                .store(self.st.pieces.have_count, Ordering::Release);
-            self.send(sends);
-            if self.st.pieces.is_complete() {
-                self.complete();
-            }
-            return;
-        }
-        self.st.pieces.verified(v.index, false);
-        if v.ok {
-            return; // a disk error: the piece will simply be fetched again
-        }
-        // Blame only a peer that sent the whole piece alone: in a piece two peers
-        // filled (endgame, a choke mid-piece) we cannot tell who lied, so it is
-        // simply fetched again and the liar is caught on one of its own pieces.
-        let [from] = v.from[..] else {
-            warn!("piece {} failed its SHA-1 check (several senders)", v.index);
-            return;
-        };
-        if let Some(key) = self.st.bad_piece(from, v.index) {
-            self.drop_peer(key, "sent too many bad pieces");
-        }
-    }
-
-    fn complete(&mut self) {
-        if let Err(e) = self.ctx.storage.finish() {
-            warn!("all pieces verified, but the files keep their .part names: {e}");
-        }
-        let _ = self.published.completed_at.set(Instant::now());
-        info!(
-            "download complete: all {} pieces verified",
-            self.st.pieces.len()
-        );
-        self.published.complete.store(true, Ordering::Release);
-        self.done_tx.take();
-        let _ = self.completed_tx.send(());
-        self.emit(NodeEvent::Completed);
     }
 
     /// One rechoke: rates over the period just ended, then the choker's decision.

@@ -37,6 +37,7 @@ pub fn verifier(ctx: &Ctx, rx: &Receiver<Finished>, verdicts: &Sender<Verdict>) 
             written,
             from: f.from,
         };
+        ctx.blocks.give_back(f.blocks);
         if verdicts.send(v).is_err() {
             return;
         }

@@ -5,12 +5,14 @@
 //! |---|---|
 //! | `mod.rs` | [`State`]: the peer table, who is called and who banned; what a message changes |
 //! | `peer.rs` | [`peer::PeerEntry`]: one connected peer |
-//! | `pieces.rs` | [`pieces::Pieces`]: the piece table, availability, the blocks of pieces in flight |
+//! | `pieces.rs` | [`pieces::Pieces`]: the piece table, availability, which blocks to request next |
+//! | `partial.rs` | one piece in flight: its blocks, who asked for them, what an arriving block changes |
 //! | `slots.rs` | [`slots::Slots`]: who holds a regular or the optimistic upload slot |
 //!
 //! Methods here change the tables and return the messages that follow from the change
 //! ([`Sends`]); the coordinator hands them to the connections' queues.
 
+pub mod partial;
 pub mod peer;
 pub mod pieces;
 pub mod slots;

@@ -11,7 +11,8 @@
 //!   piece 17   [■ ■ ■ □ □ ○ ○ ○ ○ ○ ○ ○ ○ ○ ○ ○]   ■ here  □ requested (by whom)  ○ free
 //! ```
 //! The decisions (which piece, which block) are the pure functions of `policy/pick.rs`;
-//! this file keeps the tables they read and records what they chose.
+//! this file keeps the tables they read and records what they chose; `partial.rs`
+//! keeps the blocks of one piece in flight.
 
 use crate::bittorrent::conn::{PeerKey, Request};
 use crate::bittorrent::msg::bitfield::Bitfield;
@@ -22,56 +23,11 @@ use crate::bittorrent::policy::pick::{
 use crate::rng::Rng;
 use std::collections::{BTreeMap, HashMap};
 
+pub use super::partial::{Arrival, Finished};
+use super::partial::{Block, Partial};
+
 /// In the endgame, at most this many connections ask for the same block.
 pub const ENDGAME_COPIES: usize = 3;
-
-struct Block {
-    data: Option<Vec<u8>>,
-    requesters: Vec<PeerKey>,
-    from: Option<PeerKey>,
-}
-
-/// A piece some of whose blocks are requested or here.
-struct Partial {
-    size: usize,
-    blocks: Vec<Block>,
-    got: usize,
-}
-
-impl Partial {
-    fn block_len(&self, b: usize) -> u32 {
-        (self.size - b * MAX_BLOCK as usize).min(MAX_BLOCK as usize) as u32
-    }
-
-    fn views(&self, me: PeerKey) -> Vec<BlockView> {
-        self.blocks
-            .iter()
-            .map(|b| BlockView {
-                received: b.data.is_some(),
-                requesters: b.requesters.len(),
-                by_me: b.requesters.contains(&me),
-            })
-            .collect()
-    }
-}
-
-/// A piece whose blocks have all arrived, on its way to the verifier.
-pub struct Finished {
-    pub index: usize,
-    /// Its blocks in order; the verifier joins them.
-    pub blocks: Vec<Vec<u8>>,
-    /// Every peer that sent a block of it.
-    pub from: Vec<PeerKey>,
-}
-
-/// What one arriving block changed.
-#[derive(Default)]
-pub struct Arrival {
-    /// The piece, when this was its last block.
-    pub finished: Option<Finished>,
-    /// Other connections that asked for the same block (endgame): cancel theirs.
-    pub cancel: Vec<(PeerKey, Request)>,
-}
 
 /// The piece table of one node.
 pub struct Pieces {
@@ -81,7 +37,7 @@ pub struct Pieces {
     pub have_count: usize,
     /// Pieces each peer sent us wrong: the picker asks someone else for them.
     pub refused: HashMap<PeerKey, Vec<usize>>,
-    partials: BTreeMap<usize, Partial>,
+    pub(super) partials: BTreeMap<usize, Partial>,
     piece_length: u64,
     total: u64,
     policy: PickPolicy,
@@ -227,52 +183,6 @@ impl Pieces {
                 got: 0,
             },
         );
-    }
-
-    /// A block arrived from `key`: keep it (the first copy), say whom to cancel, and
-    /// hand back the piece when this was its last block.
-    pub fn receive_block(
-        &mut self,
-        key: PeerKey,
-        index: usize,
-        begin: u32,
-        data: Vec<u8>,
-    ) -> Arrival {
-        let mut arrival = Arrival::default();
-        let Some(p) = self.partials.get_mut(&index) else {
-            return arrival; // done already, or never asked: dropped
-        };
-        let b = (begin / MAX_BLOCK) as usize;
-        let Some(blk) = p.blocks.get_mut(b) else {
-            return arrival;
-        };
-        if blk.data.is_some() {
-            blk.requesters.retain(|&k| k != key);
-            return arrival; // a duplicate from the endgame
-        }
-        let len = data.len() as u32;
-        blk.data = Some(data);
-        blk.from = Some(key);
-        for other in blk.requesters.drain(..).filter(|&k| k != key) {
-            arrival.cancel.push((other, (index as u32, begin, len)));
-        }
-        p.got += 1;
-        if p.got < p.blocks.len() {
-            return arrival;
-        }
-        let Some(p) = self.partials.remove(&index) else {
-            return arrival;
-        };
-        let mut from: Vec<PeerKey> = p.blocks.iter().filter_map(|b| b.from).collect();
-        from.sort_unstable();
-        from.dedup();
-        let blocks = p.blocks.into_iter().filter_map(|b| b.data).collect();
-        arrival.finished = Some(Finished {
-            index,
-            blocks,
-            from,
-        });
-        arrival
     }
 
     /// Our requests to `key` will not be answered (a choke, a hang-up): free them.

@@ -1,0 +1,154 @@
+//! Starting a node: open the torrent's files, check what is already there, bind, and
+//! start the coordinator, the verifier and the announcer (see `mod.rs` for the threads).
+
+use super::announcer::Announcer;
+use super::api::{new_peer_id, ClientConfig, Inputs, Published};
+use super::coordinator::Coordinator;
+use super::{verify, Client};
+use crate::bittorrent::conn::{self, Ctx, EVENT_QUEUE, HANDSHAKE_TIMEOUT};
+use crate::bittorrent::metainfo::Metainfo;
+use crate::bittorrent::state::pieces::Pieces;
+use crate::bittorrent::state::State;
+use crate::bittorrent::storage::Storage;
+use crate::bittorrent::utp_reset::UtpReset;
+use crate::net::{Conns, Server, ServerConfig, TokenBucket};
+use crate::rng::Rng;
+use crossbeam_channel::{bounded, unbounded};
+use log::{info, warn};
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::{Arc, OnceLock};
+
+impl Client {
+    /// Opens the torrent's files at `paths` (`writable`: a download), checks what is
+    /// already there (resume), listens, and announces to the tracker.
+    pub fn start(
+        meta: Metainfo,
+        paths: &[PathBuf],
+        writable: bool,
+        cfg: ClientConfig,
+    ) -> io::Result<Client> {
+        let storage = Storage::open(&meta.info, paths, writable)?;
+        let have = storage.check_existing()?;
+        let peer_id = cfg.peer_id.unwrap_or_else(new_peer_id);
+        let seed = cfg.rng_seed.unwrap_or_else(|| {
+            peer_id
+                .iter()
+                .fold(0u64, |h, &b| h.rotate_left(8) ^ b as u64)
+        });
+        let (total, n) = (meta.info.total_length(), meta.info.num_pieces());
+        // The picker, the choker and the dialer each draw from a stream of their own,
+        // so that a rechoke timed differently cannot change which pieces are picked.
+        let pieces = Pieces::new(
+            &have,
+            meta.info.piece_length,
+            total,
+            cfg.picker,
+            Rng::new(seed),
+        );
+        let st = State::new(
+            pieces,
+            Rng::new(seed ^ 0xC0C0_C0C0),
+            Rng::new(seed ^ 0xD1A1_D1A1),
+        );
+        let have_count = st.pieces.have_count;
+        info!(
+            "{}: {have_count} of {n} pieces already verified on disk",
+            meta.info.name
+        );
+        let (events_tx, events) = bounded(EVENT_QUEUE);
+        let (stop_tx, stop) = bounded::<()>(0);
+        let conns = Conns::new();
+        let ctx = Arc::new(Ctx {
+            info_hash: meta.info_hash,
+            peer_id,
+            storage,
+            upload_bucket: cfg.upload_rate.map(TokenBucket::new),
+            download_bucket: cfg.download_rate.map(TokenBucket::new),
+            uploaded: AtomicU64::new(0),
+            downloaded: AtomicU64::new(0),
+            corrupt: cfg.corrupt,
+            events: events_tx,
+            next_key: AtomicU64::new(0),
+            conns: conns.clone(),
+            stop: stop.clone(),
+            blocks: Default::default(),
+        });
+        let published = Arc::new(Published {
+            have: have.iter().map(|&h| AtomicBool::new(h)).collect(),
+            have_count: AtomicUsize::new(have_count),
+            peers: AtomicUsize::new(0),
+            complete: AtomicBool::new(have_count == n),
+            completed_at: OnceLock::new(),
+            final_stats: OnceLock::new(),
+        });
+        let mut sc = ServerConfig::new("bt");
+        sc.max_conns = cfg.max_peers;
+        sc.read_timeout = Some(HANDSHAKE_TIMEOUT);
+        let c = ctx.clone();
+        let server = Server::bind_with(cfg.listen.as_str(), sc, conns.clone(), move |stream| {
+            conn::serve(c.clone(), stream, false)
+        })?;
+        let listen = server.local_addr();
+        // Without it a real client waits seconds for uTP before trying TCP; a node that
+        // cannot bind UDP still serves TCP, so this is worth a warning, not an error.
+        let utp_reset = UtpReset::start(listen)
+            .map_err(|e| warn!("no uTP reset on udp {listen}: {e}"))
+            .ok();
+        let (verify_tx, verify_rx) = unbounded();
+        let (verdict_tx, verdicts) = unbounded();
+        let (cmds_tx, cmds) = unbounded();
+        let (done_tx, done) = bounded::<()>(0);
+        let (completed_tx, completed_rx) = unbounded();
+        let c = ctx.clone();
+        conns.spawn_worker("bt-verify".into(), move || {
+            verify::verifier(&c, &verify_rx, &verdict_tx)
+        })?;
+        let silent = Arc::new(AtomicBool::new(false));
+        if cfg.use_tracker && meta.announce.is_some() {
+            let a = Announcer {
+                ctx: ctx.clone(),
+                published: published.clone(),
+                url: meta.announce.clone().unwrap_or_default(),
+                listen,
+                want: cfg.neighbours.max(1).min(cfg.max_peers),
+                time_scale: cfg.scale(),
+                cmds: cmds_tx.clone(),
+                silent: silent.clone(),
+            };
+            let stop = stop.clone();
+            conns.spawn_worker("bt-announce".into(), move || a.run(&completed_rx, &stop))?;
+        }
+        let coordinator = Coordinator {
+            ctx: ctx.clone(),
+            st,
+            cfg,
+            published: published.clone(),
+            verify_tx,
+            verifying: 0,
+            done_tx: Some(done_tx),
+            completed_tx,
+            refill: false,
+        };
+        let inputs = Inputs {
+            events,
+            cmds,
+            verdicts,
+            stop,
+        };
+        conns.spawn_worker("bt-coord".into(), move || coordinator.run(inputs))?;
+        Ok(Client {
+            ctx,
+            published,
+            cmds: cmds_tx,
+            server,
+            utp_reset,
+            conns,
+            stop_tx: Some(stop_tx),
+            done,
+            silent,
+            total,
+        })
+    }
+}
