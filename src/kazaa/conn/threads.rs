@@ -2,6 +2,7 @@
 //! Connection threads only read and write: they decide nothing.
 
 use crate::kazaa::msg::{Msg, Role, MAX_FRAME};
+use crate::locate::Traffic;
 use crate::net::{ConnResult, Conns};
 use crate::wire::{read_frame, Prefix, WireError};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
@@ -142,6 +143,8 @@ pub struct Ctx {
     pub stop: Receiver<()>,
     /// A peer silent this long is dropped (the keep-alive period times the misses).
     pub silence: Duration,
+    /// The node's message and byte counts (notes 6.4: who carries the load).
+    pub traffic: Traffic,
 }
 
 impl Ctx {
@@ -151,10 +154,13 @@ impl Ctx {
 }
 
 /// Reads one frame and decodes it; `Ok(None)` on a clean close between frames.
-pub fn read_msg(r: &mut impl Read) -> Result<Option<Msg>, WireError> {
+pub fn read_msg(r: &mut impl Read, traffic: &Traffic) -> Result<Option<Msg>, WireError> {
     match read_frame(r, Prefix::U32Be, MAX_FRAME)? {
         None => Ok(None),
-        Some(body) => Msg::decode(&body).map(Some),
+        Some(body) => {
+            traffic.received(4 + body.len());
+            Msg::decode(&body).map(Some)
+        }
     }
 }
 
@@ -179,16 +185,20 @@ pub(super) fn up(
         stream: stream.try_clone()?,
     };
     let addr = stream.peer_addr()?;
-    let stop = ctx.stop.clone();
+    let (stop, t) = (ctx.stop.clone(), ctx.traffic.clone());
     ctx.conns.spawn(
         format!("{}-send-{addr}", ctx.name),
         stream.try_clone()?,
-        move |s| write_loop(s, queue, &queued, stop),
+        move |s| write_loop(s, queue, &queued, stop, &t),
     )?;
     let opened = opened(link);
     let conn = opened.conn;
     (ctx.events.send(Event::Up(opened))).map_err(|_| "the node is stopping")?;
-    Ok(Reading { conn, closed })
+    Ok(Reading {
+        conn,
+        closed,
+        traffic: ctx.traffic.clone(),
+    })
 }
 
 /// What the reader needs once the connection is up: its number, and the flag
@@ -196,17 +206,22 @@ pub(super) fn up(
 pub(super) struct Reading {
     pub conn: ConnId,
     pub closed: Arc<AtomicBool>,
+    pub traffic: Traffic,
 }
 
 /// Frames in, events out, until the peer closes, says Bye or breaks a rule. The
 /// coordinator always hears that the peer is gone, whatever the reason.
 pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
-    let Reading { conn, closed } = reading;
+    let Reading {
+        conn,
+        closed,
+        traffic,
+    } = reading;
     let result = loop {
         if closed.load(Ordering::Relaxed) {
             break Ok("closed by us");
         }
-        match read_msg(r) {
+        match read_msg(r, &traffic) {
             Ok(None) => break Ok("closed"),
             Ok(Some(Msg::Bye)) => break Ok("said Bye"),
             Ok(Some(msg)) => {
@@ -234,6 +249,7 @@ fn write_loop(
     queue: Receiver<Out>,
     queued: &AtomicUsize,
     stop: Receiver<()>,
+    traffic: &Traffic,
 ) -> ConnResult {
     let mut w = BufWriter::with_capacity(64 * 1024, &stream);
     let result = (|| -> std::io::Result<()> {
@@ -249,10 +265,13 @@ fn write_loop(
                 match out {
                     Out::Frame(f) => {
                         w.write_all(&f)?;
+                        traffic.sent(f.len());
                         queued.fetch_sub(f.len(), Ordering::Relaxed);
                     }
                     Out::Bye(_done) => {
-                        w.write_all(&frame(&Msg::Bye))?;
+                        let bye = frame(&Msg::Bye);
+                        w.write_all(&bye)?;
+                        traffic.sent(bye.len());
                         return w.flush();
                     }
                 }
