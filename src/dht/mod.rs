@@ -39,6 +39,7 @@
 //! | `id.rs` | ids on the ring and clockwise intervals |
 //! | `store.rs` | one node's share of the hash table (key → set of values) |
 //! | `local.rs` | [`LocalRing`]: many nodes in one process, for labs, tests and the bench |
+//! | `locate.rs` | [`locate::Ring`]: the ring as a `locate::Design` of notes 6.4 (keyword → provider entries) |
 //! | `error.rs` | [`DhtError`] |
 //!
 //! Threads of one node: an accept thread; per incoming connection a reader and a
@@ -68,6 +69,7 @@ mod conn;
 mod error;
 pub mod id;
 mod local;
+pub mod locate;
 mod lookup;
 pub mod msg;
 mod node;

@@ -9,6 +9,7 @@
 
 use crate::dht::error::DhtError;
 use crate::dht::msg::{decode_request, encode_reply, Reply, Request, MAX_FRAME};
+use crate::locate::Traffic;
 use crate::net::{ConnResult, Conns};
 use crate::wire::{read_frame, write_frame, Prefix};
 use crossbeam_channel::{bounded, select, Receiver, Sender};
@@ -62,6 +63,8 @@ pub struct Ctx {
     /// Never carries a message; disconnects when the node stops.
     pub stop: Receiver<()>,
     pub next_id: Arc<AtomicU64>,
+    /// The node's message and byte counts (notes 6.4: who carries the load).
+    pub traffic: Traffic,
 }
 
 /// Serves one accepted connection on its reader thread until the peer hangs up.
@@ -71,10 +74,10 @@ pub fn serve(stream: TcpStream, ctx: &Ctx) -> ConnResult {
     let (out, queue) = bounded(OUT_QUEUE);
     let (flushed_tx, flushed) = bounded::<()>(0);
     let w = Arc::new(stream.try_clone()?);
-    let (wc, stop) = (w.clone(), ctx.stop.clone());
+    let (wc, stop, t) = (w.clone(), ctx.stop.clone(), ctx.traffic.clone());
     ctx.conns
         .spawn_worker(format!("dht-send-{peer}"), move || {
-            writer(&wc, queue, stop);
+            writer(&wc, queue, stop, &t);
             drop(flushed_tx); // tells the reader the writer is done
         })?;
     let up = Incoming::Up {
@@ -108,6 +111,7 @@ fn read_requests(mut s: TcpStream, conn: u64, ctx: &Ctx) -> Result<(), DhtError>
             Err(e) if e.is_timeout() => return Ok(()),
             Err(e) => return Err(e.into()),
         };
+        ctx.traffic.received(4 + body.len());
         let (bits, req) = decode_request(&body)?;
         if bits != ctx.bits {
             return Err(DhtError::BitsMismatch {
@@ -124,7 +128,7 @@ fn read_requests(mut s: TcpStream, conn: u64, ctx: &Ctx) -> Result<(), DhtError>
 /// The writer: queued replies out, in order, until the queue closes or the node stops.
 /// A write that fails (or times out: the peer stopped reading) closes the socket, which
 /// ends the reader too.
-fn writer(s: &TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
+fn writer(s: &TcpStream, queue: Receiver<Out>, stop: Receiver<()>, traffic: &Traffic) {
     let mut s = s; // `&TcpStream` writes; the coordinator holds the same handle
     loop {
         let out = select! {
@@ -143,6 +147,7 @@ fn writer(s: &TcpStream, queue: Receiver<Out>, stop: Receiver<()>) {
             let _ = s.shutdown(Shutdown::Both);
             return;
         }
+        traffic.sent(4 + body.len());
         if last {
             // Closing both ways also wakes the reader, which ends the connection.
             let _ = s.shutdown(Shutdown::Both);

@@ -14,6 +14,7 @@ use crate::dht::error::DhtError;
 use crate::dht::id::Id;
 use crate::dht::msg::{decode_reply, encode_request, Reply, Request, MAX_FRAME};
 use crate::dht::policy::NodeRef;
+use crate::locate::Traffic;
 use crate::net;
 use crate::wire::{read_frame, write_frame, Prefix};
 use std::collections::VecDeque;
@@ -34,6 +35,8 @@ pub const RPC_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Pool {
     idle: Mutex<VecDeque<(SocketAddr, TcpStream)>>,
     size: usize,
+    /// The owning node's counts: every request written and reply read here.
+    traffic: Traffic,
 }
 
 impl Pool {
@@ -41,6 +44,7 @@ impl Pool {
         Pool {
             idle: Mutex::new(VecDeque::new()),
             size,
+            traffic: Traffic::new(),
         }
     }
 
@@ -78,13 +82,13 @@ impl Pool {
     pub fn call(&self, addr: SocketAddr, bits: u32, req: &Request) -> Result<Reply, DhtError> {
         let body = encode_request(bits, req);
         if let Some(mut s) = self.take(addr) {
-            if let Ok(rep) = exchange(&mut s, &body) {
+            if let Ok(rep) = exchange(&mut s, &body, &self.traffic) {
                 return self.finish(addr, s, rep);
             }
         }
         let mut s = net::connect(addr, Some(RPC_TIMEOUT))?;
         s.set_write_timeout(Some(RPC_TIMEOUT))?;
-        let rep = exchange(&mut s, &body)?;
+        let rep = exchange(&mut s, &body, &self.traffic)?;
         self.finish(addr, s, rep)
     }
 
@@ -135,16 +139,32 @@ impl Caller {
         Ok(rep)
     }
 
+    /// The same caller, counting its calls in `traffic` (the node's counts).
+    pub fn counting(self, traffic: Traffic) -> Caller {
+        let pool = Pool {
+            traffic,
+            ..Pool::new(self.pool.size)
+        };
+        Caller {
+            pool: Arc::new(pool),
+            ..self
+        }
+    }
+
     /// Closes every idle connection (the node is stopping).
     pub fn close_all(&self) {
         self.pool.drop_all(None);
     }
 }
 
-fn exchange(s: &mut TcpStream, body: &[u8]) -> Result<Reply, DhtError> {
+fn exchange(s: &mut TcpStream, body: &[u8], traffic: &Traffic) -> Result<Reply, DhtError> {
     write_frame(s, Prefix::U32Be, body)?;
+    traffic.sent(4 + body.len());
     match read_frame(s, Prefix::U32Be, MAX_FRAME)? {
-        Some(frame) => Ok(decode_reply(&frame)?),
+        Some(frame) => {
+            traffic.received(4 + frame.len());
+            Ok(decode_reply(&frame)?)
+        }
         None => Err(DhtError::Unexpected("connection closed before the reply")),
     }
 }

@@ -31,6 +31,7 @@ use super::msg::{Reply, Request, MAX_FORWARDS};
 use super::policy::{NodeRef, Routing};
 use super::state::{Config, Snapshot};
 use super::store::batches;
+use crate::locate::Traffic;
 use crate::net::{Conns, Server, ServerConfig};
 use coordinator::{Command, Coordinator, Wiring};
 use crossbeam_channel::{bounded, Sender};
@@ -52,6 +53,7 @@ pub struct Node {
     caller: Caller,
     commands: Sender<Command>,
     server: Server,
+    traffic: Traffic,
     /// Dropping it tells the coordinator, the workers and the writers to end.
     stop_tx: Option<Sender<()>>,
 }
@@ -66,7 +68,9 @@ impl Node {
         let conns = Conns::new();
         let (stop_tx, stop) = bounded::<()>(0);
         let (events, incoming) = bounded(EVENT_QUEUE);
+        let traffic = Traffic::new();
         let ctx = Ctx {
+            traffic: traffic.clone(),
             bits: cfg.bits,
             events,
             conns: conns.clone(),
@@ -85,7 +89,7 @@ impl Node {
             id: Id::of_addr(&addr, cfg.bits),
             addr,
         };
-        let caller = Caller::new(me, cfg.bits, cfg.pool);
+        let caller = Caller::new(me, cfg.bits, cfg.pool).counting(traffic.clone());
         let (commands, commands_rx) = bounded(64);
         let (done_tx, done) = bounded(64);
         let (maint, maint_rx) = bounded(jobs::MAINT_QUEUE);
@@ -112,6 +116,7 @@ impl Node {
             caller,
             commands,
             server,
+            traffic,
             stop_tx: Some(stop_tx),
         })
     }
@@ -171,6 +176,10 @@ impl Node {
     }
     pub fn config(&self) -> &Config {
         &self.cfg
+    }
+    /// Messages and bytes this node sent and received, counted on its sockets.
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.clone()
     }
 
     /// A copy of the routing state and the number of keys held (all empty once stopped).

@@ -15,6 +15,7 @@ use super::reader::{read_loop, read_msg, up, BoxError, ConnId, Ctx, Event, Opene
 use super::writer::frame;
 use crate::kazaa::msg::{FileDesc, Msg, Role, MAX_PUBLISH};
 use crate::kazaa::{HELLO_TIMEOUT, WRITE_TIMEOUT};
+use crate::locate::Traffic;
 use crate::net::{self, ConnResult};
 use crate::wait::remaining;
 use crate::wire::WireError;
@@ -44,7 +45,7 @@ type Said = (Vec<SocketAddrV4>, Vec<Msg>);
 pub fn accept(stream: TcpStream, ctx: &Ctx) -> ConnResult {
     stream.set_read_timeout(Some(HELLO_TIMEOUT))?;
     let mut r = BufReader::new(stream.try_clone()?);
-    let (role, port, capacity) = match read_msg(&mut r)? {
+    let (role, port, capacity) = match read_msg(&mut r, &ctx.traffic)? {
         Some(Msg::Hello {
             role,
             port,
@@ -133,7 +134,7 @@ fn opened_by_us(
             return Err(e.into());
         }
     };
-    let opened = open(&s, &mut r, opening).and_then(|(leaders, early)| {
+    let opened = open(&s, &mut r, opening, &ctx.traffic).and_then(|(leaders, early)| {
         up(&s, ctx, |link| Opened {
             conn,
             addr: to,
@@ -165,23 +166,30 @@ fn next(
     s: &TcpStream,
     r: &mut BufReader<TcpStream>,
     end: Instant,
+    t: &Traffic,
 ) -> Result<Option<Msg>, BoxError> {
     s.set_read_timeout(Some(remaining(end, "the opening exchange")?))?;
-    Ok(read_msg(r)?)
+    Ok(read_msg(r, t)?)
 }
 
 fn welcome(
     s: &TcpStream,
     r: &mut BufReader<TcpStream>,
     end: Instant,
+    t: &Traffic,
 ) -> Result<Vec<SocketAddrV4>, BoxError> {
-    match next(s, r, end)? {
+    match next(s, r, end, t)? {
         Some(Msg::Welcome(list)) => Ok(list),
         _ => Err("the leader did not answer Hello with Welcome".into()),
     }
 }
 
-fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result<Said, BoxError> {
+fn open(
+    s: &TcpStream,
+    r: &mut BufReader<TcpStream>,
+    opening: Opening,
+    t: &Traffic,
+) -> Result<Said, BoxError> {
     s.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let end = Instant::now() + HELLO_TIMEOUT;
     match opening {
@@ -191,8 +199,8 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
                 port,
                 capacity: 0,
             };
-            send_now(s, &[hello])?;
-            Ok((welcome(s, r, end)?, Vec::new()))
+            send_now(s, &[hello], t)?;
+            Ok((welcome(s, r, end, t)?, Vec::new()))
         }
         Opening::Attach {
             port,
@@ -204,8 +212,8 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
                 port,
                 capacity,
             };
-            send_now(s, &[hello])?;
-            let mut leaders = welcome(s, r, end)?;
+            send_now(s, &[hello], t)?;
+            let mut leaders = welcome(s, r, end, t)?;
             // An empty list is still published, so that an Indexed always comes back.
             let mut publish: Vec<Msg> = (files.chunks(MAX_PUBLISH))
                 .map(|c| Msg::Publish(c.to_vec()))
@@ -213,10 +221,10 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
             if publish.is_empty() {
                 publish.push(Msg::Publish(Vec::new()));
             }
-            send_now(s, &publish)?;
+            send_now(s, &publish, t)?;
             let (mut acks, mut early) = (0, Vec::new());
             while acks < publish.len() {
-                match next(s, r, end)?.ok_or("the leader closed while indexing")? {
+                match next(s, r, end, t)?.ok_or("the leader closed while indexing")? {
                     Msg::Indexed(_) => acks += 1,
                     Msg::Ping => {}
                     Msg::Leaders(list) => leaders = list,
@@ -230,10 +238,12 @@ fn open(s: &TcpStream, r: &mut BufReader<TcpStream>, opening: Opening) -> Result
 }
 
 /// Writes straight to the socket: during the opening there is no writer thread yet.
-fn send_now(s: &TcpStream, msgs: &[Msg]) -> io::Result<()> {
+fn send_now(s: &TcpStream, msgs: &[Msg], t: &Traffic) -> io::Result<()> {
     let mut w = BufWriter::new(s);
     for m in msgs {
-        w.write_all(&frame(m))?;
+        let f = frame(m);
+        w.write_all(&f)?;
+        t.sent(f.len());
     }
     w.flush()
 }

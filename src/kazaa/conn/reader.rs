@@ -4,6 +4,7 @@
 
 use super::writer::{self, Ending, Link};
 use crate::kazaa::msg::{Msg, Role, MAX_FRAME};
+use crate::locate::Traffic;
 use crate::net::{ConnResult, Conns};
 use crate::wire::{read_frame, Prefix, WireError};
 use crossbeam_channel::Sender;
@@ -70,6 +71,8 @@ pub struct Ctx {
     pub ids: Arc<AtomicU64>,
     /// A peer silent this long is dropped (the keep-alive period times the misses).
     pub silence: Duration,
+    /// The node's message and byte counts (notes 6.4: who carries the load).
+    pub traffic: Traffic,
 }
 
 impl Ctx {
@@ -79,10 +82,13 @@ impl Ctx {
 }
 
 /// Reads one frame and decodes it; `Ok(None)` on a clean close between frames.
-pub fn read_msg(r: &mut impl Read) -> Result<Option<Msg>, WireError> {
+pub fn read_msg(r: &mut impl Read, traffic: &Traffic) -> Result<Option<Msg>, WireError> {
     match read_frame(r, Prefix::U32Be, MAX_FRAME)? {
         None => Ok(None),
-        Some(body) => Msg::decode(&body).map(Some),
+        Some(body) => {
+            traffic.received(4 + body.len());
+            Msg::decode(&body).map(Some)
+        }
     }
 }
 
@@ -95,11 +101,15 @@ pub(super) fn up(
     opened: impl FnOnce(Link) -> Opened,
 ) -> Result<Reading, BoxError> {
     stream.set_read_timeout(Some(ctx.silence))?;
-    let (link, ending) = writer::start(stream, &ctx.conns, &ctx.name)?;
+    let (link, ending) = writer::start(stream, &ctx.conns, &ctx.name, ctx.traffic.clone())?;
     let opened = opened(link);
     let conn = opened.conn;
     (ctx.events.send(Event::Up(opened))).map_err(|_| "the node is stopping")?;
-    Ok(Reading { conn, ending })
+    Ok(Reading {
+        conn,
+        ending,
+        traffic: ctx.traffic.clone(),
+    })
 }
 
 /// What the reader needs once the connection is up: its number, and its hold on the
@@ -107,17 +117,22 @@ pub(super) fn up(
 pub(super) struct Reading {
     pub conn: ConnId,
     ending: Ending,
+    traffic: Traffic,
 }
 
 /// Frames in, events out, until the peer closes, says Bye or breaks a rule. The
 /// coordinator always hears that the peer is gone, whatever the reason.
 pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Event>) -> ConnResult {
-    let Reading { conn, ending } = reading;
+    let Reading {
+        conn,
+        ending,
+        traffic,
+    } = reading;
     let result = loop {
         if ending.closed() {
             break Ok("closed by us");
         }
-        match read_msg(r) {
+        match read_msg(r, &traffic) {
             Ok(None) => break Ok("closed"),
             Ok(Some(Msg::Bye)) => break Ok("said Bye"),
             Ok(Some(msg)) => {

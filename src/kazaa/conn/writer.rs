@@ -3,6 +3,7 @@
 //! writer takes everything queued at each wakeup and writes it in one go.
 
 use crate::kazaa::msg::Msg;
+use crate::locate::Traffic;
 use crate::net::{ConnResult, Conns};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::io::{self, BufWriter, Write};
@@ -126,7 +127,12 @@ impl Ending {
 
 /// Starts the writer thread of `stream`, named `name`-send-ADDR and registered in
 /// `conns`: the coordinator's [`Link`] to it, and the reader's [`Ending`].
-pub fn start(stream: &TcpStream, conns: &Conns, name: &str) -> io::Result<(Link, Ending)> {
+pub fn start(
+    stream: &TcpStream,
+    conns: &Conns,
+    name: &str,
+    traffic: Traffic,
+) -> io::Result<(Link, Ending)> {
     let (out, queue) = bounded(OUT_QUEUE);
     let (queued, closed) = (
         Arc::new(AtomicUsize::new(0)),
@@ -136,6 +142,7 @@ pub fn start(stream: &TcpStream, conns: &Conns, name: &str) -> io::Result<(Link,
         queue,
         queued: queued.clone(),
         closed: closed.clone(),
+        traffic,
     };
     let addr = stream.peer_addr()?;
     conns.spawn(
@@ -163,6 +170,19 @@ struct Writer {
     queued: Arc<AtomicUsize>,
     /// Set when the connection is over (see [`Link`]).
     closed: Arc<AtomicBool>,
+    /// The node's counts: every frame written is one message.
+    traffic: Traffic,
+}
+
+/// Counts each frame of a batch (a 4-byte big-endian length, then the body) as one
+/// message sent: the coordinator hands many frames over in one buffer.
+fn count_frames(mut batch: &[u8], traffic: &Traffic) {
+    while batch.len() >= 4 {
+        let body = u32::from_be_bytes([batch[0], batch[1], batch[2], batch[3]]) as usize;
+        let len = (4 + body).min(batch.len());
+        traffic.sent(len);
+        batch = &batch[len..];
+    }
 }
 
 /// Queue in, socket out. Writes whatever is queued in one go, then flushes. Whatever
@@ -173,6 +193,7 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
         queue,
         queued,
         closed,
+        traffic,
     } = writer;
     let mut w = BufWriter::with_capacity(64 * 1024, &stream);
     let result = (|| -> std::io::Result<()> {
@@ -182,10 +203,13 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
                 match out {
                     Out::Frames(f) => {
                         w.write_all(&f)?;
+                        count_frames(&f, &traffic);
                         queued.fetch_sub(f.len(), Ordering::Relaxed);
                     }
                     Out::Bye(_done) => {
-                        w.write_all(&frame(&Msg::Bye))?;
+                        let bye = frame(&Msg::Bye);
+                        w.write_all(&bye)?;
+                        traffic.sent(bye.len());
                         return w.flush();
                     }
                     Out::Close => return Ok(()),

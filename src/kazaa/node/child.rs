@@ -11,6 +11,7 @@ use crate::kazaa::msg::{Hit, MAX_QUERY_LEN};
 use crate::kazaa::policy::pick_leader;
 use crate::kazaa::state::{ChildCmd, ChildState, LeaderStats, Me, Status};
 use crate::kazaa::{KEEPALIVE, MAX_MISSES, QUERY_WAIT};
+use crate::locate::Traffic;
 use crate::net::{Conns, TokenBucket};
 use crate::share::{fetch, Download, FetchError, Folder, HttpConfig, ShareServer};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
@@ -64,6 +65,7 @@ pub struct Node {
     share: ShareServer,
     capacity: u32,
     files: usize,
+    traffic: Traffic,
     /// The last status, once stopped.
     last: Option<Status>,
 }
@@ -88,12 +90,14 @@ impl Node {
         let (cmds, cmds_rx) = bounded(64);
         let (ready, started) = bounded(1);
         let conns = Conns::new();
+        let traffic = Traffic::new();
         let ctx = Ctx {
             name: "kazaa-node".into(),
             events,
             conns: conns.clone(),
             ids: Arc::new(AtomicU64::new(1)),
             silence: cfg.keepalive * MAX_MISSES,
+            traffic: traffic.clone(),
         };
         let me = Me {
             id: cfg.id,
@@ -116,6 +120,7 @@ impl Node {
             share,
             capacity: cfg.capacity,
             files: folder.files().len(),
+            traffic,
             last: None,
         };
         // Every attempt ends (each phase has its deadline), so this answer comes.
@@ -192,6 +197,11 @@ impl Node {
         self.files
     }
 
+    /// Messages and bytes this node sent and received with leaders (not downloads).
+    pub fn traffic(&self) -> Traffic {
+        self.traffic.clone()
+    }
+
     /// How many times it attached to a leader (1 + reattachments).
     pub fn attaches(&self) -> u64 {
         self.status().history.len() as u64
@@ -231,6 +241,17 @@ impl Node {
         self.conns.shutdown_all();
         self.conns.join_all();
         self.share.stop();
+    }
+
+    /// Dies: its sockets close without a Bye, as when the process crashes. Its leader
+    /// sees the connection end and forgets its files.
+    pub fn crash(&mut self) {
+        // Told first (and asked once, so the coordinator has read it): it must not go
+        // looking for another leader when its connection drops.
+        let _ = self.cmds.send_timeout(ChildCmd::Stopping, ASK_TIMEOUT);
+        let _ = self.ask(ChildCmd::Status);
+        self.conns.shutdown_all();
+        self.stop();
     }
 
     /// Stops many nodes at once. Each is told first, so that a node whose (promoted)

@@ -7,6 +7,7 @@ use crate::kazaa::index::Index;
 use crate::kazaa::msg::Role;
 use crate::kazaa::state::{LeaderCmd, LeaderState, LeaderStats, Rules};
 use crate::kazaa::{DEFAULT_MAX_CHILDREN, HELLO_TIMEOUT, KEEPALIVE, MAX_MISSES, WRITE_TIMEOUT};
+use crate::locate::Traffic;
 use crate::net::{Conns, Server, ServerConfig};
 use crossbeam_channel::{bounded, Sender};
 use log::info;
@@ -77,6 +78,7 @@ impl Leader {
             conns: conns.clone(),
             ids: Arc::new(AtomicU64::new(1)),
             silence: cfg.keepalive * MAX_MISSES,
+            traffic: Traffic::new(),
         };
         let mut sc = ServerConfig::new("kazaa-leader");
         sc.read_timeout = Some(HELLO_TIMEOUT);
@@ -139,6 +141,11 @@ impl Leader {
 
     pub fn local_addr(&self) -> SocketAddr {
         SocketAddr::V4(self.addr)
+    }
+
+    /// Messages and bytes this leader sent and received, counted on its sockets.
+    pub fn traffic(&self) -> Traffic {
+        self.ctx.traffic.clone()
     }
 
     /// Counters and gauges right now (asked of the coordinator).
