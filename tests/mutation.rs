@@ -19,9 +19,9 @@ use p2plab::bittorrent::msg::handshake::{Handshake, HANDSHAKE_LEN};
 use p2plab::bittorrent::msg::{self as btmsg, Message};
 use p2plab::bittorrent::tracker::msg::parse_reply;
 use p2plab::bittorrent::tracker::node::parse_query;
-use p2plab::dht::{decode_reply, decode_request, encode_reply, encode_request, Id};
+use p2plab::dht::{decode_reply, decode_request, encode_reply, encode_request};
+use p2plab::gnutella::msg as gmsg;
 use p2plab::gnutella::msg::handshake as gh;
-use p2plab::gnutella::msg::{self as gmsg, Descriptor, Payload};
 use p2plab::kazaa::msg::Msg as KMsg;
 use p2plab::napster::{read_msg, Msg as NMsg};
 use p2plab::share::ids::to_base32;
@@ -235,6 +235,8 @@ fn check_range(value: &str, size: u64) {
 mod seeds {
     use super::*;
     use p2plab::bittorrent::metainfo::{FileEntry, Info};
+    use p2plab::dht::Id;
+    use p2plab::gnutella::msg::{Descriptor, Payload};
 
     fn info(multi: bool) -> Info {
         let files = if multi {
