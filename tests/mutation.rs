@@ -201,8 +201,9 @@ pub fn check_http_request_head(data: &[u8]) {
     let target = head.start.split(' ').nth(1).unwrap_or("");
     if let Ok(t) = parse_target(target) {
         let text = match &t {
+            // The trailing '/' keeps an empty name (`/get/0//`) a name, as clients send it.
             Target::Index { index, name } => {
-                format!("/get/{index}/{}", percent_encode(name.as_bytes()))
+                format!("/get/{index}/{}/", percent_encode(name.as_bytes()))
             }
             Target::Sha1(id) => format!("/uri-res/N2R?urn:sha1:{}", to_base32(id)),
         };
