@@ -13,8 +13,10 @@ BENCHES += gnutella
 BENCHES += kazaa
 BENCHES += dht
 ARGS    ?=
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS = $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
 
-.PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))
+.PHONY: help build test lint doc bench interop fuzz $(addprefix lab-,$(LABS))
 
 help:
 	@echo "p2plab: the P2P chapter of the notes, run for real"
@@ -23,6 +25,7 @@ help:
 	@echo "  make test         unit and integration tests on 127.0.0.1"
 	@echo "  make lint         cargo fmt --check and clippy -D warnings"
 	@echo "  make bench        every bench program; tables on stdout, figures in target/bench/"
+	@echo "  make fuzz         each decoder's cargo-fuzz target for FUZZ_SECONDS (nightly + cargo-fuzz)"
 	@echo "  make interop      tests against real third-party tools (aria2c, opentracker, tshark)"
 	@echo "  make build        release build of the CLI, the labs and the benches"
 	@echo "  make doc          API docs with the notes map (target/doc/p2plab/index.html)"
@@ -49,6 +52,16 @@ interop:
 	@set -e; found=0; for t in tests/interop/*.sh; do \
 	  [ -e "$$t" ] || continue; found=1; echo "== $$t"; bash "$$t"; done; \
 	  [ $$found = 1 ] || echo "no interop tests yet"
+
+# Nightly only (libFuzzer): where it is missing, say so and succeed; `make test` still
+# runs the seeded mutation test of every decoder (tests/mutation.rs) on stable.
+fuzz:
+	@if ! $(CARGO) +nightly fuzz --version >/dev/null 2>&1; then \
+	  echo "make fuzz needs a nightly toolchain and cargo-fuzz: rustup toolchain install nightly && cargo install cargo-fuzz"; \
+	  exit 0; fi; \
+	set -e; cd fuzz; for t in $(FUZZ_TARGETS); do echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+	  mkdir -p corpus/$$t; \
+	  $(CARGO) +nightly fuzz run $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1; done
 
 # A static pattern rule: make skips plain pattern rules for targets listed in .PHONY.
 $(addprefix lab-,$(LABS)): lab-%:

@@ -148,7 +148,7 @@ fn answer<W: Write>(reader: &mut BufReader<TcpStream>, mut out: W, folder: &Fold
 }
 
 /// `bytes=N-` or `bytes=N-M` (only N is used: we always send to the end).
-fn parse_range(value: &str, size: u64) -> Option<u64> {
+pub fn parse_range(value: &str, size: u64) -> Option<u64> {
     let spec = value.trim().strip_prefix("bytes=")?;
     let (from, _) = spec.split_once('-')?;
     let from: u64 = from.trim().parse().ok()?;
