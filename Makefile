@@ -4,6 +4,7 @@ LABS    := napster
 LABS    += gnutella
 LABS    += kazaa
 LABS    += dht
+LABS    += problems
 LABS    += bittorrent
 LABS    += distribution
 BENCHES := napster
@@ -12,6 +13,7 @@ BENCHES += bittorrent_swarm
 BENCHES += gnutella
 BENCHES += kazaa
 BENCHES += dht
+BENCHES += problems
 ARGS    ?=
 
 .PHONY: help build test lint doc bench interop $(addprefix lab-,$(LABS))

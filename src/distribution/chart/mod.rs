@@ -20,6 +20,8 @@ pub enum Style {
     Line,
     /// A measurement: a marker at every point.
     Points,
+    /// A second measurement of the same series: a square at every point.
+    Squares,
 }
 
 /// One named curve.
@@ -150,13 +152,23 @@ pub fn svg_axes(
                     let _ = writeln!(o, r#"<circle cx="{:.1}" cy="{:.1}" r="4"/>"#, sx(x), sy(y));
                 }
             }
+            Style::Squares => {
+                for &(x, y) in s.points.iter().filter(|p| p.1.is_finite()) {
+                    let _ = writeln!(
+                        o,
+                        r#"<rect x="{:.1}" y="{:.1}" width="8" height="8" fill="none" stroke-width="2"/>"#,
+                        sx(x) - 4.0,
+                        sy(y) - 4.0
+                    );
+                }
+            }
         }
         let ly = TOP + 10.0 + 22.0 * i as f64;
         let lx = LEFT + pw + 15.0;
         // A bar for a bound, a dot-sized square for a measurement.
         let (w, h) = match s.style {
             Style::Line => (14.0, 4.0),
-            Style::Points => (8.0, 8.0),
+            Style::Points | Style::Squares => (8.0, 8.0),
         };
         let _ = writeln!(
             o,
