@@ -11,6 +11,7 @@
 //! | 6.3 完全分布式 | query flooding with TTL, Ping/Pong join, leave (Gnutella) | [`gnutella`] | `make lab-gnutella` |
 //! | 6.3 混合体 | group leaders index their children, forward queries (KaZaA) | [`kazaa`] | `make lab-kazaa` |
 //! | 6.3 DHT, 6.4 | ring DHT with shortcuts, churn (Chord) | [`dht`] | `make lab-dht` |
+//! | 6.4 问题 | locating content and join/leave, the four designs side by side on one workload | [`locate`] | `make lab-problems` |
 //! | 6.5 BitTorrent | tracker, 256 KiB pieces, bitmap, rarest first, tit-for-tat (BEP 3) | [`bittorrent`] | `make lab-bittorrent` |
 //!
 //! Layers, bottom up; an arrow only points down, and architectures never import each other:

@@ -22,7 +22,7 @@ pub use gnutella::{gnutella_cache, gnutella_node};
 pub use kazaa::{kazaa_leader, kazaa_node};
 pub use net::{net_down, net_up};
 pub use share::share_serve;
-pub use table::{Architecture, Command, ARCHITECTURES, COMMANDS};
+pub use table::{Architecture, Command, ARCHITECTURES, COMMANDS, LABS};
 
 const HELP: [&str; 3] = ["--help", "-h", "help"];
 
@@ -59,6 +59,13 @@ pub fn usage() -> String {
             let command = format!("{} {}", c.arch, c.role);
             out.push_str(&format!("  {:<18} {}\n", command.trim_end(), c.about));
         }
+    }
+    out.push_str("\nLabs, in the notes' order (make lab-<name>, ARGS='--help' for options):\n");
+    for (section, name, about) in LABS {
+        out.push_str(&format!(
+            "  {section}  {:<18} {about}\n",
+            format!("lab-{name}")
+        ));
     }
     out.push_str("\nLogging: RUST_LOG=debug p2plab ...");
     out
@@ -165,6 +172,31 @@ mod tests {
                 assert!(top.contains(line.trim_end()), "{line} missing");
                 assert!(mine.contains(c.about), "{line}: its line is missing");
             }
+        }
+    }
+
+    #[test]
+    fn the_help_lists_every_lab_of_the_makefile_in_its_order() {
+        let makefile = include_str!("../../../Makefile");
+        let labs: Vec<&str> = makefile
+            .lines()
+            .filter_map(|l| l.strip_prefix("LABS "))
+            .filter_map(|l| l.split_whitespace().last())
+            .collect();
+        let mut listed: Vec<&str> = LABS.iter().map(|l| l.1).collect();
+        let mut made = labs.clone();
+        listed.sort();
+        made.sort();
+        assert_eq!(
+            listed, made,
+            "cli/table.rs LABS and the Makefile's LABS differ"
+        );
+        let sections: Vec<&str> = LABS.iter().map(|l| l.0).collect();
+        let mut sorted = sections.clone();
+        sorted.sort();
+        assert_eq!(sections, sorted, "labs are listed in the notes' order");
+        for (_, name, _) in LABS {
+            assert!(usage().contains(&format!("lab-{name}")));
         }
     }
 

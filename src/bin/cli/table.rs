@@ -174,3 +174,43 @@ pub const COMMANDS: &[Command] = &[
         run: share_serve,
     },
 ];
+
+/// The labs, in the notes' order: `p2plab --help` ends with them, so that a student who
+/// runs one node by hand also finds the story it belongs to.
+pub const LABS: &[(&str, &str, &str)] = &[
+    (
+        "6.2",
+        "distribution",
+        "C/S vs P2P distribution time, measured beside the bounds",
+    ),
+    (
+        "6.3",
+        "napster",
+        "a central directory: search, direct download, bottleneck, SPOF",
+    ),
+    (
+        "6.3",
+        "gnutella",
+        "query flooding with TTL, Ping/Pong join, reverse path, leave",
+    ),
+    (
+        "6.3",
+        "kazaa",
+        "group leaders and their children, beside a Gnutella flood",
+    ),
+    (
+        "6.3",
+        "dht",
+        "a Chord ring: hops, fingers vs successor-only, churn",
+    ),
+    (
+        "6.4",
+        "problems",
+        "directory, flooding, leaders and the ring on one workload",
+    ),
+    (
+        "6.5",
+        "bittorrent",
+        "a swarm: rarest first, tit-for-tat, the P2P bound",
+    ),
+];

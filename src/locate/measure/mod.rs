@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 /// How long the measurements wait, and how much they try after the special node dies.
 #[derive(Debug, Clone)]
 pub struct MeasureConfig {
+    /// Whether the run ends by killing the special node (a scaling run needs not).
+    pub kill: bool,
     /// Longest wait for a newcomer's files to become findable, or a leaver's to go.
     pub settle_limit: Duration,
     /// Searches run at once after the special node is killed.
@@ -41,6 +43,7 @@ pub struct MeasureConfig {
 impl Default for MeasureConfig {
     fn default() -> MeasureConfig {
         MeasureConfig {
+            kill: true,
             settle_limit: Duration::from_secs(10),
             kill_searches: 20,
             recover_limit: Duration::from_secs(10),
@@ -230,7 +233,9 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
     }
     col.latencies.sort();
     col.busiest = busiest(&search_traffic).map(|(n, share)| (n.node.clone(), share));
-    col.kill = kill::kill(d, &mut world, &mut col, cfg);
+    if cfg.kill {
+        col.kill = kill::kill(d, &mut world, &mut col, cfg);
+    }
     Ok(col)
 }
 
