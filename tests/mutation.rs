@@ -18,7 +18,7 @@ use p2plab::bittorrent::msg::bitfield::Bitfield;
 use p2plab::bittorrent::msg::handshake::{Handshake, HANDSHAKE_LEN};
 use p2plab::bittorrent::msg::{self as btmsg, Message};
 use p2plab::bittorrent::tracker::msg::parse_reply;
-use p2plab::bittorrent::tracker::node::parse_query;
+use p2plab::bittorrent::tracker::msg::query::parse_query;
 use p2plab::dht::{decode_reply, decode_request, encode_reply, encode_request};
 use p2plab::gnutella::msg as gmsg;
 use p2plab::gnutella::msg::handshake as gh;

@@ -6,7 +6,7 @@
 //! nodes and sockets, under one workload: the same peers, songs, searches and churn.
 //!
 //! Handout: README.md here. `run` calls the steps of `Lab` (`lab.rs`) in the handout's
-//! order; `designs.rs` is the list of designs and how each one starts.
+//! order (`Lab::run`); `designs.rs` is the list of designs and how each one starts.
 
 mod designs;
 mod lab;
@@ -24,30 +24,17 @@ fn main() -> ExitCode {
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return opts::finish("lab-problems", Err(e)),
     };
-    let work = std::env::temp_dir().join(format!("p2plab-lab-problems-{}", std::process::id()));
-    let result = run(a, work.clone());
-    let _ = std::fs::remove_dir_all(&work);
-    opts::finish("lab-problems", result)
-}
-
-/// The handout's steps, in its order.
-fn run(a: Args, work: PathBuf) -> Result<(), String> {
-    let mut lab = Lab::new(a, work)?;
-    lab.side_by_side()?;
-    lab.table();
-    if !lab.a.no_load {
-        lab.directory_load()?;
-    }
-    if !lab.a.no_scaling {
-        lab.scaling()?;
-        lab.chart()?;
-    }
-    Ok(())
+    opts::finish("lab-problems", Lab::new(a).run())
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
     let mut o = Options::new();
-    o.optopt("", "peers", "peers in the side-by-side run (default 64)", "N");
+    o.optopt(
+        "",
+        "peers",
+        "peers in the side-by-side run (default 64)",
+        "N",
+    );
     o.optopt(
         "",
         "designs",
@@ -95,7 +82,10 @@ fn parse_args() -> Result<Option<Args>, String> {
         peers,
         designs,
         sizes,
-        svg: PathBuf::from(m.opt_str("svg").unwrap_or_else(|| "target/problems.svg".into())),
+        svg: PathBuf::from(
+            m.opt_str("svg")
+                .unwrap_or_else(|| "target/problems.svg".into()),
+        ),
         seed: opts::value(&m, "seed", 7)?,
         no_load: m.opt_present("no-load"),
         no_scaling: m.opt_present("no-scaling"),

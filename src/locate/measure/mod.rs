@@ -79,9 +79,10 @@ impl Mean {
 #[derive(Debug, Clone, Default)]
 pub struct Column {
     pub design: String,
-    /// Searches whose song some live peer held: only these can succeed.
+    /// Searches whose song some live peer other than the searcher held: only these can
+    /// succeed.
     pub answerable: usize,
-    /// Of those, searches that named at least one live holder.
+    /// Of those, searches that named at least one live holder other than the searcher.
     pub found: usize,
     /// Providers named that do not hold the file (must stay 0).
     pub wrong: usize,
@@ -136,10 +137,14 @@ pub(crate) struct World<'a> {
 }
 
 impl World<'_> {
-    /// Whether some live peer holds the song titled `keyword`.
-    pub fn answerable(&self, keyword: &str) -> bool {
-        self.song(keyword)
-            .is_some_and(|j| self.live.iter().any(|p| self.w.holds[*p].contains(&j)))
+    /// Whether some live peer other than the searcher holds the song titled `keyword`
+    /// (a design may leave the asker's own files out, as Napster's directory does).
+    pub fn answerable(&self, keyword: &str, from: PeerId) -> bool {
+        self.song(keyword).is_some_and(|j| {
+            self.live
+                .iter()
+                .any(|p| *p != from && self.w.holds[*p].contains(&j))
+        })
     }
 
     /// The song whose one-word title is `keyword`.
@@ -173,7 +178,7 @@ pub(crate) fn judged_search(
         if !holds {
             col.wrong += 1;
         } else if world.live.contains(&p.peer) {
-            found = true;
+            found |= p.peer != from;
         } else {
             col.stale += 1;
         }
@@ -209,7 +214,7 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
                 match result {
                     Ok(found) => {
                         col.latencies.push(took);
-                        if world.answerable(keyword) {
+                        if world.answerable(keyword, *from) {
                             col.answerable += 1;
                             col.found += usize::from(found);
                         }

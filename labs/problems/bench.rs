@@ -1,0 +1,49 @@
+//! bench-problems: the side-by-side table of notes 6.4 as bench figures.
+//!
+//! Runs `lab-problems`'s steps with its defaults (64 peers, seed 7, N = 16 … 128 for the
+//! scaling runs), prints the same tables, and writes every figure of the side-by-side
+//! table to `target/bench/problems.json` (`<design>_<figure>`), so that a change to any
+//! design shows up as a changed number.
+
+mod designs;
+mod lab;
+
+use lab::{Args, Lab};
+use p2plab::opts;
+use p2plab::report::write_bench_json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let mut o = getopts::Options::new();
+    let brief =
+        "Usage: bench-problems   (make bench; the figures go to target/bench/problems.json)";
+    match opts::parse(&mut o, std::env::args().skip(1), brief) {
+        Ok(Some(_)) => {}
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(e) => return opts::finish("bench-problems", Err(e)),
+    }
+    opts::finish("bench-problems", run())
+}
+
+fn run() -> Result<(), String> {
+    let designs = designs::default_keys()
+        .iter()
+        .map(|k| designs::find(k))
+        .collect::<Result<Vec<_>, String>>()?;
+    let args = Args {
+        peers: 64.min(lab::MAX_PEERS),
+        designs,
+        sizes: vec![16, 32, 64, 128],
+        svg: PathBuf::from("target/bench/problems.svg"),
+        seed: 7,
+        no_load: false,
+        no_scaling: false,
+    };
+    let mut lab = Lab::new(args);
+    lab.run()?;
+    let path = write_bench_json("problems", &lab.figures()).map_err(|e| e.to_string())?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
