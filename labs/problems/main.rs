@@ -38,7 +38,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     o.optopt(
         "",
         "designs",
-        "which designs, in order (default napster,gnutella,kazaa,kazaa-copy,dht)",
+        "which designs, in order (default napster,gnutella,kazaa,dht)",
         "LIST",
     );
     o.optopt(
