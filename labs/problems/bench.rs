@@ -7,6 +7,7 @@
 
 mod designs;
 mod lab;
+mod report;
 
 use lab::{Args, Lab};
 use p2plab::opts;
@@ -43,7 +44,7 @@ fn run() -> Result<(), String> {
     };
     let mut lab = Lab::new(args);
     lab.run()?;
-    let path = write_bench_json("problems", &lab.figures()).map_err(|e| e.to_string())?;
+    let path = write_bench_json("problems", &report::figures(&lab)).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     Ok(())
 }

@@ -6,10 +6,11 @@
 //! nodes and sockets, under one workload: the same peers, songs, searches and churn.
 //!
 //! Handout: README.md here. `run` calls the steps of `Lab` (`lab.rs`) in the handout's
-//! order (`Lab::run`); `designs.rs` is the list of designs and how each one starts.
+//! order (`Lab::run`); `report.rs` prints the table and draws the chart; `designs.rs` is the list of designs and how each one starts.
 
 mod designs;
 mod lab;
+mod report;
 
 use getopts::Options;
 use lab::{Args, Lab};

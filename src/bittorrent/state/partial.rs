@@ -2,7 +2,6 @@
 //! and what an arriving block changes (the first copy wins; in the endgame the other
 //! requests for it are cancelled; the last block hands the piece to the verifier).
 
-use super::pieces::Pieces;
 use crate::bittorrent::conn::{PeerKey, Request};
 use crate::bittorrent::msg::MAX_BLOCK;
 use crate::bittorrent::policy::pick::BlockView;
@@ -55,50 +54,45 @@ pub struct Arrival {
     pub cancel: Vec<(PeerKey, Request)>,
 }
 
-impl Pieces {
-    /// A block arrived from `key`: keep it (the first copy), say whom to cancel, and
-    /// hand back the piece when this was its last block.
-    pub fn receive_block(
+impl Partial {
+    /// A block arrived from `key`: keep it (the first copy) and add to `cancel` the
+    /// other connections that asked for it (endgame). True when it was the last block.
+    pub fn receive(
         &mut self,
         key: PeerKey,
         index: usize,
         begin: u32,
         data: Vec<u8>,
-    ) -> Arrival {
-        let mut arrival = Arrival::default();
-        let Some(p) = self.partials.get_mut(&index) else {
-            return arrival; // done already, or never asked: dropped
-        };
+        cancel: &mut Vec<(PeerKey, Request)>,
+    ) -> bool {
         let b = (begin / MAX_BLOCK) as usize;
-        let Some(blk) = p.blocks.get_mut(b) else {
-            return arrival;
+        let Some(blk) = self.blocks.get_mut(b) else {
+            return false;
         };
         if blk.data.is_some() {
             blk.requesters.retain(|&k| k != key);
-            return arrival; // a duplicate from the endgame
+            return false; // a duplicate from the endgame
         }
         let len = data.len() as u32;
         blk.data = Some(data);
         blk.from = Some(key);
         for other in blk.requesters.drain(..).filter(|&k| k != key) {
-            arrival.cancel.push((other, (index as u32, begin, len)));
+            cancel.push((other, (index as u32, begin, len)));
         }
-        p.got += 1;
-        if p.got < p.blocks.len() {
-            return arrival;
-        }
-        let Some(p) = self.partials.remove(&index) else {
-            return arrival;
-        };
-        let mut from: Vec<PeerKey> = p.blocks.iter().filter_map(|b| b.from).collect();
+        self.got += 1;
+        self.got == self.blocks.len()
+    }
+
+    /// The whole piece, for the verifier: its blocks in order and who sent them.
+    pub fn finish(self, index: usize) -> Finished {
+        let mut from: Vec<PeerKey> = self.blocks.iter().filter_map(|b| b.from).collect();
         from.sort_unstable();
         from.dedup();
-        let blocks = p.blocks.into_iter().filter_map(|b| b.data).collect();
-        arrival.finished = Some(Finished {
+        let blocks = self.blocks.into_iter().filter_map(|b| b.data).collect();
+        Finished {
             index,
             blocks,
             from,
-        });
-        arrival
+        }
     }
 }

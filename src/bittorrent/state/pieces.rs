@@ -47,6 +47,26 @@ pub struct Pieces {
 }
 
 impl Pieces {
+    /// A block arrived from `key`: keep it (the first copy), say whom to cancel, and
+    /// hand back the piece when this was its last block. A block of a piece not in
+    /// flight (done already, or never asked for) is dropped.
+    pub fn receive_block(
+        &mut self,
+        key: PeerKey,
+        index: usize,
+        begin: u32,
+        data: Vec<u8>,
+    ) -> Arrival {
+        let mut arrival = Arrival::default();
+        let Some(p) = self.partials.get_mut(&index) else {
+            return arrival;
+        };
+        if p.receive(key, index, begin, data, &mut arrival.cancel) {
+            arrival.finished = self.partials.remove(&index).map(|p| p.finish(index));
+        }
+        arrival
+    }
+
     pub fn new(
         have: &[bool],
         piece_length: u64,
