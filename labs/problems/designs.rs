@@ -83,8 +83,8 @@ pub const DESIGNS: &[Entry] = &[
     Entry {
         key: "kazaa",
         start: kazaa,
-        expected: "the number of leaders (半分散)",
-        expected_shape: |n| (n / 16).max(2) as f64,
+        expected: "L² copies: TTL 2 over a full mesh of L leaders (半分散)",
+        expected_shape: |n| ((n / 16).max(2) as f64).powi(2),
         special_threads: None,
     },
     Entry {

@@ -3,7 +3,7 @@
 use crate::designs::{Entry, Setup};
 use crate::report;
 use p2plab::locate::measure::{self, directory_load, threads_cpu, Column, MeasureConfig};
-use p2plab::locate::workload::{Workload, WorkloadConfig};
+use p2plab::locate::workload::{Step, Workload, WorkloadConfig};
 use p2plab::locate::Design;
 use p2plab::report::Table;
 use std::path::PathBuf;
@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 /// Searches per design at each size of the scaling runs: enough for a stable mean.
 const SCALING_SEARCHES: usize = 24;
+/// Idle time over which a scaling run measures the network's own background traffic.
+const BACKGROUND_WINDOW: Duration = Duration::from_millis(300);
 /// Joins plus leaves per second in the directory-load sweep, at a fixed search rate.
 const CHURN_RATES: [f64; 4] = [0.0, 20.0, 80.0, 320.0];
 const SEARCH_RATE: f64 = 50.0;
@@ -41,6 +43,28 @@ pub struct Lab {
     pub a: Args,
     pub(crate) columns: Vec<Column>,
     pub(crate) scaled: Vec<Vec<Scaled>>,
+}
+
+/// The workload with every search turned to a song one peer holds (song j ≥ N): every
+/// design then returns one provider, and the messages count the locating alone, not
+/// the answers, whose number grows with a popular song's copies.
+fn rare_searches(mut w: Workload) -> Workload {
+    let n = w.holds.len();
+    let rare: Vec<String> = w.songs[n.min(w.songs.len())..]
+        .iter()
+        .filter_map(|s| p2plab::locate::keywords(&s.name).into_iter().next())
+        .collect();
+    if rare.is_empty() {
+        return w;
+    }
+    let mut i = 0;
+    for step in &mut w.steps {
+        if let Step::Search { keyword, .. } = step {
+            *keyword = rare[i % rare.len()].clone();
+            i += 1;
+        }
+    }
+    w
 }
 
 /// Starts a design, runs `body` on it, and stops it whatever happened.
@@ -186,20 +210,26 @@ impl Lab {
         );
         let cfg = MeasureConfig {
             kill: false,
+            background: Some(BACKGROUND_WINDOW),
             ..MeasureConfig::default()
         };
         for e in self.a.designs.clone() {
             let mut points = Vec::new();
             for &n in &self.a.sizes {
-                let w = Workload::generate(&WorkloadConfig {
+                let w = rare_searches(Workload::generate(&WorkloadConfig {
                     searches: SCALING_SEARCHES,
                     churn: 0,
                     ..WorkloadConfig::new(n, self.a.seed)
-                });
+                }));
                 let t = Instant::now();
                 let setup = self.setup(n);
                 let col = with_design(e, &setup, |d| measure::run(d, &w, &cfg))?;
                 let share = col.busiest.as_ref().map_or(f64::NAN, |b| b.1);
+                points.push(Scaled {
+                    n,
+                    msgs_per_search: col.msgs_per_search.get(),
+                    busiest_share: share,
+                });
                 println!(
                     "   {:<22} N = {n:>4}: {:>8} messages per search (expected {:>8}), busiest {} ({:.1} s)",
                     e.key,
@@ -208,11 +238,6 @@ impl Lab {
                     pct(share),
                     t.elapsed().as_secs_f64()
                 );
-                points.push(Scaled {
-                    n,
-                    msgs_per_search: col.msgs_per_search.get(),
-                    busiest_share: share,
-                });
             }
             self.scaled.push(points);
         }

@@ -30,6 +30,10 @@ use std::time::{Duration, Instant};
 pub struct MeasureConfig {
     /// Whether the run ends by killing the special node (a scaling run needs not).
     pub kill: bool,
+    /// When set, the network's own background traffic (a ring's stabilization,
+    /// Gnutella's pings) is measured over this idle time after the joins and taken
+    /// off each search's count: what is left is what locating costs.
+    pub background: Option<Duration>,
     /// Longest wait for a newcomer's files to become findable, or a leaver's to go.
     pub settle_limit: Duration,
     /// Searches run at once after the special node is killed.
@@ -44,6 +48,7 @@ impl Default for MeasureConfig {
     fn default() -> MeasureConfig {
         MeasureConfig {
             kill: true,
+            background: None,
             settle_limit: Duration::from_secs(10),
             kill_searches: 20,
             recover_limit: Duration::from_secs(10),
@@ -202,6 +207,15 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
             .map_err(|e| format!("{}: peer {p} could not join: {e}", col.design))?;
         world.live.insert(p);
     }
+    // Messages per second the network sends while nobody does anything.
+    let idle_rate = match cfg.background {
+        Some(window) => {
+            let before = total_msgs(&d.traffic());
+            std::thread::sleep(window);
+            (total_msgs(&d.traffic()) - before) as f64 / window.as_secs_f64()
+        }
+        None => 0.0,
+    };
     let mut search_traffic: Vec<NodeTraffic> = Vec::new();
     for step in &w.steps {
         match step {
@@ -227,7 +241,9 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
                         );
                     }
                 }
-                col.msgs_per_search.add(total_msgs(&spent) as f64);
+                let background = idle_rate * took.as_secs_f64();
+                col.msgs_per_search
+                    .add((total_msgs(&spent) as f64 - background).max(0.0));
                 col.bytes_per_search.add(total_bytes(&spent) as f64);
                 add_into(&mut search_traffic, &spent);
             }
