@@ -25,9 +25,21 @@ pub struct KillResult {
     pub lost: usize,
 }
 
-/// One search after the kill; a searcher that died with the special node is dropped.
-fn try_search(d: &mut dyn Design, world: &mut World, col: &mut Column, title: &str) -> bool {
-    while let Some(from) = world.live.iter().next().copied() {
+/// One search after the kill from the `turn`-th live peer (users all over the network
+/// search at once); a searcher that died with the special node is dropped.
+fn try_search(
+    d: &mut dyn Design,
+    world: &mut World,
+    col: &mut Column,
+    title: &str,
+    turn: usize,
+) -> bool {
+    while !world.live.is_empty() {
+        let from = *world
+            .live
+            .iter()
+            .nth(turn % world.live.len())
+            .expect("not empty");
         match judged_search(d, world, col, from, title) {
             Err(LocateError::UnknownPeer(p)) => {
                 world.live.remove(&p);
@@ -83,11 +95,11 @@ pub(crate) fn kill(
     for i in 0..cfg.kill_searches {
         let title = &titles[i % titles.len().min(8)];
         r.tried += 1;
-        r.failed += usize::from(!try_search(d, world, col, title));
+        r.failed += usize::from(!try_search(d, world, col, title, i));
     }
     // Recovery: the most popular song, until someone finds it again.
     loop {
-        if try_search(d, world, col, &titles[0]) {
+        if try_search(d, world, col, &titles[0], 0) {
             r.recovered = Some(start.elapsed());
             break;
         }
@@ -97,9 +109,9 @@ pub(crate) fn kill(
         std::thread::sleep(Duration::from_millis(50));
     }
     // Loss: the rarest songs are the ones a dead index takes with it.
-    for title in titles.iter().rev().take(cfg.loss_checks) {
+    for (i, title) in titles.iter().rev().take(cfg.loss_checks).enumerate() {
         r.checked += 1;
-        r.lost += usize::from(!try_search(d, world, col, title));
+        r.lost += usize::from(!try_search(d, world, col, title, i));
     }
     Some(r)
 }
