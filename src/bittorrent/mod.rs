@@ -66,9 +66,8 @@
 //! which is moved, not copied, through the coordinator to the verifier; a block we send
 //! is read from disk by the writer thread, straight into its send buffer. The
 //! coordinator sees only "(piece, offset, length)" and decides whether to ask, answer or
-//! cancel, in batches: one event per socket read, one queue entry for each batch of
-//! requests we send (a quarter of the pipeline at a time, so each side wakes once per
-//! burst) and one for each block we serve. Received block buffers are recycled from
+//! cancel, in batches: one event per socket read, one queue entry for the requests a
+//! refill sends and one for each block we serve. Received block buffers are recycled from
 //! the verifier back to the readers (`conn/pool.rs`): fresh ones would be page-faulted
 //! in, zeroed, for every 16 KiB.
 //!

@@ -1,10 +1,10 @@
 //! The coordinator's download side: which blocks to ask a peer for next, and what the
 //! verifier's answer on a finished piece changes. Part of `bt-coord` (`coordinator.rs`).
 //!
-//! Requests go out in batches, not one per arriving block: a peer's pipeline is
-//! refilled once a quarter of it is free (a piece's worth by default), so each end of
-//! the connection wakes once per burst rather than once per 16 KiB. While the
-//! verifier is [`VERIFY_QUEUE`] pieces behind, no new requests go out: finished pieces
+//! A peer's pipeline is refilled as soon as a block arrives. Refilling only once a
+//! quarter of it was free saved wake-ups, but with it the free-rider of
+//! `tests/bittorrent_swarm.rs` finished ahead of contributors in 2 of 5 runs (0 of 10
+//! without), so it went. While the verifier is [`VERIFY_QUEUE`] pieces behind, no new requests go out: finished pieces
 //! wait in memory for it, and that bounds how many (4 MiB by default).
 
 use super::api::{NodeEvent, VERIFY_QUEUE};
@@ -29,9 +29,7 @@ impl Coordinator {
         };
         let pipeline = self.cfg.pipeline.max(1);
         let room = pipeline.saturating_sub(p.requests.len());
-        // Refill in batches (a quarter of the pipeline: a piece by default), not per
-        // block: one burst of requests, one wake-up at each end.
-        if p.peer_choking || !p.am_interested || room == 0 || room < pipeline / 4 {
+        if p.peer_choking || !p.am_interested || room == 0 {
             return;
         }
         let (reqs, picked) = pieces.next_requests(key, &p.has, room);
