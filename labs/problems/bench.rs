@@ -44,7 +44,11 @@ fn run() -> Result<(), String> {
     };
     let mut lab = Lab::new(args);
     lab.run()?;
-    let path = write_bench_json("problems", &report::figures(&lab)).map_err(|e| e.to_string())?;
+    let path = write_bench_json(
+        "problems",
+        &report::figures(&lab.a.designs, &lab.columns, &lab.scaled),
+    )
+    .map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     Ok(())
 }

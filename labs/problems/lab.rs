@@ -1,7 +1,7 @@
 //! The lab's steps, one method each, in the handout's order (README.md here).
 
 use crate::designs::{Entry, Setup};
-use crate::report;
+use crate::report::{self, num, pct, Scaled};
 use p2plab::locate::measure::{self, directory_load, threads_cpu, Column, MeasureConfig};
 use p2plab::locate::workload::{Step, Workload, WorkloadConfig};
 use p2plab::locate::Design;
@@ -30,13 +30,6 @@ pub struct Args {
     pub seed: u64,
     pub no_load: bool,
     pub no_scaling: bool,
-}
-
-/// One point of the scaling runs.
-pub(crate) struct Scaled {
-    pub n: usize,
-    pub msgs_per_search: f64,
-    pub busiest_share: f64,
 }
 
 pub struct Lab {
@@ -79,22 +72,6 @@ fn with_design<T>(
     out
 }
 
-pub(crate) fn pct(x: f64) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else {
-        format!("{:.0} %", 100.0 * x)
-    }
-}
-
-pub(crate) fn num(x: f64, decimals: usize) -> String {
-    if x.is_nan() {
-        "-".into()
-    } else {
-        format!("{x:.decimals$}")
-    }
-}
-
 impl Lab {
     pub fn new(a: Args) -> Lab {
         Lab {
@@ -107,13 +84,13 @@ impl Lab {
     /// Every step the options ask for, in the handout's order.
     pub fn run(&mut self) -> Result<(), String> {
         self.side_by_side()?;
-        report::table(self);
+        report::table(&self.columns, self.a.peers, self.a.seed);
         if !self.a.no_load {
             self.directory_load()?;
         }
         if !self.a.no_scaling {
             self.scaling()?;
-            report::chart(self)?;
+            report::chart(&self.a.designs, &self.scaled, &self.a.sizes, &self.a.svg)?;
         }
         Ok(())
     }

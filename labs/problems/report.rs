@@ -2,10 +2,10 @@
 //! and the scaling chart.
 
 use crate::designs::Entry;
-use crate::lab::{num, pct, Lab, Scaled};
 use p2plab::distribution::chart::{svg_axes, Axis, Series, Style};
 use p2plab::locate::measure::Column;
 use p2plab::report::Table;
+use std::path::Path;
 use std::time::Duration;
 
 /// A design's expected shape at `n`, scaled to pass through its first measured point:
@@ -20,14 +20,14 @@ pub fn expected(e: &Entry, measured: &[Scaled], n: usize) -> f64 {
 }
 
 /// The side-by-side table, one column per design.
-pub fn table(lab: &Lab) {
+pub fn table(columns: &[Column], peers: usize, seed: u64) {
     let mut header = vec!["measured".to_string()];
-    header.extend(lab.columns.iter().map(|c| c.design.clone()));
+    header.extend(columns.iter().map(|c| c.design.clone()));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut t = Table::new(&header);
     let row = |t: &mut Table, name: &str, f: &dyn Fn(&Column) -> String| {
         let mut cells = vec![name.to_string()];
-        cells.extend(lab.columns.iter().map(f));
+        cells.extend(columns.iter().map(f));
         let refs: Vec<&dyn std::fmt::Display> =
             cells.iter().map(|c| c as &dyn std::fmt::Display).collect();
         t.row(&refs);
@@ -81,18 +81,19 @@ pub fn table(lab: &Lab) {
             .as_ref()
             .map_or("-".into(), |k| format!("{}/{}", k.lost, k.checked))
     });
-    println!(
-        "\n== the table ({} peers, seed {})",
-        lab.a.peers, lab.a.seed
-    );
+    println!("\n== the table ({} peers, seed {})", peers, seed);
     t.print();
 }
 
 /// Every figure of the side-by-side table, named `<design>_<figure>`, for the bench.
 #[allow(dead_code)] // bench-problems writes them; lab-problems only prints
-pub fn figures(lab: &Lab) -> Vec<(String, f64)> {
+pub fn figures(
+    designs: &[&Entry],
+    columns: &[Column],
+    scaled: &[Vec<Scaled>],
+) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    for (e, c) in lab.a.designs.iter().zip(&lab.columns) {
+    for (e, c) in designs.iter().zip(columns) {
         let k = e.key;
         let kill = c.kill.as_ref();
         out.extend([
@@ -126,7 +127,7 @@ pub fn figures(lab: &Lab) -> Vec<(String, f64)> {
             ),
         ]);
     }
-    for (e, pts) in lab.a.designs.iter().zip(&lab.scaled) {
+    for (e, pts) in designs.iter().zip(scaled) {
         for p in pts {
             out.push((
                 format!("{}_msgs_per_search_n{}", e.key, p.n),
@@ -139,12 +140,17 @@ pub fn figures(lab: &Lab) -> Vec<(String, f64)> {
 }
 
 /// The scaling chart: measured points beside each design's expected growth.
-pub fn chart(lab: &Lab) -> Result<(), String> {
+pub fn chart(
+    designs: &[&Entry],
+    scaled: &[Vec<Scaled>],
+    sizes: &[usize],
+    svg: &Path,
+) -> Result<(), String> {
     const COLORS: [&str; 6] = [
         "#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
     ];
     let mut series = Vec::new();
-    for (i, (e, pts)) in lab.a.designs.iter().zip(&lab.scaled).enumerate() {
+    for (i, (e, pts)) in designs.iter().zip(scaled).enumerate() {
         let color = COLORS[i % COLORS.len()];
         series.push(Series {
             name: format!("{}: messages/search", e.key),
@@ -159,9 +165,7 @@ pub fn chart(lab: &Lab) -> Result<(), String> {
             name: format!("{}: {}", e.key, e.expected),
             color,
             style: Style::Line,
-            points: lab
-                .a
-                .sizes
+            points: sizes
                 .iter()
                 .map(|&n| (n as f64, expected(e, pts, n)))
                 .collect(),
@@ -184,10 +188,33 @@ pub fn chart(lab: &Lab) -> Result<(), String> {
         Axis::Log,
         Axis::Log,
     );
-    if let Some(dir) = lab.a.svg.parent() {
+    if let Some(dir) = svg.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    std::fs::write(&lab.a.svg, doc).map_err(|e| format!("{}: {e}", lab.a.svg.display()))?;
-    println!("\nchart: {}", lab.a.svg.display());
+    std::fs::write(svg, doc).map_err(|e| format!("{}: {e}", svg.display()))?;
+    println!("\nchart: {}", svg.display());
     Ok(())
+}
+
+/// One point of the scaling runs.
+pub struct Scaled {
+    pub n: usize,
+    pub msgs_per_search: f64,
+    pub busiest_share: f64,
+}
+
+pub fn pct(x: f64) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{:.0} %", 100.0 * x)
+    }
+}
+
+pub fn num(x: f64, decimals: usize) -> String {
+    if x.is_nan() {
+        "-".into()
+    } else {
+        format!("{x:.decimals$}")
+    }
 }

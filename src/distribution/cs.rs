@@ -9,7 +9,7 @@
 //! client i on host i, and no token bucket at all: the kernel's links carry the rates.
 
 use crate::net::TokenBucket;
-use crate::share::{fetch, Download, Folder, HttpConfig, ShareServer};
+use crate::share::{fetch, Download, Folder, HttpConfig, ShareServer, SharedFile};
 use crate::testnet::Testnet;
 use std::io;
 use std::path::Path;
@@ -27,16 +27,22 @@ pub struct CsRun {
     pub finish: Vec<Duration>,
 }
 
-/// Serves the only file of `folder` to `n` clients at once with the server's upload
-/// capped at `server_up` bytes/s. Each client saves into its own folder under `work`
-/// and checks the SHA-1 (a corrupted copy is an error, not a time).
-pub fn measure_cs(folder: &Path, n: usize, server_up: u64, work: &Path) -> io::Result<CsRun> {
+/// The scanned folder and its one file: what the server serves.
+fn only_file(folder: &Path) -> io::Result<(Arc<Folder>, SharedFile)> {
     let folder = Arc::new(Folder::scan(folder)?);
     let file = folder
         .files()
         .first()
         .cloned()
         .ok_or_else(|| io::Error::other("the folder holds no file"))?;
+    Ok((folder, file))
+}
+
+/// Serves the only file of `folder` to `n` clients at once with the server's upload
+/// capped at `server_up` bytes/s. Each client saves into its own folder under `work`
+/// and checks the SHA-1 (a corrupted copy is an error, not a time).
+pub fn measure_cs(folder: &Path, n: usize, server_up: u64, work: &Path) -> io::Result<CsRun> {
+    let (folder, file) = only_file(folder)?;
     let bucket = TokenBucket::new(server_up);
     let cfg = HttpConfig {
         rate: Some(bucket.clone()),
@@ -101,12 +107,7 @@ pub fn measure_cs_hosts(net: &Testnet, folder: &Path, n: usize, work: &Path) -> 
             hosts.len()
         )));
     }
-    let folder = Arc::new(Folder::scan(folder)?);
-    let file = folder
-        .files()
-        .first()
-        .cloned()
-        .ok_or_else(|| io::Error::other("the folder holds no file"))?;
+    let (folder, file) = only_file(folder)?;
     let listen = format!("{}:{HOSTS_PORT}", hosts[0].addr);
     let cfg = HttpConfig {
         rate: None,
