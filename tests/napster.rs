@@ -99,7 +99,7 @@ fn a_disconnected_peers_files_vanish() {
         .search("vanishing", 10)
         .unwrap()
         .is_empty()));
-    assert_eq!(dir.counts(), (1, 0));
+    assert!(eventually(Duration::from_secs(5), || dir.counts() == (1, 0)));
 }
 
 #[test]
@@ -207,7 +207,8 @@ fn a_login_flood_of_200_connections() {
     let sessions: Vec<Session> = (0..200)
         .map(|i| Session::login(dir.local_addr(), &format!("flood{i}"), 0).unwrap())
         .collect();
-    assert_eq!(dir.counts().0, 200);
+    // The acks can arrive before the coordinator publishes its counts.
+    assert!(eventually(Duration::from_secs(5), || dir.counts().0 == 200));
     still_serves(dir.local_addr());
     for s in &sessions {
         s.close();

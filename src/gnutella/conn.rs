@@ -2,33 +2,35 @@
 //!
 //! ```text
 //!   socket ──read_descriptor──► "gnutella-peer-ADDR" ──Event──► coordinator
-//!   socket ◄──write_all──────── "gnutella-send-ADDR" ◄──Out──── coordinator
+//!   socket ◄──── net::Outbox ◄──push── coordinator   (at once, or via "gnutella-send-ADDR")
 //! ```
 //!
 //! The reader does no routing: it decodes, and anything malformed ends this one
-//! connection (logged), never the servent. The writer owns the only writing half, so
-//! descriptors are never interleaved; its queue is bounded ([`OUT_QUEUE`]) and the
-//! coordinator only ever `try_send`s to it: a neighbour whose queue is full is dropped
-//! (a slow neighbour must not stall the flood for everyone).
+//! connection (logged), never the servent. The coordinator writes through the
+//! neighbour's [`Outbox`]: at once when the socket takes the bytes, else into the
+//! writer's bounded queue ([`OUT_QUEUE`]), so descriptors are never interleaved; a
+//! neighbour whose queue is full is dropped (a slow neighbour must not stall the flood
+//! for everyone).
 //!
 //! Neither thread decides anything: whether an incoming CONNECT is accepted is a
 //! question to the coordinator ([`Event::Hello`]), answered on a channel.
 //!
-//! Both count what crosses the socket into the servent's [`Traffic`]: bytes through
-//! [`Metered`], messages here (each descriptor, and each handshake block: CONNECT, the
-//! answer, the final OK).
+//! The reader and the handshake count what crosses the socket into the servent's
+//! [`Traffic`]: bytes through [`Metered`], messages here (each descriptor, and each
+//! handshake block: CONNECT, the answer, the final OK). Descriptors sent are counted by
+//! the coordinator when an outbox takes them.
 
-use super::event::{Admit, Event, Out};
+use super::event::{Admit, Event};
 use super::msg::handshake::{self, Answer, Hello};
 use super::msg::{read_descriptor, Descriptor, Payload};
 use super::policy::PeerId;
 use crate::locate::{Metered, Traffic};
-use crate::net::{self, ConnResult, Conns};
+use crate::net::{self, outbox, ConnResult, Conns, Direct};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 use log::{debug, info};
-use std::io::{BufReader, BufWriter, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::io::{BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -182,40 +184,12 @@ fn run_neighbour(
 ) -> ConnResult {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
-    let (out, out_rx) = bounded::<Out>(OUT_QUEUE);
-    let wstream = stream.try_clone()?;
-    let (stop, traffic) = (ctx.stop.clone(), ctx.traffic.clone());
+    let (out, writer) = outbox(&stream, OUT_QUEUE, Direct::Never)?;
+    let stop = ctx.stop.clone();
     ctx.conns
         .spawn_worker(format!("gnutella-send-{addr}"), move || {
-            let mut w = BufWriter::new(Metered::new(&wstream, traffic.clone()));
-            let result: std::io::Result<()> = (|| {
-                loop {
-                    let o = select! {
-                        recv(out_rx) -> o => match o {
-                            Ok(o) => o,
-                            Err(_) => return Ok(()),
-                        },
-                        recv(stop) -> _ => return Ok(()),
-                    };
-                    traffic.add_sent(1, 0);
-                    match o {
-                        Out::Bytes(b) => w.write_all(&b)?,
-                        Out::Bye(b, _done) => {
-                            w.write_all(&b)?;
-                            w.flush()?;
-                            let _ = wstream.shutdown(Shutdown::Write);
-                            return Ok(());
-                        }
-                    }
-                    // Batch what is queued, but never sit on a descriptor.
-                    if out_rx.is_empty() {
-                        w.flush()?;
-                    }
-                }
-            })();
-            if let Err(e) = result {
+            if let Err(e) = writer.run(&stop) {
                 debug!("writer to {addr} ends: {e}");
-                let _ = wstream.shutdown(Shutdown::Both);
             }
         })?;
     let up = Event::Up {
@@ -223,7 +197,6 @@ fn run_neighbour(
         addr,
         outgoing,
         out,
-        stream: stream.try_clone()?,
         ack,
         hello,
     };

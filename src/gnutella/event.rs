@@ -1,9 +1,9 @@
 //! What the threads of one servent say to each other. Every arrow ends at the
-//! coordinator except [`Out`] (coordinator -> one writer) and [`Job`] (coordinator ->
-//! the dialer):
+//! coordinator except its writes (through each neighbour's `net::Outbox`) and [`Job`]
+//! (coordinator -> the dialer):
 //!
 //! ```text
-//!   handle ──Command──►            ┌──Out──► "gnutella-send-ADDR"  (one per neighbour)
+//!   handle ──Command──►            ┌──push─► Outbox: the socket, or "gnutella-send-ADDR"
 //!   readers ──Event───► coordinator┤
 //!   dialer ──Event────►            └──Job──► "gnutella-join-ADDR"  (dials, asks the cache)
 //! ```
@@ -14,17 +14,9 @@
 use super::msg::handshake::{Answer, Hello};
 use super::msg::{Descriptor, Guid};
 use super::policy::PeerId;
+use crate::net::Outbox;
 use crossbeam_channel::Sender;
-use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
-
-/// What the coordinator hands a neighbour's writer thread.
-pub enum Out {
-    /// One encoded descriptor (shared by every neighbour it goes to).
-    Bytes(Arc<Vec<u8>>),
-    /// Write this Bye, close our sending side, and end; dropping the sender says "done".
-    Bye(Vec<u8>, Sender<()>),
-}
+use std::net::SocketAddr;
 
 /// The coordinator's answer to an incoming CONNECT.
 pub enum Admit {
@@ -44,13 +36,12 @@ pub enum Event {
         listen: SocketAddr,
         reply: Sender<Admit>,
     },
-    /// A handshake finished: a new neighbour, with its writer's queue.
+    /// A handshake finished: a new neighbour, with its outbox.
     Up {
         id: PeerId,
         addr: SocketAddr,
         outgoing: bool,
-        out: Sender<Out>,
-        stream: TcpStream,
+        out: Outbox,
         ack: Option<Sender<Result<Answer, String>>>,
         hello: Hello,
     },

@@ -8,26 +8,26 @@
 //! whose queue is full is dropped on the spot (logged), so one neighbour that stops
 //! reading never holds up the others.
 
-use super::event::Out;
 use super::hosts::Hosts;
 use super::msg::{self, Descriptor, Guid, Payload};
 use super::policy::PeerId;
 use super::trace::{bump, Counters, Hit, Trace};
+use crate::locate::Traffic;
+use crate::net::{Outbox, Pushed};
 use crate::rng::Rng;
 use crate::seen::Seen;
 use crate::share::Folder;
-use crossbeam_channel::{Sender, TrySendError};
+use crossbeam_channel::Sender;
 use log::{debug, info};
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A neighbour as the coordinator holds it: its writer's queue and a handle to close it.
+/// A neighbour as the coordinator holds it: its outbox, which also closes it.
 pub struct Link {
     pub addr: SocketAddr,
-    pub out: Sender<Out>,
-    pub stream: TcpStream,
+    pub out: Outbox,
 }
 
 /// Everything one servent knows. Fields are public to the coordinator's files.
@@ -48,6 +48,8 @@ pub struct State {
     pub ping_ttl: u8,
     /// Counters, which the handle reads too (see `Counters`).
     pub stats: Arc<Counters>,
+    /// The servent's messages and bytes: what an outbox took counts as sent.
+    pub traffic: Traffic,
     /// (GUID, type) of Pings and Queries -> the neighbour it came from (SELF: ours).
     pub seen: Seen<(Guid, u8), PeerId>,
     /// Servent id of a QueryHit's sender -> the neighbour the hit came from.
@@ -132,10 +134,13 @@ impl State {
             let Some(link) = self.links.get(&id) else {
                 continue;
             };
-            match link.out.try_send(Out::Bytes(bytes.clone())) {
-                Ok(()) => bump(&self.stats.sent),
-                Err(e) => {
-                    if let TrySendError::Full(_) = e {
+            match link.out.push(bytes.clone()) {
+                Pushed::Taken => {
+                    bump(&self.stats.sent);
+                    self.traffic.add_sent(1, bytes.len() as u64);
+                }
+                full_or_closed => {
+                    if full_or_closed == Pushed::Full {
                         bump(&self.stats.dropped_full);
                         full.push(id);
                     }
@@ -157,7 +162,7 @@ impl State {
         let Some(link) = self.links.remove(&id) else {
             return false;
         };
-        let _ = link.stream.shutdown(Shutdown::Both);
+        link.out.close();
         if bye {
             self.hosts.remove(&link.addr);
         }
@@ -173,7 +178,7 @@ impl State {
     /// Our Bye to every neighbour: each writer writes it and ends. `done` closes
     /// once every writer has (or failed to).
     pub fn bye_all(&mut self, done: Sender<()>) {
-        let bye = msg::encode(&Descriptor {
+        let bye = Arc::new(msg::encode(&Descriptor {
             guid: self.guid(),
             ttl: 1,
             hops: 0,
@@ -181,9 +186,11 @@ impl State {
                 code: 200,
                 text: "leaving".into(),
             }),
-        });
+        }));
         for link in std::mem::take(&mut self.links).into_values() {
-            let _ = link.out.try_send(Out::Bye(bye.clone(), done.clone()));
+            if link.out.push_last(bye.clone(), Some(done.clone())) == Pushed::Taken {
+                self.traffic.add_sent(1, bye.len() as u64);
+            }
         }
     }
 }

@@ -2,24 +2,25 @@
 //!
 //! ```text
 //!   socket ──read_msg──► "napster-server-conn-ADDR" ──Event──► coordinator
-//!   socket ◄─write_all── "napster-server-send-ADDR" ◄──Out──── coordinator
-//!                                  (bounded queue, OUT_QUEUE replies)
+//!   socket ◄──────────── net::Outbox ◄──push─── coordinator
+//!   (at once if the socket takes it, else "napster-server-send-ADDR" from a
+//!    bounded queue of OUT_QUEUE replies)
 //! ```
 //!
 //! Neither thread decides anything. The reader turns frames into events, and a frame
 //! that does not parse into [`Event::Bad`] (the coordinator answers with an error and
-//! closes). The writer writes what it is given. Its queue is bounded: when a peer stops
-//! reading, its writer blocks in `write`, its queue fills, and the coordinator drops
-//! the peer instead of waiting for it.
+//! closes). The writer writes what the coordinator's [`Outbox`] could not write at once.
+//! Its queue is bounded: when a peer stops reading, its writer blocks in `write`, its
+//! queue fills, and the coordinator drops the peer instead of waiting for it.
 
 use super::msg::{read_msg, Msg};
 use crate::locate::Traffic;
-use crate::net::{ConnResult, Conns};
+use crate::net::{outbox, ConnResult, Conns, Direct, Outbox};
 use crate::wire::WireError;
-use crossbeam_channel::{bounded, select, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use log::debug;
-use std::io::{self, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, TcpStream};
+use std::io::{self, BufReader, Read};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,23 +35,13 @@ pub const OUT_QUEUE: usize = 256;
 /// the full-queue rule (a peer that never asks again never fills its queue).
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the coordinator hands a writer: encoded bytes and how many messages they hold
-/// (a search reply is every result and the end marker in one write), for the traffic
-/// counters.
-pub enum Out {
-    Bytes(Vec<u8>, u64),
-    /// Write these, then close: the last word to a refused peer.
-    Last(Vec<u8>, u64),
-}
-
 /// What a connection tells the coordinator.
 pub enum Event {
-    /// A new connection and its writer's queue; `stream` lets the coordinator close it.
+    /// A new connection and its outbox, through which the coordinator writes and closes.
     Up {
         id: ConnId,
         ip: Ipv4Addr,
-        out: Sender<Out>,
-        stream: TcpStream,
+        out: Outbox,
     },
     /// One message, and the bytes read from the socket since the last event.
     Msg { id: ConnId, msg: Msg, bytes: u64 },
@@ -95,22 +86,18 @@ pub fn serve(stream: TcpStream, ctx: &Ctx) -> ConnResult {
         return Err("Napster addresses are IPv4".into());
     };
     let id = ctx.next_id.fetch_add(1, Ordering::Relaxed);
-    let (out, queue) = bounded(OUT_QUEUE);
-    let (done, writer_done) = bounded::<()>(0);
-    let (wstream, stop) = (stream.try_clone()?, ctx.stop.clone());
-    let traffic = ctx.traffic.clone();
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+    let (out, writer) = outbox(&stream, OUT_QUEUE, Direct::WhenIdle)?;
+    let (done, writer_done) = bounded::<()>(0);
+    let stop = ctx.stop.clone();
     ctx.conns
         .spawn_worker(format!("napster-server-send-{peer}"), move || {
-            write_loop(wstream, queue, stop, &traffic);
+            if let Err(e) = writer.run(&stop) {
+                debug!("napster writer ends: {e}");
+            }
             drop(done);
         })?;
-    let up = Event::Up {
-        id,
-        ip,
-        out,
-        stream: stream.try_clone()?,
-    };
+    let up = Event::Up { id, ip, out };
     if ctx.events.send(up).is_err() {
         return Ok(()); // the server is stopping
     }
@@ -151,33 +138,4 @@ fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
             return Ok(());
         }
     }
-}
-
-fn write_loop(stream: TcpStream, queue: Receiver<Out>, stop: Receiver<()>, traffic: &Traffic) {
-    let result = (|| -> io::Result<()> {
-        loop {
-            let out = select! {
-                recv(queue) -> out => match out {
-                    Ok(out) => out,
-                    Err(_) => return Ok(()), // the coordinator let this peer go
-                },
-                recv(stop) -> _ => return Ok(()),
-            };
-            match out {
-                Out::Bytes(b, msgs) => {
-                    (&stream).write_all(&b)?;
-                    traffic.add_sent(msgs, b.len() as u64);
-                }
-                Out::Last(b, msgs) => {
-                    (&stream).write_all(&b)?;
-                    traffic.add_sent(msgs, b.len() as u64);
-                    return Ok(());
-                }
-            }
-        }
-    })();
-    if let Err(e) = result {
-        debug!("napster writer ends: {e}");
-    }
-    let _ = stream.shutdown(Shutdown::Both);
 }

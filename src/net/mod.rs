@@ -18,14 +18,20 @@
 //!   refusing the newcomer. A connection thread reports progress with [`established`]
 //!   and [`useful`]; each listener chooses its defences in its [`ServerConfig`].
 //!
+//! - [`Outbox`]: how a coordinator writes to a peer without ever waiting for it: at
+//!   once when the socket takes the bytes, else through the connection's writer thread
+//!   and its bounded queue (a full queue means: drop the peer).
+//!
 //! Where to look first: `server.rs`, then `conns.rs`, then `slot.rs`.
 
 mod conns;
+mod outbox;
 mod rate;
 mod server;
 mod slot;
 
 pub use conns::{ConnResult, Conns};
+pub use outbox::{outbox, send_now, Direct, Outbox, Pushed, Writer};
 pub use rate::{LimitedWriter, TokenBucket};
 pub use server::{Server, ServerConfig};
 pub use slot::{established, least_useful, useful, SlotMark};

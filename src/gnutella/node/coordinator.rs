@@ -25,7 +25,7 @@ use crate::seen::Seen;
 use crossbeam_channel::{select, tick, Receiver, Sender};
 use log::info;
 use std::collections::BTreeMap;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -76,6 +76,7 @@ impl Coordinator {
             max_degree: cfg.max_degree,
             ping_ttl: cfg.ping_ttl,
             stats,
+            traffic: cfg.traffic.clone(),
             seen: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             push_routes: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             // The servent id is already unique per servent: seed from it.
@@ -137,19 +138,18 @@ impl Coordinator {
                 addr,
                 outgoing,
                 out,
-                stream,
                 ack,
                 hello,
             } => {
                 let dup = addr == st.me || st.links.values().any(|l| l.addr == addr);
                 if dup || st.links.len() >= st.max_degree || st.leaving {
-                    let _ = stream.shutdown(Shutdown::Both);
+                    out.close();
                     if let Some(a) = ack {
                         let _ = a.try_send(Err(format!("{addr}: already a neighbour or full")));
                     }
                     return;
                 }
-                st.links.insert(id, Link { addr, out, stream });
+                st.links.insert(id, Link { addr, out });
                 st.hosts.add(addr);
                 for h in hello.x_try.iter().filter(|h| **h != st.me) {
                     st.hosts.add_old(*h);

@@ -1,10 +1,13 @@
 //! The coordinator's end of one connection ([`Link`]) and the writer thread behind it.
-//! Frames go into the writer's bounded queue with `try_send`, never waiting; the
-//! writer takes everything queued at each wakeup and writes it in one go.
+//! When nothing is waiting for this peer, the coordinator offers the frames to the
+//! socket itself without waiting (`net::send_now`): a leader answers one query at a
+//! time, and waking a writer thread was a quarter of an answer's time. What the socket
+//! does not take at once goes into the writer's bounded queue with `try_send`, never
+//! waiting; the writer takes everything queued at each wakeup and writes it in one go.
 
 use crate::kazaa::msg::Msg;
 use crate::locate::Traffic;
-use crate::net::{ConnResult, Conns};
+use crate::net::{send_now, ConnResult, Conns};
 use crossbeam_channel::{bounded, Receiver, Sender};
 use std::io::{self, BufWriter, Write};
 use std::net::{Shutdown, TcpStream};
@@ -43,6 +46,8 @@ enum Out {
     /// Whole frames, one or several: a coordinator hands over what it has for this
     /// peer at once (one queue hand-off and one wakeup, not one per frame).
     Frames(Vec<u8>),
+    /// The rest of frames the coordinator began to write itself (already counted).
+    Rest(Vec<u8>),
     /// The reader has ended: the connection is over, stop without waiting for more.
     Close,
     /// Write a Bye, close, and end; dropping the sender says "done".
@@ -54,6 +59,10 @@ pub struct Link {
     out: Sender<Out>,
     /// Bytes in the queue, not yet handed to the socket (the writer counts them down).
     queued: Arc<AtomicUsize>,
+    /// Hand-offs not yet flushed to the socket. While it is 0 the coordinator may write
+    /// itself: nothing it sends can overtake queued frames.
+    unflushed: Arc<AtomicUsize>,
+    traffic: Traffic,
     /// Set by [`Link::close`] or by the reader when it ends: the reader stops at the
     /// next frame, even if the peer keeps sending (a shut socket may still hold bytes
     /// to read), and the writer before it would wait for more.
@@ -66,15 +75,35 @@ impl Link {
     /// ([`OUT_QUEUE`] hand-offs or [`OUT_BYTES`]: the peer stopped reading) or the
     /// writer has ended: the caller then drops the peer.
     pub fn send(&self, frames: Vec<u8>) -> bool {
-        let n = frames.len();
+        if self.unflushed.load(Ordering::Acquire) == 0 {
+            let n = match send_now(&self.stream, &frames) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(_) => return false,
+            };
+            if n > 0 {
+                count_frames(&frames, &self.traffic);
+                return n == frames.len() || self.queue(Out::Rest(frames[n..].to_vec()));
+            }
+        }
+        self.queue(Out::Frames(frames))
+    }
+
+    fn queue(&self, out: Out) -> bool {
+        let n = match &out {
+            Out::Frames(f) | Out::Rest(f) => f.len(),
+            _ => 0,
+        };
         if !self.has_room(n) {
             return false;
         }
         // Only the coordinator adds, so the room checked above cannot shrink meanwhile.
         self.queued.fetch_add(n, Ordering::Relaxed);
-        let queued = self.out.try_send(Out::Frames(frames)).is_ok();
+        self.unflushed.fetch_add(1, Ordering::AcqRel);
+        let queued = self.out.try_send(out).is_ok();
         if !queued {
             self.queued.fetch_sub(n, Ordering::Relaxed);
+            self.unflushed.fetch_sub(1, Ordering::AcqRel);
         }
         queued
     }
@@ -134,15 +163,17 @@ pub fn start(
     traffic: Traffic,
 ) -> io::Result<(Link, Ending)> {
     let (out, queue) = bounded(OUT_QUEUE);
-    let (queued, closed) = (
+    let (queued, unflushed, closed) = (
+        Arc::new(AtomicUsize::new(0)),
         Arc::new(AtomicUsize::new(0)),
         Arc::new(AtomicBool::new(false)),
     );
     let writer = Writer {
         queue,
         queued: queued.clone(),
+        unflushed: unflushed.clone(),
         closed: closed.clone(),
-        traffic,
+        traffic: traffic.clone(),
     };
     let addr = stream.peer_addr()?;
     conns.spawn(
@@ -157,6 +188,8 @@ pub fn start(
     let link = Link {
         out,
         queued,
+        unflushed,
+        traffic,
         closed,
         stream: stream.try_clone()?,
     };
@@ -168,6 +201,8 @@ struct Writer {
     queue: Receiver<Out>,
     /// Bytes in the queue (counted down as they go to the socket).
     queued: Arc<AtomicUsize>,
+    /// Hand-offs taken from the queue or in it, counted down once flushed (see [`Link`]).
+    unflushed: Arc<AtomicUsize>,
     /// Set when the connection is over (see [`Link`]).
     closed: Arc<AtomicBool>,
     /// The node's counts: every frame written is one message.
@@ -192,6 +227,7 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
     let Writer {
         queue,
         queued,
+        unflushed,
         closed,
         traffic,
     } = writer;
@@ -199,12 +235,19 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
     let result = (|| -> std::io::Result<()> {
         // Each wakeup takes everything queued: one write for many frames.
         while let Ok(mut out) = queue.recv() {
+            let mut taken = 0;
             loop {
                 match out {
                     Out::Frames(f) => {
                         w.write_all(&f)?;
                         count_frames(&f, &traffic);
                         queued.fetch_sub(f.len(), Ordering::Relaxed);
+                        taken += 1;
+                    }
+                    Out::Rest(f) => {
+                        w.write_all(&f)?;
+                        queued.fetch_sub(f.len(), Ordering::Relaxed);
+                        taken += 1;
                     }
                     Out::Bye(_done) => {
                         let bye = frame(&Msg::Bye);
@@ -220,6 +263,7 @@ fn write_loop(stream: TcpStream, writer: Writer) -> ConnResult {
                 }
             }
             w.flush()?;
+            unflushed.fetch_sub(taken, Ordering::AcqRel);
             if closed.load(Ordering::Relaxed) {
                 return Ok(()); // the reader ended while the queue was full
             }

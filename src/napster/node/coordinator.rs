@@ -1,7 +1,7 @@
 //! The coordinator: the one thread that owns the directory and answers every request.
 //!
 //! ```text
-//!   conn readers ──Event──►  ┌─────────────────────────────┐ ──Out──► conn writers
+//!   conn readers ──Event──►  ┌─────────────────────────────┐ ──push──► outboxes
 //!   tick ────────────────►   │ select!  Directory (state)  │          (try_send; a
 //!   stop (handle) ───────►   │          policy::*          │           full queue
 //!                            └─────────────────────────────┘           drops the peer)
@@ -10,16 +10,19 @@
 //! Login, share, unshare, search and download request are all decided here, one at a
 //! time, so the directory needs no lock. This is 6.4's performance bottleneck (性能瓶颈)
 //! made plain: every search of every peer passes through this one loop. It never
-//! blocks on a socket: a reply goes to the peer's writer with `try_send`.
+//! blocks on a socket: a reply goes to the peer's [`Outbox`], which writes it at once if
+//! the socket takes it and queues it for the peer's writer otherwise.
 
-use crate::napster::conn::{ConnId, Event, Out};
+use crate::locate::Traffic;
+use crate::napster::conn::{ConnId, Event};
 use crate::napster::msg::Msg;
 use crate::napster::policy;
 use crate::napster::state::{Directory, PeerInfo};
-use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
+use crate::net::{Outbox, Pushed};
+use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, Shutdown, TcpStream};
+use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,8 +49,7 @@ pub struct Stats {
 
 /// One connection as the coordinator sees it.
 struct Link {
-    out: Sender<Out>,
-    stream: TcpStream,
+    out: Outbox,
     ip: Ipv4Addr,
     since: Instant,
     /// `None` until the login is accepted.
@@ -58,16 +60,19 @@ pub struct Coordinator {
     dir: Directory,
     links: HashMap<ConnId, Link>,
     stats: Arc<Stats>,
+    /// The server's messages and bytes; replies count as sent once their outbox took them.
+    traffic: Traffic,
     login_timeout: Duration,
     search_end: Vec<u8>,
 }
 
 impl Coordinator {
-    pub fn new(stats: Arc<Stats>, login_timeout: Duration) -> Coordinator {
+    pub fn new(stats: Arc<Stats>, login_timeout: Duration, traffic: Traffic) -> Coordinator {
         Coordinator {
             dir: Directory::new(),
             links: HashMap::new(),
             stats,
+            traffic,
             login_timeout,
             search_end: Msg::SearchEnd.encode().unwrap_or_default(),
         }
@@ -99,21 +104,15 @@ impl Coordinator {
                 .store(self.dir.file_count(), Ordering::Relaxed);
         }
         for (_, link) in self.links.drain() {
-            let _ = link.stream.shutdown(Shutdown::Both);
+            link.out.close();
         }
     }
 
     fn on_event(&mut self, e: Event) {
         match e {
-            Event::Up {
-                id,
-                ip,
-                out,
-                stream,
-            } => {
+            Event::Up { id, ip, out } => {
                 let link = Link {
                     out,
-                    stream,
                     ip,
                     since: Instant::now(),
                     nick: None,
@@ -239,16 +238,17 @@ impl Coordinator {
             return;
         };
         let len = bytes.len() as u64;
-        match link.out.try_send(Out::Bytes(bytes, msgs)) {
-            Ok(()) => {
+        match link.out.push(bytes) {
+            Pushed::Taken => {
                 self.stats.bytes_out.fetch_add(len, Ordering::Relaxed);
+                self.traffic.add_sent(msgs, len);
             }
-            Err(TrySendError::Full(_)) => {
+            Pushed::Full => {
                 info!("napster peer {id} stopped reading (queue full), dropping it");
                 self.stats.slow_dropped.fetch_add(1, Ordering::Relaxed);
                 self.drop_peer(id);
             }
-            Err(TrySendError::Disconnected(_)) => self.drop_peer(id),
+            Pushed::Closed => self.drop_peer(id),
         }
     }
 
@@ -262,10 +262,11 @@ impl Coordinator {
         self.dir.logout(id);
         let bytes = answer.encode().unwrap_or_default();
         let len = bytes.len() as u64;
-        if link.out.try_send(Out::Last(bytes, 1)).is_ok() {
+        if link.out.push_last(bytes, None) == Pushed::Taken {
             self.stats.bytes_out.fetch_add(len, Ordering::Relaxed);
+            self.traffic.add_sent(1, len);
         } else {
-            let _ = link.stream.shutdown(Shutdown::Both);
+            link.out.close();
         }
     }
 
@@ -274,7 +275,7 @@ impl Coordinator {
     fn drop_peer(&mut self, id: ConnId) {
         if let Some(link) = self.links.remove(&id) {
             self.dir.logout(id);
-            let _ = link.stream.shutdown(Shutdown::Both);
+            link.out.close();
         }
     }
 

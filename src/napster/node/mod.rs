@@ -76,12 +76,12 @@ impl DirectoryServer {
         let (stop, stop_rx) = bounded::<()>(0);
         let stats = Arc::new(Stats::default());
         let conns = Conns::new();
-        let coordinator = Coordinator::new(stats.clone(), opts.login_timeout);
+        let traffic = Traffic::new();
+        let coordinator = Coordinator::new(stats.clone(), opts.login_timeout, traffic.clone());
         let rx = stop_rx.clone();
         conns.spawn_worker("napster-server-coordinator".into(), move || {
             coordinator.run(events_rx, rx)
         })?;
-        let traffic = Traffic::new();
         let ctx = Ctx {
             events,
             conns: conns.clone(),

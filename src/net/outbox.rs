@@ -1,0 +1,314 @@
+//! A connection's outbox: how a coordinator writes to a peer without ever waiting for it.
+//!
+//! Every node has one coordinator thread that owns its state and decides (see DESIGN.md).
+//! It must never block on a socket: a peer that stops reading would stall every other
+//! peer behind it. So each connection has a writer thread fed by a bounded queue, and a
+//! peer whose queue is full is dropped, not waited for.
+//!
+//! Handing every message to the writer costs one thread wake-up per message, which on a
+//! small machine is most of a short request's time (about 20 µs here, against a few µs
+//! for the write itself). So the outbox first tries the write itself, *without waiting*:
+//! when nothing is queued for this peer, it offers the bytes to the kernel with
+//! `MSG_DONTWAIT`. A peer that reads keeps room in its socket buffer, so this almost
+//! always takes everything and the writer never wakes. Whatever the kernel does not take
+//! at once goes to the writer's queue, behind which later messages line up in order.
+//!
+//! Writing at once is a trade, so each architecture chooses ([`Direct`]). A directory
+//! or a group leader answers one request at a time, and the wake-up is most of an
+//! answer's time: they write at once. A Gnutella servent floods each query to all its
+//! neighbours, and `send(2)` on loopback also runs the receiver's side of TCP in the
+//! sender's thread: done by the coordinator, that work is no longer spread over the
+//! writers' threads (measured: 40 % fewer flooded queries per second in `bench-gnutella`), so it hands off.
+//!
+//! ```text
+//!   coordinator ──push──► nothing queued? ──send(MSG_DONTWAIT)──► socket    (fast path)
+//!                              │ rest, or something queued
+//!                              └──try_send──► [queue] ──► writer thread ──write_all──► socket
+//! ```
+
+use crossbeam_channel::{bounded, select, Receiver, Sender, TrySendError};
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// What became of bytes pushed into an outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pushed {
+    /// Written to the socket already, or queued for the writer behind earlier bytes.
+    Taken,
+    /// The queue is full: the peer stopped reading. Drop it; do not wait.
+    Full,
+    /// The connection is gone (the writer ended or the socket failed).
+    Closed,
+}
+
+/// Bytes the writer gathers from its queue into one write.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// Whether the coordinator may write itself when nothing is queued (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direct {
+    /// Write at once when the socket takes the bytes; queue only the rest.
+    WhenIdle,
+    /// Always hand the bytes to the writer thread.
+    Never,
+}
+
+/// Bytes for the writer (shared: one descriptor may go to many neighbours). `last`
+/// closes the connection once they are written; `done` is dropped then, which tells
+/// whoever holds its receiver that the last word is out.
+struct Parcel {
+    bytes: Arc<Vec<u8>>,
+    from: usize,
+    last: bool,
+    done: Option<Sender<()>>,
+}
+
+/// The coordinator's end: push bytes, never block.
+pub struct Outbox {
+    stream: TcpStream,
+    queue: Sender<Parcel>,
+    /// Parcels queued and not yet fully written. Only while it is 0 may the coordinator
+    /// write itself; otherwise its bytes would overtake the queued ones.
+    queued: Arc<AtomicUsize>,
+    direct: Direct,
+}
+
+/// The writer thread's end: run it with [`Writer::run`] on the connection's own thread.
+pub struct Writer {
+    stream: TcpStream,
+    queue: Receiver<Parcel>,
+    queued: Arc<AtomicUsize>,
+}
+
+/// An outbox for `stream` whose writer holds at most `capacity` parcels.
+pub fn outbox(stream: &TcpStream, capacity: usize, direct: Direct) -> io::Result<(Outbox, Writer)> {
+    let (tx, rx) = bounded(capacity);
+    let queued = Arc::new(AtomicUsize::new(0));
+    let outbox = Outbox {
+        stream: stream.try_clone()?,
+        queue: tx,
+        queued: queued.clone(),
+        direct,
+    };
+    let writer = Writer {
+        stream: stream.try_clone()?,
+        queue: rx,
+        queued,
+    };
+    Ok((outbox, writer))
+}
+
+impl Outbox {
+    /// Writes `bytes` now if the kernel takes them, else queues what is left.
+    pub fn push(&self, bytes: impl Into<Arc<Vec<u8>>>) -> Pushed {
+        self.push_parcel(bytes.into(), false, None)
+    }
+
+    /// Like [`push`](Self::push), then closes the connection once the bytes are out:
+    /// the last word to a refused or departing peer. `done` is dropped at that moment.
+    pub fn push_last(&self, bytes: impl Into<Arc<Vec<u8>>>, done: Option<Sender<()>>) -> Pushed {
+        self.push_parcel(bytes.into(), true, done)
+    }
+
+    fn push_parcel(&self, bytes: Arc<Vec<u8>>, last: bool, done: Option<Sender<()>>) -> Pushed {
+        let mut from = 0;
+        if self.direct == Direct::WhenIdle && self.queued.load(Ordering::Acquire) == 0 {
+            match send_now(&self.stream, &bytes) {
+                Ok(n) => from = n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return Pushed::Closed,
+            }
+            if from == bytes.len() {
+                if last {
+                    let _ = self.stream.shutdown(Shutdown::Both);
+                }
+                return Pushed::Taken;
+            }
+        }
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let parcel = Parcel {
+            bytes,
+            from,
+            last,
+            done,
+        };
+        match self.queue.try_send(parcel) {
+            Ok(()) => Pushed::Taken,
+            Err(e) => {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+                match e {
+                    TrySendError::Full(_) => Pushed::Full,
+                    TrySendError::Disconnected(_) => Pushed::Closed,
+                }
+            }
+        }
+    }
+
+    /// Closes the connection at once (both directions), whatever is queued.
+    pub fn close(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+impl Writer {
+    /// Writes queued parcels until the outbox is dropped, a `last` parcel is written,
+    /// `stop` disconnects, or a write fails (its write timeout included). Shuts the
+    /// socket down on the way out, which also ends the connection's reader.
+    pub fn run(self, stop: &Receiver<()>) -> io::Result<()> {
+        let result = self.write_all_queued(stop);
+        let _ = self.stream.shutdown(Shutdown::Both);
+        result
+    }
+
+    fn write_all_queued(&self, stop: &Receiver<()>) -> io::Result<()> {
+        let mut batch = Vec::new();
+        let mut written = Vec::new();
+        loop {
+            let first = select! {
+                recv(self.queue) -> p => match p {
+                    Ok(p) => p,
+                    Err(_) => return Ok(()), // the coordinator let this peer go
+                },
+                recv(stop) -> _ => return Ok(()),
+            };
+            // What queued up meanwhile goes out in the same write: one TCP segment and
+            // one wake-up of the reader instead of one per message.
+            batch.clear();
+            let mut last = false;
+            let mut next = Some(first);
+            while let Some(p) = next.take() {
+                batch.extend_from_slice(&p.bytes[p.from..]);
+                last = p.last;
+                written.push(p.done);
+                if !last && batch.len() < BATCH_BYTES {
+                    next = self.queue.try_recv().ok();
+                }
+            }
+            (&self.stream).write_all(&batch)?;
+            self.queued.fetch_sub(written.len(), Ordering::AcqRel);
+            written.clear(); // drops each `done`: those words are out
+            if last {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// One `send(2)` that never waits: `MSG_DONTWAIT` makes this call non-blocking without
+/// changing the socket, which the writer and reader threads keep using in blocking mode
+/// (a flag set on the socket itself would be shared by every clone). std has no call for it.
+pub fn send_now(stream: &TcpStream, bytes: &[u8]) -> io::Result<usize> {
+    extern "C" {
+        fn send(fd: i32, buf: *const u8, len: usize, flags: i32) -> isize;
+    }
+    const MSG_DONTWAIT: i32 = 0x40;
+    const MSG_NOSIGNAL: i32 = 0x4000;
+    if bytes.is_empty() {
+        return Ok(0);
+    }
+    // SAFETY: the descriptor is owned by `stream` and `bytes` is a live slice, both for
+    // the whole call; send(2) only reads `len` bytes from `buf`.
+    let n = unsafe {
+        send(
+            stream.as_raw_fd(),
+            bytes.as_ptr(),
+            bytes.len(),
+            MSG_DONTWAIT | MSG_NOSIGNAL,
+        )
+    };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        return Err(e);
+    }
+    Ok(n as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossbeam_channel::never;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (b, _) = l.accept().unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn bytes_arrive_in_order_whether_written_at_once_or_queued() {
+        let (a, mut b) = pair();
+        let (out, writer) = outbox(&a, 4, Direct::WhenIdle).unwrap();
+        let t = std::thread::spawn(move || writer.run(&never()));
+        for i in 0..100u8 {
+            assert_eq!(out.push(vec![i; 1000]), Pushed::Taken);
+        }
+        drop(out);
+        let mut got = vec![0u8; 100_000];
+        b.read_exact(&mut got).unwrap();
+        for (i, chunk) in got.chunks(1000).enumerate() {
+            assert!(
+                chunk.iter().all(|&x| x == i as u8),
+                "chunk {i} out of order"
+            );
+        }
+        t.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn a_peer_that_stops_reading_fills_the_queue_and_push_never_blocks() {
+        let (a, _b) = pair(); // _b never reads
+        let (out, writer) = outbox(&a, 2, Direct::WhenIdle).unwrap();
+        let stop = bounded::<()>(0);
+        let t = std::thread::spawn(move || writer.run(&stop.1));
+        let mut full = false;
+        for _ in 0..10_000 {
+            if out.push(vec![7; 64 * 1024]) == Pushed::Full {
+                full = true;
+                break;
+            }
+        }
+        assert!(full, "the queue never filled although nobody reads");
+        out.close();
+        drop(stop.0);
+        let _ = t.join().unwrap();
+    }
+
+    #[test]
+    fn the_last_word_is_written_then_the_connection_closes() {
+        let (a, mut b) = pair();
+        let (out, _writer) = outbox(&a, 4, Direct::WhenIdle).unwrap();
+        assert_eq!(out.push_last(b"bye".to_vec(), None), Pushed::Taken);
+        let mut got = Vec::new();
+        b.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"bye");
+    }
+
+    #[test]
+    fn direct_never_leaves_every_write_to_the_writer_thread() {
+        let (a, mut b) = pair();
+        let (out, writer) = outbox(&a, 4, Direct::Never).unwrap();
+        assert_eq!(out.push(b"queued".to_vec()), Pushed::Taken);
+        b.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 16];
+        let early = b.read(&mut buf);
+        assert!(
+            matches!(&early, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+            "bytes arrived with no writer running: {early:?}"
+        );
+        b.set_nonblocking(false).unwrap();
+        let t = std::thread::spawn(move || writer.run(&never()));
+        b.read_exact(&mut buf[..6]).unwrap();
+        assert_eq!(&buf[..6], b"queued");
+        drop(out);
+        t.join().unwrap().unwrap();
+    }
+}
