@@ -10,6 +10,7 @@
 //! `--netns`), then `table` and `chart`.
 
 mod lab;
+mod report;
 
 use getopts::Options;
 use lab::{Lab, MIB};

@@ -3,15 +3,19 @@
 //! Starts a directory server and N peers on real sockets, then tells the story:
 //! announce, search, download straight from a peer, the bottleneck, the single point
 //! of failure. Every number printed is measured in this run. Handout: README.md here.
-//! This file parses the options and calls the steps; `steps.rs` holds them.
+//! This file parses the options and calls the steps; `steps.rs` holds them, `folders.rs`
+//! makes the peers' share folders, `offline.rs` tries the directory once it is gone.
 
+mod folders;
+mod offline;
 mod steps;
 
+use folders::Args;
 use getopts::Options;
 use p2plab::opts;
 use std::path::Path;
 use std::process::ExitCode;
-use steps::{Args, Lab, LabResult};
+use steps::{Lab, LabResult};
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();

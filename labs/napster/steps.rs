@@ -1,10 +1,11 @@
 //! The steps of lab-napster: one method of [`Lab`] per step of the handout (README.md
 //! here), in its order. `main.rs` parses the options and calls them.
 
-use p2plab::napster::load::{publish_catalogue, queries_from, search_load, song_name};
+use crate::folders::{make_folders, Args, UPLOADER};
+use crate::offline::try_without_directory;
+use p2plab::napster::load::{publish_catalogue, queries_from, search_load};
 use p2plab::napster::{DirectoryServer, Peer, PeerConfig, SearchHit, ServerOptions};
 use p2plab::report::Table;
-use p2plab::rng::Rng;
 use p2plab::share::{ids, keywords};
 use p2plab::wait;
 use std::net::SocketAddr;
@@ -13,41 +14,6 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// The lab's options.
-pub struct Args {
-    pub peers: usize,
-    pub files: usize,
-    pub file_kb: usize,
-    pub big_mb: usize,
-    pub seed: u64,
-    pub catalogue: usize,
-    pub levels: Vec<usize>,
-}
-
-/// The peer whose big file is in flight when the directory dies.
-pub const UPLOADER: usize = 3;
-
-pub fn make_folders(a: &Args, root: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut rng = Rng::new(a.seed);
-    let mut dirs = Vec::new();
-    for p in 0..a.peers {
-        let d = root.join(format!("peer{p}"));
-        std::fs::create_dir_all(&d)?;
-        for _ in 0..a.files {
-            let name = song_name(&mut rng, p * a.files + dirs.len());
-            std::fs::write(d.join(name), rng.bytes(a.file_kb * 1024))?;
-        }
-        if p == UPLOADER {
-            std::fs::write(
-                d.join("live at wembley - full concert.flac"),
-                rng.bytes(a.big_mb << 20),
-            )?;
-        }
-        dirs.push(d);
-    }
-    Ok(dirs)
-}
 
 /// How long the lab waits for the directory to index what peers announced.
 const WAIT: Duration = Duration::from_secs(10);
@@ -312,33 +278,4 @@ impl<'a> Lab<'a> {
             p.stop();
         }
     }
-}
-
-/// A search and a login once the directory is gone: prints what happens, returns how
-/// many of the two failed.
-fn try_without_directory(asker: &mut Peer, center: SocketAddr, folder: &Path) -> u32 {
-    let after_search = asker.search("love", 10);
-    let after_login = Peer::start(PeerConfig {
-        server: center,
-        nick: "latecomer".into(),
-        share_dir: folder.to_path_buf(),
-        listen: "127.0.0.1:0".into(),
-        upload_rate: None,
-    });
-    println!(
-        "   {} searches \"love\": {}",
-        asker.nick(),
-        after_search
-            .as_ref()
-            .map(|h| format!("{} results", h.len()))
-            .unwrap_or_else(|e| format!("fails: {e}"))
-    );
-    println!(
-        "   a new peer tries to join: {}",
-        after_login
-            .as_ref()
-            .map(|_| "joined".to_string())
-            .unwrap_or_else(|e| format!("fails: {e}"))
-    );
-    after_search.is_err() as u32 + after_login.is_err() as u32
 }

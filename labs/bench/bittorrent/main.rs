@@ -7,26 +7,22 @@
 //! to exit: start-up, announce, transfer, SHA-1 of every piece, and the last write.
 //! Prints a table and writes `target/bench/bittorrent.json`. Issue target: ours ≥ 320 MiB/s.
 
+mod leecher;
+mod scratch;
+
 use getopts::Options;
+use leecher::{check_copy, time_leecher, Killed, Run};
 use p2plab::bittorrent::make::make_torrent;
 use p2plab::bittorrent::node::{seed_paths, Client, ClientConfig};
 use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
 use p2plab::share::ids::sha1_file;
+use scratch::{free_port, wait_until, write_file, Res};
 use std::fs;
-use std::io::{BufRead, BufReader, Write};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitCode, Stdio};
 
 const TARGET_MIB_S: f64 = 320.0;
-/// Give up on a leecher after this long.
-const RUN_LIMIT: Duration = Duration::from_secs(180);
-
-struct Run {
-    seconds: f64,
-    vmhwm_kib: u64,
-}
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
@@ -82,8 +78,6 @@ fn main() -> ExitCode {
     let _ = fs::remove_dir_all(&scratch);
     p2plab::opts::finish("bench-bittorrent", result)
 }
-
-type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 fn run(dir: &Path, size_mib: u64, piece: u64, runs: usize, with_aria: bool) -> Res<()> {
     let data_dir = dir.join("data");
@@ -228,107 +222,4 @@ fn aria_common() -> Vec<&'static str> {
         "--summary-interval=0",
         "--console-log-level=warn",
     ]
-}
-
-/// A child process that is killed (by its PID) when dropped, even on an early return.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Spawns a leecher and times it to its exit. Peak memory: our leecher prints it on
-/// its `done:` line; for aria2c, /proc/PID/status is sampled every 10 ms (VmHWM only grows).
-fn time_leecher(mut cmd: Command, ours: bool) -> Res<Run> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
-    let start = Instant::now();
-    let mut child = Killed(cmd.spawn()?);
-    let pid = child.0.id();
-    let stdout = child.0.stdout.take().ok_or("no stdout")?;
-    let reader = thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|l| {
-                let at = l.find("peak memory ")?;
-                l[at + 12..].split_whitespace().next()?.parse::<u64>().ok()
-            })
-            .last()
-    });
-    let mut sampled = 0;
-    let status = loop {
-        if let Some(s) = child.0.try_wait()? {
-            break s;
-        }
-        if start.elapsed() > RUN_LIMIT {
-            return Err("a leecher did not finish in time".into());
-        }
-        sampled = sampled.max(vm_hwm(pid).unwrap_or(0));
-        thread::sleep(Duration::from_millis(10));
-    };
-    let seconds = start.elapsed().as_secs_f64();
-    if !status.success() {
-        return Err(format!("leecher failed: {status}").into());
-    }
-    let reported = reader.join().ok().flatten();
-    let vmhwm_kib = if ours {
-        reported.unwrap_or(sampled)
-    } else {
-        sampled
-    };
-    Ok(Run { seconds, vmhwm_kib })
-}
-
-fn vm_hwm(pid: u32) -> Option<u64> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn check_copy(path: &Path, want: &[u8; 20]) -> Res<()> {
-    if &sha1_file(path)? != want {
-        return Err(format!("{} differs from the source", path.display()).into());
-    }
-    Ok(())
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool) -> Res<()> {
-    let end = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        if Instant::now() > end {
-            return Err("tracker never saw the seeder".into());
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
-}
-
-fn free_port() -> Res<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// Reproducible bytes that do not compress, written 1 MiB at a time.
-fn write_file(path: &Path, len: u64) -> Res<()> {
-    let mut f = std::io::BufWriter::new(fs::File::create(path)?);
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        for chunk in buf.chunks_exact_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes());
-        }
-        let n = left.min(buf.len() as u64) as usize;
-        f.write_all(&buf[..n])?;
-        left -= n as u64;
-    }
-    f.flush()?;
-    Ok(())
 }
