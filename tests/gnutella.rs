@@ -416,8 +416,17 @@ fn a_neighbour_that_stops_reading_holds_up_nobody_and_is_dropped() {
     assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
 
     // More to send than its queue holds: the stalled neighbour is dropped, not waited for.
-    for _ in 0..5000 {
-        victim.query("more", 1);
+    // Sent in rounds that the fresh servent takes in before the next, so only the stalled
+    // neighbour's queue fills however busy the machine is.
+    let base = fresh.stats().received;
+    for round in 1..=10u64 {
+        for _ in 0..500 {
+            victim.query("more", 1);
+        }
+        assert!(
+            eventually(LIMIT, || fresh.stats().received >= base + round * 500),
+            "the fresh servent stopped receiving"
+        );
     }
     assert!(eventually(LIMIT, || victim.neighbours() == [fresh.addr()]));
     let why = trace.try_iter().find_map(|t| match t {
@@ -464,4 +473,42 @@ fn each_servent_counts_handshakes_and_descriptors_at_both_ends() {
         [d[1].bytes_received, d[1].bytes_sent, d[2].bytes_received],
         [query; 3]
     );
+}
+
+#[test]
+fn a_servent_bound_to_every_interface_advertises_the_address_its_neighbour_reached() {
+    let dir = TempDir::new("gnutella-any");
+    let c_share = dir.sub("c");
+    dir.file("c/notes-p2p.txt", 100, 1);
+    let c = start(&c_share, None, |cfg| {
+        cfg.listen = "0.0.0.0:0".into();
+        cfg.http_listen = "0.0.0.0:0".into();
+        cfg.degree = 0;
+    });
+    let a = start(&dir.sub("a"), None, |cfg| cfg.degree = 0);
+    let c_at = SocketAddr::from(([127, 0, 0, 1], c.addr().port()));
+    a.connect(c_at).unwrap();
+    a.ping(2);
+    a.query("notes", 2);
+    let hit = a.hits().recv_timeout(LIMIT).expect("a QueryHit from c");
+    // Not 0.0.0.0: the address a reached c at, with c's download port.
+    assert_eq!(
+        hit.http,
+        SocketAddr::from(([127, 0, 0, 1], c.http_addr().port()))
+    );
+    // A Ping by hand: c's Pong carries the address this connection reached it at.
+    let (mut w, mut r) = raw_neighbour(&c, 9);
+    w.write_all(&header(0x00, 1, 0, 0)).unwrap();
+    let pong = loop {
+        match d::read_descriptor(&mut r).unwrap() {
+            Some(Descriptor {
+                payload: Payload::Pong(p),
+                ..
+            }) => break p,
+            Some(_) => continue,
+            None => panic!("c closed before its Pong"),
+        }
+    };
+    assert_eq!(pong.ip, std::net::Ipv4Addr::LOCALHOST);
+    assert_eq!(pong.port, c.addr().port());
 }

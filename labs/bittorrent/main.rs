@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod real_links;
 mod summary;
 mod view;
 use summary::{summary, MIB};
@@ -92,6 +93,11 @@ fn main() -> ExitCode {
         "a quarter of the peers crash mid-run, as many new ones join",
     );
     o.optflag("", "plain", "plain lines even on a terminal");
+    o.optflag(
+        "",
+        "netns",
+        "then run the swarm again with every peer on its own host, rates on the links (network namespaces; root)",
+    );
     let usage = "Usage: lab-bittorrent [options]   (make lab-bittorrent ARGS='...')";
     let m = match p2plab::opts::parse(&mut o, std::env::args().skip(1), usage) {
         Ok(Some(m)) => m,
@@ -106,7 +112,14 @@ fn main() -> ExitCode {
         }
     };
     lab.banner();
-    let result = lab.swarm().map(|(r, view)| lab.the_end(&r, &view));
+    let result = lab.swarm().and_then(|(r, view)| {
+        lab.the_end(&r, &view);
+        if lab.netns {
+            real_links::real_links(&lab.cfg, &lab.bound, &r)
+        } else {
+            Ok(())
+        }
+    });
     let _ = std::fs::remove_dir_all(&lab.work);
     p2plab::opts::finish("lab-bittorrent", result)
 }
@@ -119,6 +132,8 @@ struct Lab {
     seed: u64,
     leave: Leave,
     live: bool,
+    /// Step 5: the same swarm again on real links (`--netns`).
+    netns: bool,
     work: PathBuf,
 }
 
@@ -184,6 +199,7 @@ impl Lab {
             seed,
             leave,
             live,
+            netns: m.opt_present("netns"),
             work,
         })
     }

@@ -3,6 +3,7 @@
 //!
 //! This file builds the overlay and runs the TTL sweep; `steps.rs` tells the rest.
 
+mod place;
 mod steps;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
@@ -12,6 +13,7 @@ use p2plab::gnutella::{observe, policy, Config, HostCache, Servent, Trace};
 use p2plab::opts;
 use p2plab::rng::Rng;
 use p2plab::share::Folder;
+use place::Place;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +42,7 @@ struct Params {
     seed: u64,
     base: u16,
     dedup: bool,
+    netns: bool,
 }
 
 pub struct Lab {
@@ -54,6 +57,8 @@ pub struct Lab {
     names: Vec<(SocketAddr, SocketAddr, String)>,
     /// (label, value) rows of the final table.
     measured: Vec<(String, String)>,
+    /// Last, so that it is dropped (its hosts deleted) after every servent stopped.
+    place: Place,
 }
 
 fn main() {
@@ -76,16 +81,22 @@ fn main() {
         "P",
     );
     o.optflag("", "no-dedup", "the mistake: forward duplicates too");
+    o.optflag(
+        "",
+        "netns",
+        "every servent on its own host (network namespaces; root)",
+    );
     let parsed = opts::parse(&mut o, args, "Usage: lab-gnutella [options]").and_then(|m| {
         let Some(m) = m else { return Ok(None) };
         let num = |k: &str, d: u64| opts::value(&m, k, d);
         Ok(Some(Params {
-            n: num("peers", 30)?.clamp(3, 200) as usize,
-            d: num("degree", 4)?.clamp(2, 9) as usize,
-            t_max: num("ttl", 7)?.clamp(1, 7) as u8,
+            n: clamped("peers", num("peers", 30)?, 3, MAX_PEERS) as usize,
+            d: clamped("degree", num("degree", 4)?, 2, 9) as usize,
+            t_max: clamped("ttl", num("ttl", 7)?, 1, 7) as u8,
             seed: num("seed", 7)?,
-            base: num("port-base", 0)?.min(65000) as u16,
+            base: clamped("port-base", num("port-base", 0)?, 0, 65000) as u16,
             dedup: !m.opt_present("no-dedup"),
+            netns: m.opt_present("netns"),
         }))
     });
     let p = match parsed {
@@ -101,6 +112,18 @@ fn main() {
     }
 }
 
+/// Servents the lab is tested with: 200 take about 550 MB and both cores.
+const MAX_PEERS: u64 = 200;
+
+/// `v` within `lo..=hi`, saying so when it had to change it.
+fn clamped(option: &str, v: u64, lo: u64, hi: u64) -> u64 {
+    let c = v.clamp(lo, hi);
+    if c != v {
+        println!("lab-gnutella: --{option} {v} is outside {lo}..={hi}; using {c}");
+    }
+    c
+}
+
 fn fail(e: &str) -> ! {
     eprintln!("lab-gnutella: {e}");
     std::process::exit(1)
@@ -108,16 +131,27 @@ fn fail(e: &str) -> ! {
 
 fn run(p: Params, dir: &Path) -> Result<(), String> {
     let (tx, trace) = unbounded();
+    // Servents 0..n, the newcomer, the host cache: one host each.
+    let place = if p.netns {
+        Place::hosts(p.n + 2)?
+    } else {
+        Place::loopback()
+    };
+    let cache_ip = place.ip(p.n + 1);
+    let cache = place
+        .run(p.n + 1, move || HostCache::start(&format!("{cache_ip}:0")))?
+        .map_err(|e| e.to_string())?;
     let mut lab = Lab {
         rng: Rng::new(p.seed),
         p,
         s: Vec::new(),
         trace,
         tx,
-        cache: HostCache::start("127.0.0.1:0").map_err(|e| e.to_string())?,
+        cache,
         dir: dir.to_path_buf(),
         measured: Vec::new(),
         names: Vec::new(),
+        place,
     };
     let dist = lab.build()?;
     lab.sweep(&dist)?;
@@ -149,7 +183,7 @@ impl Lab {
         } else {
             self.p.base + i as u16
         };
-        format!("127.0.0.1:{port}")
+        format!("{}:{port}", self.place.ip(i))
     }
 
     /// Servent `i`'s folder: two random albums, plus the wanted one for holders.
@@ -186,9 +220,12 @@ impl Lab {
         cfg.cache = Some(self.cache.url());
         cfg.trace = Some(self.tx.clone());
         cfg.seed = self.p.seed + i as u64;
+        cfg.http_listen = format!("{}:0", self.place.ip(i));
         f(&mut cfg);
-        let s =
-            Servent::start(cfg).map_err(|e| format!("cannot listen on {}: {e}", self.listen(i)))?;
+        let s = self
+            .place
+            .run(i, move || Servent::start(cfg))?
+            .map_err(|e| format!("cannot listen on {}: {e}", self.listen(i)))?;
         let label = if i < self.p.n {
             format!("#{i}")
         } else {
@@ -211,7 +248,8 @@ impl Lab {
         }
         let edges = random_regular(n, d, self.p.seed);
         for &(a, b) in &edges {
-            self.s[a].connect(self.s[b].addr())?;
+            let (from, to) = (&self.s[a], self.s[b].addr());
+            self.place.run(a, || from.connect(to))??;
         }
         let deg = degrees(n, &edges);
         let dist = distances(n, &edges, 0);
@@ -225,9 +263,10 @@ impl Lab {
             edges.len()
         );
         println!(
-            "   servents listen on {} .. {}; host cache {}",
+            "   servents listen on {} .. {}, {}; host cache {}",
             self.s[0].addr(),
             self.s[n - 1].addr(),
+            self.place.describe(),
             self.cache.url()
         );
         let hops = |i: usize| dist[i].map_or("unreachable".into(), |h| format!("{h} hops"));

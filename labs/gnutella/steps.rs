@@ -151,8 +151,11 @@ impl Lab {
         let dl = hit.download(0).ok_or("a hit without urn:sha1")?;
         let out = self.dir.join("downloads");
         std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-        let t0 = Instant::now();
-        fetch(&dl, &out, &mut |_| {}).map_err(|e| e.to_string())?;
+        // From the newcomer's own host: with --netns nothing else can reach the holder.
+        let (t0, job) = (Instant::now(), dl.clone());
+        self.place.run(n, move || {
+            fetch(&job, &out, &mut |_| {}).map_err(|e| e.to_string())
+        })??;
         let ms = t0.elapsed().as_secs_f64() * 1000.0;
         println!("   GET http://{}{} straight from the holder: {} bytes in {ms:.1} ms, SHA-1 {}.. checked",
             dl.from, dl.target, dl.size, &ids::to_hex(&dl.sha1)[..12]);

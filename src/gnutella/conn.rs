@@ -192,11 +192,16 @@ fn run_neighbour(
                 debug!("writer to {addr} ends: {e}");
             }
         })?;
+    let local = match stream.local_addr()?.ip() {
+        std::net::IpAddr::V4(ip) => ip,
+        std::net::IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
+    };
     let up = Event::Up {
         id,
         addr,
         outgoing,
         out,
+        local,
         ack,
         hello,
     };

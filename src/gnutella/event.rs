@@ -16,7 +16,7 @@ use super::msg::{Descriptor, Guid};
 use super::policy::PeerId;
 use crate::net::Outbox;
 use crossbeam_channel::Sender;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 /// The coordinator's answer to an incoming CONNECT.
 pub enum Admit {
@@ -42,6 +42,8 @@ pub enum Event {
         addr: SocketAddr,
         outgoing: bool,
         out: Outbox,
+        /// Our address on this connection.
+        local: Ipv4Addr,
         ack: Option<Sender<Result<Answer, String>>>,
         hello: Hello,
     },

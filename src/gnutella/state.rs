@@ -24,10 +24,12 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A neighbour as the coordinator holds it: its outbox, which also closes it.
+/// A neighbour as the coordinator holds it: its outbox, which also closes it, and our
+/// own address on that connection (what it can reach us at).
 pub struct Link {
     pub addr: SocketAddr,
     pub out: Outbox,
+    pub local: Ipv4Addr,
 }
 
 /// Everything one servent knows. Fields are public to the coordinator's files.
@@ -67,6 +69,8 @@ pub struct State {
 }
 
 /// The IPv4 address a Pong or QueryHit carries (0.0.0.0 for IPv6: the field is 4 bytes).
+/// A servent bound to every interface (0.0.0.0) must not advertise that: see
+/// [`State::advertised`].
 pub fn ipv4(a: SocketAddr) -> Ipv4Addr {
     match a.ip() {
         IpAddr::V4(ip) => ip,
@@ -75,6 +79,17 @@ pub fn ipv4(a: SocketAddr) -> Ipv4Addr {
 }
 
 impl State {
+    /// The address to put in a Pong, QueryHit or Push sent to neighbour `via` for our
+    /// listener `bound`: its own address if it has one, else our address on that
+    /// connection, which `via` (and the hosts behind it, on the same network) can reach.
+    /// 0.0.0.0 in a Pong would send every servent that hears it to itself.
+    pub fn advertised(&self, bound: SocketAddr, via: PeerId) -> Ipv4Addr {
+        match (ipv4(bound), self.links.get(&via)) {
+            (ip, Some(link)) if ip.is_unspecified() => link.local,
+            (ip, _) => ip,
+        }
+    }
+
     pub fn trace(&self, t: Trace) {
         if let Some(tx) = &self.trace {
             let _ = tx.send(t);

@@ -63,7 +63,7 @@ struct Parcel {
     bytes: Arc<Vec<u8>>,
     from: usize,
     last: bool,
-    done: Option<Sender<()>>,
+    _done: Option<Sender<()>>,
 }
 
 /// The coordinator's end: push bytes, never block.
@@ -133,7 +133,7 @@ impl Outbox {
             bytes,
             from,
             last,
-            done,
+            _done: done,
         };
         match self.queue.try_send(parcel) {
             Ok(()) => Pushed::Taken,
@@ -165,7 +165,6 @@ impl Writer {
 
     fn write_all_queued(&self, stop: &Receiver<()>) -> io::Result<()> {
         let mut batch = Vec::new();
-        let mut written = Vec::new();
         loop {
             let first = select! {
                 recv(self.queue) -> p => match p {
@@ -175,21 +174,27 @@ impl Writer {
                 recv(stop) -> _ => return Ok(()),
             };
             // What queued up meanwhile goes out in the same write: one TCP segment and
-            // one wake-up of the reader instead of one per message.
-            batch.clear();
-            let mut last = false;
-            let mut next = Some(first);
-            while let Some(p) = next.take() {
-                batch.extend_from_slice(&p.bytes[p.from..]);
-                last = p.last;
-                written.push(p.done);
-                if !last && batch.len() < BATCH_BYTES {
-                    next = self.queue.try_recv().ok();
-                }
+            // one wake-up of the reader instead of one per message. A parcel alone is
+            // written from where it lies, without a copy.
+            let mut parcels = vec![first];
+            let mut size = parcels[0].bytes.len() - parcels[0].from;
+            while size < BATCH_BYTES && !parcels[parcels.len() - 1].last {
+                let Ok(p) = self.queue.try_recv() else { break };
+                size += p.bytes.len() - p.from;
+                parcels.push(p);
             }
-            (&self.stream).write_all(&batch)?;
-            self.queued.fetch_sub(written.len(), Ordering::AcqRel);
-            written.clear(); // drops each `done`: those words are out
+            if let [p] = parcels.as_slice() {
+                (&self.stream).write_all(&p.bytes[p.from..])?;
+            } else {
+                batch.clear();
+                for p in &parcels {
+                    batch.extend_from_slice(&p.bytes[p.from..]);
+                }
+                (&self.stream).write_all(&batch)?;
+            }
+            let last = parcels[parcels.len() - 1].last;
+            self.queued.fetch_sub(parcels.len(), Ordering::AcqRel);
+            drop(parcels); // drops each `done`: those words are out
             if last {
                 return Ok(());
             }

@@ -213,6 +213,26 @@ impl Host {
             })
     }
 
+    /// Runs `f` inside this host's namespace on a scoped thread and waits for it, so `f`
+    /// may borrow (a node's handle, say, to dial from this host).
+    pub fn run<T, F>(&self, f: F) -> Result<T, NetError>
+    where
+        T: Send,
+        F: FnOnce() -> T + Send,
+    {
+        thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    ip::enter(&self.netns)?;
+                    Ok(f())
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(NetError::Unavailable("a thread on a host panicked".into()))
+                })
+        })
+    }
+
     /// A command that runs `program` inside this host (`ip netns exec`), e.g. a real
     /// BitTorrent client. The caller owns the child process and must end it.
     pub fn command(&self, program: &str) -> Command {

@@ -88,6 +88,27 @@ for h in $(seq 1 "$N"); do
 done
 
 # The notes' bounds (6.2), with F in bits and rates in bit/s; d_min is not shaped here.
+# Gnutella across three hosts: A (host 1) -- B (host 2) -- C (host 3, shares the file).
+# A keeps one neighbour, so its Query must cross B; the QueryHit must name C's address.
+[ "$N" -ge 3 ] || { echo "FAIL: the Gnutella check needs N >= 3"; exit 1; }
+mkdir -p "$WORK/gC" "$WORK/gB" "$WORK/gA"
+echo "the notes, chapter 6" >"$WORK/gC/lecture notes p2p.txt"
+g_node() { local h=$1 name=$2; shift 2; bg_host "$h" "$BIN" gnutella node --listen "${IP[$h]}:6346" \
+  --http "${IP[$h]}:6347" --share "$WORK/g$name" --degree 1 --batch "$@" </dev/null >"$WORK/g$name.log" 2>&1; }
+g_node 3 C --run "wait 30" & PIDS+=($!)
+for _ in $(seq 100); do grep -q "^servent" "$WORK/gC.log" 2>/dev/null && break; sleep 0.1; done
+g_node 2 B --peer "${IP[3]}:6346" --run "wait 30" & PIDS+=($!)
+for _ in $(seq 100); do grep -q "^servent" "$WORK/gB.log" 2>/dev/null && break; sleep 0.1; done
+in_host 1 "$BIN" gnutella node --listen "${IP[1]}:6346" --http "${IP[1]}:6347" --share "$WORK/gA" \
+  --peer "${IP[2]}:6346" --degree 1 --batch --run "wait 1" --run "query lecture" --run "wait 2" \
+  </dev/null >"$WORK/gA.log" 2>&1
+hit=$(grep -m1 "lecture notes p2p.txt" "$WORK/gA.log" || true)
+echo "gnutella: host ${IP[1]} asked, hit: ${hit:-none}"
+case "$hit" in
+  *"http://${IP[3]}:6347"*"(2 hops)"*) ;;
+  *) echo "FAIL: expected a QueryHit from ${IP[3]} (host 3) two hops away"; cat "$WORK/gA.log"; exit 1 ;;
+esac
+
 read -r b_cs b_p2p < <(python3 -c "
 F = $MIB * 8 * 2**20; us = $U_S * 1e6; ui = $U_I * 1e6; n = $N
 print(n * F / us, max(F / us, n * F / (us + n * ui)))")
@@ -106,4 +127,4 @@ trap - EXIT
 cleanup
 after=$(ip netns list | wc -l)
 [ "$after" = "$before" ] || { echo "FAIL: $((after - before)) namespaces left behind"; exit 1; }
-echo "testnet: every SHA-1 ok, no time below its bound, no namespace left behind"
+echo "testnet: every SHA-1 ok, no time below its bound, a Gnutella hit across 3 hosts from the right address, no namespace left behind"

@@ -138,6 +138,7 @@ impl Coordinator {
                 addr,
                 outgoing,
                 out,
+                local,
                 ack,
                 hello,
             } => {
@@ -149,7 +150,7 @@ impl Coordinator {
                     }
                     return;
                 }
-                st.links.insert(id, Link { addr, out });
+                st.links.insert(id, Link { addr, out, local });
                 st.hosts.add(addr);
                 for h in hello.x_try.iter().filter(|h| **h != st.me) {
                     st.hosts.add_old(*h);

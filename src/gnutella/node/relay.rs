@@ -14,7 +14,7 @@
 
 use crate::gnutella::msg::{self, Descriptor, Guid, HitResult, Kind, Payload, Pong, QueryHit};
 use crate::gnutella::policy::{self, Hop, PeerId, SELF};
-use crate::gnutella::state::{ipv4, State};
+use crate::gnutella::state::State;
 use crate::gnutella::trace::{bump, Hit, Trace};
 use crate::share::ids;
 use log::{debug, info};
@@ -84,14 +84,14 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
     match &desc.payload {
         Payload::Ping => {
             if process {
-                let pong = Payload::Pong(pong(st));
+                let pong = Payload::Pong(pong(st, from));
                 reply(st, from, &desc, pong);
             }
             flood(st, from, &desc, first);
         }
         Payload::Query(q) => {
             if process {
-                if let Some(hit) = answer(st, &q.text) {
+                if let Some(hit) = answer(st, &q.text, from) {
                     let results = hit.results.len();
                     reply(st, from, &desc, Payload::QueryHit(hit));
                     bump(&st.stats.hits_sent);
@@ -206,11 +206,11 @@ fn no_route(st: &mut State, desc: &Descriptor) {
     bump(&st.stats.no_route);
 }
 
-/// Our Pong: where we listen and what we share.
-fn pong(st: &State) -> Pong {
+/// Our Pong to neighbour `to`: where we listen and what we share.
+fn pong(st: &State, to: PeerId) -> Pong {
     Pong {
         port: st.me.port(),
-        ip: ipv4(st.me),
+        ip: st.advertised(st.me, to),
         files: st.folder.files().len() as u32,
         kbytes: (st.folder.total_bytes() / 1024) as u32,
     }
@@ -218,7 +218,7 @@ fn pong(st: &State) -> Pong {
 
 /// Our QueryHit for `text`, if any shared file has every keyword in its name. Results
 /// carry `urn:sha1:` so the downloader can check what it gets.
-fn answer(st: &State, text: &str) -> Option<QueryHit> {
+fn answer(st: &State, text: &str, to: PeerId) -> Option<QueryHit> {
     let results: Vec<HitResult> = st
         .folder
         .search(text)
@@ -233,7 +233,7 @@ fn answer(st: &State, text: &str) -> Option<QueryHit> {
         .collect();
     (!results.is_empty()).then(|| QueryHit {
         port: st.http.port(),
-        ip: ipv4(st.http),
+        ip: st.advertised(st.http, to),
         speed: 1000,
         results,
         trailer: Vec::new(),
@@ -258,6 +258,7 @@ pub fn originate(st: &mut State, guid: Guid, ttl: u8, payload: Payload) {
 /// Our Push toward the servent `servent_id`, along the path its QueryHit came.
 pub fn push(st: &mut State, guid: Guid, servent_id: Guid, index: u32) {
     let route = policy::reverse_hop(st.push_routes.get(&servent_id).copied(), &st.ids());
+    let via = route.unwrap_or(SELF);
     let desc = Descriptor {
         guid,
         ttl: msg::MAX_TTL,
@@ -265,7 +266,7 @@ pub fn push(st: &mut State, guid: Guid, servent_id: Guid, index: u32) {
         payload: Payload::Push(msg::Push {
             servent_id,
             index,
-            ip: ipv4(st.http),
+            ip: st.advertised(st.http, via),
             port: st.http.port(),
         }),
     };
