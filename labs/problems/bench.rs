@@ -47,8 +47,17 @@ fn run() -> Result<(), String> {
     let mut lab = Lab::new(args);
     lab.run()?;
     let mut figures = report::figures(&lab.a.designs, &lab.columns, &lab.scaled);
-    for (mode, c) in &lab.trade {
+    for t in &lab.trade {
+        let (mode, c) = (t.mode, &t.col);
         figures.extend([
+            (
+                format!("kazaa_{mode}_leader_msgs_per_search"),
+                t.leader_msgs_per_search,
+            ),
+            (
+                format!("kazaa_{mode}_leader_msgs_per_churn"),
+                t.leader_msgs_per_churn,
+            ),
             (
                 format!("kazaa_{mode}_msgs_per_search"),
                 c.msgs_per_search.get(),

@@ -3,7 +3,6 @@
 use crate::designs::{Entry, Setup};
 use crate::report::{self, num, pct, Scaled};
 use crate::trade;
-use p2plab::kazaa::Mode;
 use p2plab::locate::measure::{self, directory_load, threads_cpu, Column, MeasureConfig};
 use p2plab::locate::workload::{Step, Workload, WorkloadConfig};
 use p2plab::locate::Design;
@@ -41,7 +40,7 @@ pub struct Lab {
     pub(crate) columns: Vec<Column>,
     pub(crate) scaled: Vec<Vec<Scaled>>,
     /// Step 1b: KaZaA's leaders in each mode.
-    pub(crate) trade: Vec<(Mode, Column)>,
+    pub(crate) trade: Vec<trade::Trade>,
 }
 
 /// The workload with every search turned to a song one peer holds (song j ≥ N): every
@@ -92,10 +91,10 @@ impl Lab {
     pub fn run(&mut self) -> Result<(), String> {
         self.side_by_side()?;
         report::table(&self.columns, self.a.peers, self.a.seed);
-        let kazaa = self.a.designs.iter().position(|e| e.key == "kazaa");
-        if let (Some(i), false) = (kazaa, self.a.no_trade) {
+        let kazaa = self.a.designs.iter().any(|e| e.key == "kazaa");
+        if kazaa && !self.a.no_trade {
             let w = Workload::generate(&WorkloadConfig::new(self.a.peers, self.a.seed));
-            self.trade = trade::run(&w, self.a.peers, self.columns.get(i))?;
+            self.trade = trade::run(&w, self.a.peers)?;
         }
         if !self.a.no_load {
             self.directory_load()?;
