@@ -21,6 +21,9 @@ pub fn slow_senders(attackers: usize, slots: usize, fresh: usize) -> Result<Atta
     let mut cfg = LeaderConfig::new("127.0.0.1:0");
     cfg.max_children = 0;
     cfg.max_peers = slots;
+    // Every socket here is 127.0.0.1: without this the per-address cap (checked
+    // before eviction) would refuse the fresh children along with the attackers.
+    cfg.max_per_addr = usize::MAX;
     let mut leader = Leader::start(cfg).map_err(|e| e.to_string())?;
     let addr = leader.local_addr();
     let mut slow = Vec::new();

@@ -53,6 +53,10 @@ pub struct LeaderConfig {
     /// Connections served at once ([`MAX_PEERS`]); when full, the least useful one is
     /// closed for a newcomer. Tests make it small to exercise the eviction.
     pub max_peers: usize,
+    /// Connections one IP address may hold ([`MAX_PER_ADDR`]). The cap is checked
+    /// before eviction: on one machine, where every peer is 127.0.0.1, an attacker
+    /// at the cap keeps newcomers out, so a lab that wants eviction raises it.
+    pub max_per_addr: usize,
 }
 
 impl LeaderConfig {
@@ -68,6 +72,7 @@ impl LeaderConfig {
             keepalive: KEEPALIVE,
             mode: Mode::Forward,
             max_peers: MAX_PEERS,
+            max_per_addr: MAX_PER_ADDR,
         }
     }
 }
@@ -105,7 +110,7 @@ impl Leader {
         sc.write_timeout = Some(WRITE_TIMEOUT);
         sc.max_conns = cfg.max_peers.max(1);
         sc.opening_deadline = Some(HELLO_TIMEOUT);
-        sc.max_per_addr = MAX_PER_ADDR;
+        sc.max_per_addr = cfg.max_per_addr.max(1);
         sc.evict_when_full = true;
         let c = ctx.clone();
         let server = Server::bind_with(&cfg.listen, sc, conns.clone(), move |s| accept(s, &c))?;
