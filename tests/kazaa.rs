@@ -494,3 +494,124 @@ fn a_child_that_stops_reading_is_dropped_and_the_others_are_still_served() {
     stalled.set_read_timeout(Some(WAIT)).unwrap();
     assert!(node_closes(&mut stalled), "its connection is closed");
 }
+
+// Hostile peers (issue 13), against a real leader. (tests/hostile/ is not on this
+// branch; these are the KaZaA rows of its table.)
+
+/// Reads frames until one whose type byte is `t`; returns its body.
+fn frame_of_type(s: &mut TcpStream, t: u8) -> Vec<u8> {
+    loop {
+        let f = read_frame(s);
+        if f.first() == Some(&t) {
+            return f;
+        }
+    }
+}
+
+/// Slow senders: a leader with 8 slots, and 20 connections that each send one byte of
+/// a Hello and then dawdle. The opening phase is not over for any of them, so each
+/// newcomer closes the one that has dawdled longest: a fresh child is admitted and
+/// served within 1 s, and a child that joined before the attack keeps its files.
+#[test]
+fn slow_senders_do_not_keep_a_child_out_and_no_data_is_lost() {
+    let mut cfg = LeaderConfig::new("127.0.0.1:0");
+    cfg.max_children = 0;
+    cfg.max_peers = 8;
+    let leader = Leader::start(cfg).unwrap();
+    let addr = leader.local_addr();
+    let (old, _d1) = node_at(addr, &[("old song.mp3", 10)], 1, 0);
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(&[0]).unwrap(); // the first byte of a length, then nothing
+        slow.push(s);
+    }
+    let t = Instant::now();
+    let (fresh, _d2) = node_at(addr, &[("fresh song.mp3", 10)], 2, 0);
+    let answer = fresh.query("song", 0).unwrap();
+    let took = t.elapsed();
+    assert_eq!(names(&answer.hits), ["fresh song.mp3", "old song.mp3"]);
+    assert!(took < Duration::from_secs(1), "join + query took {took:?}");
+    assert_eq!(
+        old.query("fresh", 0).unwrap().hits.len(),
+        1,
+        "the old child too"
+    );
+    // Most dawdlers were closed to make room: 8 slots, 2 children.
+    let closed = slow.iter_mut().map(closed_by_peer).filter(|c| *c).count();
+    assert!(
+        closed >= 20 - 6,
+        "only {closed} of 20 slow senders were closed"
+    );
+}
+
+/// A leader role is granted, not claimed. A raw child with the most capacity is asked
+/// to lead (Promote with a grant); while that promotion is in flight, another peer
+/// links saying it is the promoted child, with a wrong grant: no child moves, and the
+/// children are still served within 1 s. The real promoted child, showing its grant,
+/// does get children.
+#[test]
+fn a_false_promotion_claim_redirects_nobody() {
+    let mut cfg = LeaderConfig::new("127.0.0.1:0");
+    cfg.max_children = 2;
+    let leader = Leader::start(cfg).unwrap();
+    let addr = leader.local_addr();
+
+    let mut able = TcpStream::connect(addr).unwrap();
+    let hello = Msg::Hello {
+        role: Role::Node,
+        port: 7,
+        capacity: 100_000,
+    };
+    able.write_all(&framed(&hello)).unwrap();
+    able.set_read_timeout(Some(WAIT)).unwrap();
+    frame_of_type(&mut able, 0x02); // Welcome
+    able.write_all(&framed(&Msg::Publish(Vec::new()))).unwrap();
+    frame_of_type(&mut able, 0x05); // Indexed
+    let (c1, _d1) = node_at(addr, &[("one.mp3", 10)], 1, 0);
+    let (c2, _d2) = node_at(addr, &[("two.mp3", 10)], 2, 0);
+    // Three children, at most two: the able one is asked to lead.
+    let promote = frame_of_type(&mut able, 0x08);
+    let Ok(Msg::Promote(grant)) = Msg::decode(&promote) else {
+        panic!("not a Promote: {promote:?}");
+    };
+
+    let mut liar = TcpStream::connect(addr).unwrap();
+    let claim = Msg::Hello {
+        role: Role::Promoted(grant ^ 1),
+        port: 6,
+        capacity: 0,
+    };
+    liar.write_all(&framed(&claim)).unwrap();
+    liar.set_read_timeout(Some(WAIT)).unwrap();
+    frame_of_type(&mut liar, 0x02); // Welcome: it is linked, as a plain leader
+    assert!(until(WAIT, || leader.stats().false_claims == 1));
+    assert_eq!(leader.stats().redirects, 0, "nobody moved to the liar");
+    let t = Instant::now();
+    assert_eq!(names(&c1.query("two", 0).unwrap().hits), ["two.mp3"]);
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert_eq!(c2.leader(), Some(addr));
+    assert_eq!(leader.stats().files, 2, "no child's files lost");
+
+    // The promoted child itself, with the grant: now children move.
+    let mut real = TcpStream::connect(addr).unwrap();
+    let claim = Msg::Hello {
+        role: Role::Promoted(grant),
+        port: 5,
+        capacity: 0,
+    };
+    real.write_all(&framed(&claim)).unwrap();
+    assert!(until(WAIT, || leader.stats().redirects >= 1));
+    assert_eq!(leader.stats().false_claims, 1);
+}
+
+/// Whether the other side has closed `s` (a read gives its end at once, not a timeout).
+fn closed_by_peer(s: &mut TcpStream) -> bool {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    match s.read(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() == ErrorKind::ConnectionReset,
+    }
+}

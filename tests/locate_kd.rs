@@ -5,6 +5,7 @@
 
 use p2plab::dht::locate::Ring;
 use p2plab::kazaa::locate::Groups;
+use p2plab::kazaa::Mode;
 use p2plab::locate::conformance::CHECKS;
 use p2plab::locate::{delta, Design, NodeTraffic, SharedFile};
 
@@ -17,6 +18,20 @@ fn ring() -> Result<Box<dyn Design>, String> {
 
 fn groups() -> Result<Box<dyn Design>, String> {
     Groups::new(4)
+        .map(|g| Box::new(g) as Box<dyn Design>)
+        .map_err(|e| e.to_string())
+}
+
+/// Leaders that answer from copies of each other's index (notes 6.4, 获得其他组长的数据拷贝).
+fn copying() -> Result<Box<dyn Design>, String> {
+    Groups::with_mode(4, Mode::Copy)
+        .map(|g| Box::new(g) as Box<dyn Design>)
+        .map_err(|e| e.to_string())
+}
+
+/// Copies, and forwarding when the copy finds nothing.
+fn both() -> Result<Box<dyn Design>, String> {
+    Groups::with_mode(4, Mode::Both)
         .map(|g| Box::new(g) as Box<dyn Design>)
         .map_err(|e| e.to_string())
 }
@@ -78,6 +93,66 @@ fn leaders_crashed_peers_files_are_gone() {
 #[test]
 fn leaders_no_false_providers() {
     check("no_false_providers", groups);
+}
+
+#[test]
+fn copying_leaders_published_file_is_found() {
+    check("published_file_is_found", copying);
+}
+
+#[test]
+fn copying_leaders_left_peers_files_are_gone() {
+    check("left_peers_files_are_gone", copying);
+}
+
+#[test]
+fn copying_leaders_crashed_peers_files_are_gone() {
+    check("crashed_peers_files_are_gone", copying);
+}
+
+#[test]
+fn copying_leaders_no_false_providers() {
+    check("no_false_providers", copying);
+}
+
+#[test]
+fn copy_and_forward_leaders_pass_every_check() {
+    for (name, _) in CHECKS {
+        check(name, both);
+    }
+}
+
+/// In copy mode a search is answered by the searcher's own leader: no leader forwards
+/// it, and the answer still names the peer of the other leader. In forward mode the
+/// same search goes to the other leader. (Counted by the leaders' own counters, which
+/// keep-alive pings do not touch.)
+#[test]
+fn copying_leaders_answer_alone_forwarding_leaders_ask_each_other() {
+    let forwarded = |mode: Mode| {
+        let mut d = Groups::with_mode(4, mode).unwrap();
+        for p in 0..2 {
+            d.join(p, &[SharedFile::new(&format!("solo{p}.mp3"))])
+                .unwrap();
+        }
+        let sum = |d: &Groups| d.leader_stats().iter().map(|s| s.forwarded).sum::<u64>();
+        let before = sum(&d);
+        let got = d.search(0, "solo1").unwrap();
+        assert_eq!(
+            got.iter().map(|p| p.peer).collect::<Vec<_>>(),
+            [1],
+            "{mode}"
+        );
+        let copied: u64 = d.leader_stats().iter().map(|s| s.copies_out).sum();
+        let after = sum(&d);
+        d.stop();
+        (after - before, copied)
+    };
+    let (fwd, copies) = forwarded(Mode::Copy);
+    assert_eq!(fwd, 0, "copy: the query goes to no other leader");
+    assert!(copies >= 2, "copy: each join went to the other leader");
+    let (fwd, copies) = forwarded(Mode::Forward);
+    assert_eq!(fwd, 1, "forward: the query goes to the other leader");
+    assert_eq!(copies, 0, "forward: joins cost the other leader nothing");
 }
 
 /// Two peers join, peer 0 searches for peer 1's song: the answer names peer 1, and

@@ -17,4 +17,14 @@ fn stopping_the_ring_and_the_leaders_leaves_no_thread() {
             .map_err(|e| e.to_string())
     };
     assert_eq!(stopping_leaves_no_thread(&mut groups), Ok(()), "leaders");
+    let mut copying = || -> Result<Box<dyn Design>, String> {
+        Groups::with_mode(4, p2plab::kazaa::Mode::Copy)
+            .map(|g| Box::new(g) as Box<dyn Design>)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        stopping_leaves_no_thread(&mut copying),
+        Ok(()),
+        "copying leaders"
+    );
 }

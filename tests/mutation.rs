@@ -510,6 +510,18 @@ mod seeds {
             },
             KMsg::Redirect(a),
             KMsg::Bye,
+            KMsg::Subscribe,
+            KMsg::Copy {
+                child: 3,
+                holder: a,
+                files: vec![FileDesc {
+                    sha1: [5; 20],
+                    size: 10,
+                    name: "copied song.ogg".into(),
+                    keywords: vec!["copied".into(), "ogg".into()],
+                }],
+            },
+            KMsg::Uncopy(3),
         ];
         let mut seeds: Vec<Vec<u8>> = msgs.iter().map(KMsg::encode).collect();
         let body = seeds[2].clone();

@@ -5,6 +5,7 @@
 mod catalog;
 #[path = "../kazaa/flood.rs"]
 mod flood;
+mod kazaa_hostile;
 #[path = "../kazaa/world.rs"]
 mod world;
 
@@ -70,6 +71,7 @@ fn run(o: Opts) -> Result<(), String> {
         max_children: 0, // no promotion: the bench measures a fixed 4-leader system
         index_limit: 0,
         dedup: true,
+        mode: p2plab::kazaa::Mode::Forward,
     };
     let w = World::build(&setup, &songs, &mut rng, "bench-kazaa")?;
     let work = world::queries(o.queries, w.nodes.len(), &songs, &mut rng);
@@ -168,7 +170,16 @@ fn run(o: Opts) -> Result<(), String> {
         );
     }
 
+    // Slow senders: 1,000 of them at a leader of 256 slots, then 10 fresh children.
+    let attack = kazaa_hostile::slow_senders(1000, 256, 10)?;
+    println!(
+        "\n{} slow senders at a leader of 256 slots: {} still held; a fresh child's join + first answer took at most {:.1} ms",
+        attack.attackers, attack.held, attack.fresh_ms
+    );
     let figures = [
+        ("hostile_slow_senders", attack.attackers as f64),
+        ("hostile_slow_senders_held", attack.held as f64),
+        ("hostile_fresh_child_ms", attack.fresh_ms),
         ("queries_per_s", qps),
         ("threads", o.threads as f64),
         ("queries_per_s_sequential", seq.per_second),

@@ -13,7 +13,7 @@ mod world;
 
 use catalog::{Rng, Song};
 use getopts::Options;
-use p2plab::kazaa::QueryAnswer;
+use p2plab::kazaa::{Mode, QueryAnswer};
 use p2plab::share::ids;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -29,6 +29,7 @@ struct Opts {
     max_children: usize,
     index_limit: usize,
     dedup: bool,
+    mode: Mode,
     seed: u64,
     flood_ttl: u8,
     gnutella: bool,
@@ -87,6 +88,12 @@ fn options() -> Result<Option<Opts>, String> {
     );
     o.optopt(
         "",
+        "mode",
+        "leaders forward queries, copy each other's index, or both (default forward)",
+        "forward|copy|both",
+    );
+    o.optopt(
+        "",
         "seed",
         "seed for files, capacities and queries (default 7)",
         "N",
@@ -110,6 +117,7 @@ fn options() -> Result<Option<Opts>, String> {
         max_children: num("max-children", 12)?,
         index_limit: num("index-limit", 0)?,
         dedup: !m.opt_present("no-dedup"),
+        mode: m.opt_str("mode").map_or(Ok(Mode::Forward), |s| s.parse())?,
         flood_ttl: num("flood-ttl", flood::TTL as usize)?.min(7) as u8,
         gnutella: !m.opt_present("no-gnutella"),
         seed: num("seed", 7)? as u64,
@@ -169,6 +177,7 @@ impl Lab {
             max_children: o.max_children,
             index_limit: o.index_limit,
             dedup: o.dedup,
+            mode: o.mode,
         };
         println!(
             "== 1. {} group leaders link to each other (组长对之间有TCP连接),",
@@ -183,6 +192,15 @@ impl Lab {
         println!(
             "   all joined and indexed in {:.0} ms",
             t.elapsed().as_secs_f64() * 1000.0
+        );
+        let all = w.stats();
+        println!(
+            "   mode {}: {} Copy/Uncopy frames between leaders for {} joins ({:.1} per join); {} files held in copies",
+            o.mode,
+            all.copies_out,
+            o.nodes,
+            all.copies_out as f64 / o.nodes.max(1) as f64,
+            all.copy_files
         );
         for (i, l) in w.leaders.iter().enumerate() {
             let s = l.stats();

@@ -131,8 +131,8 @@ impl Lab {
         let (o, w) = (&self.o, &self.w);
         let (stable, churned) = (&self.stable, &self.churned);
         println!(
-            "\n   {} peers, {} queries (seed {}); KaZaA: {} leaders at first, ttl {}, dedup {}; Gnutella: degree {}, ttl {}",
-            o.leaders + o.nodes, self.work.len(), o.seed, o.leaders, o.ttl, o.dedup, flood::DEGREE, o.flood_ttl
+            "\n   {} peers, {} queries (seed {}); KaZaA: {} leaders at first, ttl {}, dedup {}, mode {}; Gnutella: degree {}, ttl {}",
+            o.leaders + o.nodes, self.work.len(), o.seed, o.leaders, o.ttl, o.dedup, o.mode, flood::DEGREE, o.flood_ttl
         );
         println!("   | measure                              | KaZaA    | KaZaA    | Gnutella |");
         println!("   |                                      | stable   | churned  |          |");

@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use super::catalog::{self, Rng, Song};
-use p2plab::kazaa::{Leader, LeaderConfig, LeaderStats, Node, NodeConfig};
+use p2plab::kazaa::{Leader, LeaderConfig, LeaderStats, Mode, Node, NodeConfig};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,6 +16,8 @@ pub struct Setup {
     pub max_children: usize,
     pub index_limit: usize,
     pub dedup: bool,
+    /// Forward queries, copy indexes, or both (notes 6.4).
+    pub mode: Mode,
 }
 
 pub struct World {
@@ -40,6 +42,7 @@ impl World {
             cfg.max_children = s.max_children;
             cfg.index_limit = s.index_limit;
             cfg.dedup = s.dedup;
+            cfg.mode = s.mode;
             w.leaders
                 .push(Leader::start(cfg).map_err(|e| e.to_string())?);
         }
@@ -52,6 +55,7 @@ impl World {
             cfg.as_leader.max_children = s.max_children;
             cfg.as_leader.index_limit = s.index_limit;
             cfg.as_leader.dedup = s.dedup;
+            cfg.as_leader.mode = s.mode;
             w.nodes.push(Node::start(cfg).map_err(|e| e.to_string())?);
         }
         Ok(w)

@@ -8,6 +8,7 @@
 mod designs;
 mod lab;
 mod report;
+mod trade;
 
 use lab::{Args, Lab};
 use p2plab::opts;
@@ -41,14 +42,32 @@ fn run() -> Result<(), String> {
         seed: 7,
         no_load: false,
         no_scaling: false,
+        no_trade: false,
     };
     let mut lab = Lab::new(args);
     lab.run()?;
-    let path = write_bench_json(
-        "problems",
-        &report::figures(&lab.a.designs, &lab.columns, &lab.scaled),
-    )
-    .map_err(|e| e.to_string())?;
+    let mut figures = report::figures(&lab.a.designs, &lab.columns, &lab.scaled);
+    for t in &lab.trade {
+        let (mode, c) = (t.mode, &t.col);
+        figures.extend([
+            (
+                format!("kazaa_{mode}_leader_msgs_per_search"),
+                t.leader_msgs_per_search,
+            ),
+            (
+                format!("kazaa_{mode}_leader_msgs_per_churn"),
+                t.leader_msgs_per_churn,
+            ),
+            (
+                format!("kazaa_{mode}_msgs_per_search"),
+                c.msgs_per_search.get(),
+            ),
+            (format!("kazaa_{mode}_msgs_per_join"), c.join_msgs.get()),
+            (format!("kazaa_{mode}_msgs_per_leave"), c.leave_msgs.get()),
+            (format!("kazaa_{mode}_search_success"), c.success_rate()),
+        ]);
+    }
+    let path = write_bench_json("problems", &figures).map_err(|e| e.to_string())?;
     println!("wrote {}", path.display());
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use crate::designs::{Entry, Setup};
 use crate::report::{self, num, pct, Scaled};
+use crate::trade;
 use p2plab::locate::measure::{self, directory_load, threads_cpu, Column, MeasureConfig};
 use p2plab::locate::workload::{Step, Workload, WorkloadConfig};
 use p2plab::locate::Design;
@@ -30,12 +31,16 @@ pub struct Args {
     pub seed: u64,
     pub no_load: bool,
     pub no_scaling: bool,
+    /// Skip step 1b, KaZaA's forward / copy / both.
+    pub no_trade: bool,
 }
 
 pub struct Lab {
     pub a: Args,
     pub(crate) columns: Vec<Column>,
     pub(crate) scaled: Vec<Vec<Scaled>>,
+    /// Step 1b: KaZaA's leaders in each mode.
+    pub(crate) trade: Vec<trade::Trade>,
 }
 
 /// The workload with every search turned to a song one peer holds (song j ≥ N): every
@@ -78,6 +83,7 @@ impl Lab {
             a,
             columns: Vec::new(),
             scaled: Vec::new(),
+            trade: Vec::new(),
         }
     }
 
@@ -85,6 +91,11 @@ impl Lab {
     pub fn run(&mut self) -> Result<(), String> {
         self.side_by_side()?;
         report::table(&self.columns, self.a.peers, self.a.seed);
+        let kazaa = self.a.designs.iter().any(|e| e.key == "kazaa");
+        if kazaa && !self.a.no_trade {
+            let w = Workload::generate(&WorkloadConfig::new(self.a.peers, self.a.seed));
+            self.trade = trade::run(&w, self.a.peers)?;
+        }
         if !self.a.no_load {
             self.directory_load()?;
         }

@@ -6,11 +6,13 @@
 //! nodes and sockets, under one workload: the same peers, songs, searches and churn.
 //!
 //! Handout: README.md here. `run` calls the steps of `Lab` (`lab.rs`) in the handout's
-//! order (`Lab::run`); `report.rs` prints the table and draws the chart; `designs.rs` is the list of designs and how each one starts.
+//! order (`Lab::run`); `report.rs` prints the table and draws the chart; `designs.rs` is the list of designs and how each one starts;
+//! `trade.rs` is step 1b, KaZaA's leaders forwarding, copying and both.
 
 mod designs;
 mod lab;
 mod report;
+mod trade;
 
 use getopts::Options;
 use lab::{Args, Lab};
@@ -62,6 +64,11 @@ fn parse_args() -> Result<Option<Args>, String> {
     );
     o.optflag("", "no-load", "skip the directory's login/logout load");
     o.optflag("", "no-scaling", "skip the scaling runs and the chart");
+    o.optflag(
+        "",
+        "no-trade",
+        "skip step 1b, KaZaA's leaders forwarding, copying and both",
+    );
     let brief = "Usage: lab-problems [options]   (make lab-problems ARGS='--peers 32')";
     let Some(m) = opts::parse(&mut o, std::env::args().skip(1), brief)? else {
         return Ok(None);
@@ -90,5 +97,6 @@ fn parse_args() -> Result<Option<Args>, String> {
         seed: opts::value(&m, "seed", 7)?,
         no_load: m.opt_present("no-load"),
         no_scaling: m.opt_present("no-scaling"),
+        no_trade: m.opt_present("no-trade"),
     }))
 }

@@ -5,27 +5,39 @@
 //! `share::Folder::search`); a hash query (`urn:sha1:<base32>` or `sha1:<hex>`) is one
 //! lookup. When a child leaves, its entries go with it: a departed peer's files must
 //! not be offered to anybody.
+//!
+//! The same structure holds a leader's copies of other leaders' indexes (copy mode,
+//! 获得其他组长的数据拷贝): one `Index` per link, keyed by the other leader's numbers for
+//! its children (`state/copies.rs`).
+//!
+//! Bounded: a child that keeps publishing pushes out its own oldest files once it has
+//! [`MAX_FILES_PER_CHILD`] (the newest list wins, as when a user replaces a folder), so
+//! one peer can neither grow the leader's memory nor crowd out other peers' files.
 
 use super::msg::{FileDesc, Hit, MAX_HITS, MAX_KEYWORDS, MAX_KEYWORD_LEN};
 use crate::share::ids::{sha1_from_base32, sha1_from_hex, Sha1Id};
 use crate::share::keywords;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddrV4;
 
 /// Files one child may have indexed, whatever the index limit: a child that keeps
-/// sending Publish frames must not grow the leader's memory without end.
+/// sending Publish frames must not grow the leader's memory without end. Past it, the
+/// child's oldest file makes room for the new one.
 pub const MAX_FILES_PER_CHILD: usize = 10_000;
 
 /// Who a child is to the index: the leader's connection number for it.
 pub type ChildId = u64;
 
-/// Where a hit points: (child, position in that child's list).
+/// Where a hit points: (child, number of the file in that child's list). Numbers only
+/// grow, so evicting the oldest file does not move the others.
 type Slot = (ChildId, u32);
 
 #[derive(Default)]
 struct Child {
     holder: Option<SocketAddrV4>,
-    files: Vec<FileDesc>,
+    files: VecDeque<FileDesc>,
+    /// The number of `files[0]`.
+    first: u32,
 }
 
 /// The leader's children index. `limit` caps the files it holds in total (0 = none).
@@ -87,28 +99,64 @@ impl Index {
         self.children.entry(child).or_default().holder = Some(holder);
     }
 
-    /// Adds files to a child's list. Returns how many were taken: the rest would pass
-    /// the index limit (a real leader would also refuse a child that shares too much).
+    /// Adds files to a child's list. Returns how many were taken (the first ones of
+    /// `files`): the rest would pass the index limit (a real leader would also refuse a
+    /// child that shares too much). A child at [`MAX_FILES_PER_CHILD`] loses its oldest.
     pub fn publish(&mut self, child: ChildId, files: Vec<FileDesc>) -> usize {
-        let entry = self.children.entry(child).or_default();
         let mut taken = 0;
         for f in files {
-            let full = self.limit > 0 && self.files >= self.limit;
-            if full || entry.files.len() >= MAX_FILES_PER_CHILD {
+            let own = self.children.entry(child).or_default().files.len();
+            if own >= MAX_FILES_PER_CHILD {
+                self.evict_oldest(child);
+            } else if self.limit > 0 && self.files >= self.limit {
                 break;
             }
-            let slot = (child, entry.files.len() as u32);
+            let entry = self.children.entry(child).or_default();
+            let slot = (child, entry.first.wrapping_add(entry.files.len() as u32));
             for k in &f.keywords {
                 // Keywords are stored lower-case, as the query side makes them.
                 let k = k.to_lowercase();
                 self.by_keyword.entry(k).or_default().insert(slot);
             }
             self.by_sha1.entry(f.sha1).or_default().insert(slot);
-            entry.files.push(f);
+            entry.files.push_back(f);
             self.files += 1;
             taken += 1;
         }
         taken
+    }
+
+    /// Takes one child's oldest file out.
+    fn evict_oldest(&mut self, child: ChildId) {
+        let Some(c) = self.children.get_mut(&child) else {
+            return;
+        };
+        let Some(f) = c.files.pop_front() else {
+            return;
+        };
+        let slot = (child, c.first);
+        c.first = c.first.wrapping_add(1);
+        self.unindex(slot, &f);
+        self.files -= 1;
+    }
+
+    /// Takes one file's entries out of the keyword and hash maps.
+    fn unindex(&mut self, slot: Slot, f: &FileDesc) {
+        for k in &f.keywords {
+            let k = k.to_lowercase();
+            if let Some(set) = self.by_keyword.get_mut(&k) {
+                set.remove(&slot);
+                if set.is_empty() {
+                    self.by_keyword.remove(&k);
+                }
+            }
+        }
+        if let Some(set) = self.by_sha1.get_mut(&f.sha1) {
+            set.remove(&slot);
+            if set.is_empty() {
+                self.by_sha1.remove(&f.sha1);
+            }
+        }
     }
 
     /// Forgets a child and every file it published.
@@ -117,24 +165,29 @@ impl Index {
             return;
         };
         for (i, f) in c.files.iter().enumerate() {
-            let slot = (child, i as u32);
-            for k in &f.keywords {
-                let k = k.to_lowercase();
-                if let Some(set) = self.by_keyword.get_mut(&k) {
-                    set.remove(&slot);
-                    if set.is_empty() {
-                        self.by_keyword.remove(&k);
-                    }
-                }
-            }
-            if let Some(set) = self.by_sha1.get_mut(&f.sha1) {
-                set.remove(&slot);
-                if set.is_empty() {
-                    self.by_sha1.remove(&f.sha1);
-                }
-            }
+            self.unindex((child, c.first.wrapping_add(i as u32)), f);
         }
         self.files -= c.files.len();
+    }
+
+    /// Every child with a download address and its files, oldest first: what a
+    /// leader sends a new copy holder (`Copy` messages).
+    pub fn lists(&self) -> Vec<(ChildId, SocketAddrV4, Vec<FileDesc>)> {
+        let mut out: Vec<_> = (self.children.iter())
+            .filter_map(|(id, c)| Some((*id, c.holder?, c.files.iter().cloned().collect())))
+            .collect();
+        out.sort_by_key(|(id, _, _)| *id);
+        out
+    }
+
+    /// Whether some child downloaded from `holder` has a file here.
+    pub fn names(&self, holder: SocketAddrV4) -> bool {
+        (self.children.values()).any(|c| c.holder == Some(holder) && !c.files.is_empty())
+    }
+
+    /// Where a child's files are downloaded from, if known.
+    pub fn holder(&self, child: ChildId) -> Option<SocketAddrV4> {
+        self.children.get(&child)?.holder
     }
 
     /// Files held in the index.
@@ -162,7 +215,7 @@ impl Index {
             .into_iter()
             .filter_map(|(c, i)| {
                 let child = self.children.get(&c)?;
-                let f = child.files.get(i as usize)?;
+                let f = child.files.get(i.wrapping_sub(child.first) as usize)?;
                 Some(Hit {
                     name: f.name.clone(),
                     size: f.size,
@@ -277,13 +330,37 @@ mod tests {
     }
 
     #[test]
-    fn one_child_cannot_fill_the_memory() {
+    fn one_child_cannot_fill_the_memory_its_oldest_files_go() {
         let mut ix = Index::new(0);
+        ix.set_holder(1, holder(1));
+        ix.set_holder(2, holder(2));
+        ix.publish(2, vec![describe("other peer", 1, [9; 20])]);
         let files: Vec<_> = (0..MAX_FILES_PER_CHILD + 5)
-            .map(|i| describe("f", 1, [(i % 251) as u8; 20]))
+            .map(|i| describe(&format!("f{i}"), 1, [(i % 251) as u8; 20]))
             .collect();
-        assert_eq!(ix.publish(1, files), MAX_FILES_PER_CHILD);
-        assert_eq!(ix.publish(1, vec![describe("g", 1, [0; 20])]), 0);
+        assert_eq!(ix.publish(1, files), MAX_FILES_PER_CHILD + 5);
+        assert_eq!(ix.len(), MAX_FILES_PER_CHILD + 1, "capped, evicting");
+        assert!(ix.search("f0").is_empty() && ix.search("f4").is_empty());
+        assert_eq!(ix.search("f5").len(), 1, "the oldest kept");
+        let last = format!("f{}", MAX_FILES_PER_CHILD + 4);
+        assert_eq!(ix.search(&last).len(), 1, "the newest kept");
+        assert_eq!(ix.search("other peer").len(), 1, "nobody else loses a file");
+        ix.remove_child(1);
+        assert_eq!(ix.len(), 1);
+        assert_eq!(
+            ix.by_sha1.len(),
+            1,
+            "every entry of the evicting child went"
+        );
+    }
+
+    #[test]
+    fn lists_give_every_child_for_a_full_copy() {
+        let ix = index_of_two();
+        let l = ix.lists();
+        assert_eq!(l.len(), 2);
+        assert_eq!((l[0].0, l[0].1, l[0].2.len()), (1, holder(1001), 1));
+        assert_eq!((l[1].0, l[1].2.len()), (2, 2));
     }
 
     #[test]

@@ -12,6 +12,13 @@
 //!   to the other leaders ([`DEFAULT_TTL`] hops, duplicates dropped). Each hit names the
 //!   holder's share address, which is mapped back to the workload peer that opened it.
 //! - **leave**: the child says Bye; its leader drops its files from the index at once.
+//! - **the mode** ([`Mode`], 组长与其它组长联系): `Forward` as above; `Copy`: each leader
+//!   keeps a copy of every other leader's index (获得其他组长的数据拷贝), so a search is
+//!   answered by the child's leader alone, and a join or leave is sent to every other
+//!   leader; `Both`: copies, and forwarding when the copy finds nothing. With copies,
+//!   `join` and `leave` return once every live leader's copy agrees (asked through each
+//!   leader's handle, `Leader::names`: no message on the wire), so the change travels
+//!   inside the measured join or leave, and a search right after it sees it.
 //! - **crash**: the child's sockets close with no Bye ([`Node::crash`]). Its leader
 //!   forgets its files as soon as it reads the end of the connection; a host that
 //!   vanished without a FIN is dropped after [`MAX_MISSES`] silent keep-alive periods,
@@ -25,11 +32,11 @@
 //! leaders first in [`Design::traffic`], then the peers. Downloads are not counted:
 //! locating a file is the question here, not fetching it.
 
-use super::{Leader, LeaderConfig, Node, NodeConfig, NodeError, DEFAULT_TTL, MAX_MISSES};
+use super::{Leader, LeaderConfig, Mode, Node, NodeConfig, NodeError, DEFAULT_TTL, MAX_MISSES};
 use crate::locate::workload::song_bytes;
 use crate::locate::{Design, Killed, LocateError, NodeTraffic, PeerId, Provider, SharedFile};
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -54,11 +61,17 @@ pub struct Groups {
     holders: HashMap<SocketAddr, PeerId>,
     /// Holds `peer<i>/`, one share folder per peer; removed at stop.
     dir: PathBuf,
+    mode: Mode,
 }
 
 impl Groups {
-    /// Starts max(2, `peers`/16) leaders, linked to each other, and no child yet.
+    /// Starts max(2, `peers`/16) forwarding leaders, linked to each other, and no child yet.
     pub fn new(peers: usize) -> Result<Groups, LocateError> {
+        Groups::with_mode(peers, Mode::Forward)
+    }
+
+    /// The same, with leaders that forward, copy, or both.
+    pub fn with_mode(peers: usize, mode: Mode) -> Result<Groups, LocateError> {
         let n = NETWORKS.fetch_add(1, Ordering::Relaxed);
         let dir =
             std::env::temp_dir().join(format!("p2plab-locate-kazaa-{}-{n}", std::process::id()));
@@ -69,12 +82,14 @@ impl Groups {
             past: BTreeMap::new(),
             holders: HashMap::new(),
             dir,
+            mode,
         };
         for _ in 0..(peers / 16).max(2) {
             let mut cfg = LeaderConfig::new("127.0.0.1:0");
             cfg.links = g.leaders.iter().map(Leader::local_addr).collect();
             cfg.max_children = 0;
             cfg.keepalive = LAB_KEEPALIVE;
+            cfg.mode = mode;
             let l = Leader::start(cfg).map_err(|e| LocateError::Failed(e.to_string()))?;
             g.leaders.push(l);
             g.killed.push(false);
@@ -82,11 +97,41 @@ impl Groups {
         Ok(g)
     }
 
+    /// Every started leader's counters (a killed one's last), in start order.
+    pub fn leader_stats(&self) -> Vec<super::LeaderStats> {
+        self.leaders.iter().map(Leader::stats).collect()
+    }
+
     fn live_leaders(&self) -> Vec<SocketAddr> {
         (self.leaders.iter().zip(&self.killed))
             .filter(|(_, k)| !**k)
             .map(|(l, _)| l.local_addr())
             .collect()
+    }
+
+    /// With copies: waits until every live leader names `holder` (`named`) or none
+    /// does (`!named`), up to the crash timeout; a leader that dies meanwhile is not
+    /// waited for. Forwarding leaders have nothing to wait for.
+    fn settle(&self, holder: SocketAddr, named: bool) -> Result<(), LocateError> {
+        let SocketAddr::V4(holder) = holder else {
+            return Ok(());
+        };
+        if !self.mode.keeps_copies() {
+            return Ok(());
+        }
+        let live: Vec<&Leader> = (self.leaders.iter().zip(&self.killed))
+            .filter(|(_, k)| !**k)
+            .map(|(l, _)| l)
+            .collect();
+        let agreed = |h: SocketAddrV4| live.iter().all(|l| l.names(h) == named);
+        if crate::wait::until(self.crash_timeout(), || agreed(holder)) {
+            return Ok(());
+        }
+        let what = if named { "learnt" } else { "forgot" };
+        Err(LocateError::Failed(format!(
+            "not every leader's copy {what} {holder} in {:?}",
+            self.crash_timeout()
+        )))
     }
 
     /// Writes peer `peer`'s share folder afresh: exactly `files`.
@@ -103,13 +148,14 @@ impl Groups {
     }
 
     /// Takes `peer`'s node out; `end` stops it (politely or not); its counts are kept.
-    fn end(&mut self, peer: PeerId, end: fn(&mut Node)) -> Result<(), LocateError> {
+    fn end(&mut self, peer: PeerId, end: fn(&mut Node)) -> Result<SocketAddr, LocateError> {
         let mut node = (self.children.remove(&peer)).ok_or(LocateError::UnknownPeer(peer))?;
         let t = node.traffic();
+        let holder = node.share_addr();
         end(&mut node);
         let past = self.past.entry(peer).or_default();
         *past = add(past, &t.snapshot(""));
-        Ok(())
+        Ok(holder)
     }
 }
 
@@ -125,7 +171,10 @@ fn add(a: &NodeTraffic, b: &NodeTraffic) -> NodeTraffic {
 
 impl Design for Groups {
     fn name(&self) -> String {
-        "group leaders (KaZaA)".into()
+        match self.mode {
+            Mode::Forward => "group leaders (KaZaA)".into(),
+            m => format!("group leaders (KaZaA, {m})"),
+        }
     }
 
     fn join(&mut self, peer: PeerId, files: &[SharedFile]) -> Result<(), LocateError> {
@@ -143,9 +192,13 @@ impl Design for Groups {
             NodeError::NoLeader => LocateError::NoService("no group leader answered".into()),
             e => LocateError::Failed(e.to_string()),
         })?;
-        self.holders.insert(node.share_addr(), peer);
+        let holder = node.share_addr();
+        self.holders.insert(holder, peer);
         self.children.insert(peer, node);
-        Ok(())
+        if files.is_empty() {
+            return Ok(()); // nothing to copy
+        }
+        self.settle(holder, true)
     }
 
     fn search(&mut self, from: PeerId, keyword: &str) -> Result<Vec<Provider>, LocateError> {
@@ -171,11 +224,13 @@ impl Design for Groups {
     }
 
     fn leave(&mut self, peer: PeerId) -> Result<(), LocateError> {
-        self.end(peer, Node::stop)
+        let holder = self.end(peer, Node::stop)?;
+        self.settle(holder, false)
     }
 
     fn crash(&mut self, peer: PeerId) -> Result<(), LocateError> {
-        self.end(peer, Node::crash)
+        // Not waited for: a crash is noticed within the crash timeout, as with forwarding.
+        self.end(peer, Node::crash).map(|_| ())
     }
 
     fn crash_timeout(&self) -> Duration {

@@ -43,6 +43,7 @@
 //! | what each node knows, owned by its coordinator thread | `state/` (`leader.rs`, `child.rs` the coordinators; `query_path.rs` a leader's query path, `queries.rs` its queries in flight; `reattach.rs` a child between leaders; `promotion.rs`) |
 //! | the decisions as pure functions | `policy.rs` (whom to forward to, which leader an orphan tries, whom to promote) |
 //! | a leader's index of its children's files | `index.rs` |
+//! | copy mode: other leaders' indexes kept here, our changes sent to them | `state/copies.rs` |
 //! | KaZaA as a `locate::Design` of notes 6.4 (leaders, children, their traffic) | `locate.rs` |
 //!
 //! One concurrency model, for leaders and children alike: connection threads only read
@@ -63,8 +64,12 @@
 //!
 //! ## Simplified here
 //! - FastTrack was proprietary and encrypted; this is our own plain protocol with the
-//!   same roles. Real KaZaA leaders also exchanged index data between themselves
-//!   ("获得其他组长的数据拷贝"); ours only forward queries.
+//!   same roles.
+//! - Leaders reach each other's children one of two ways the notes name (6.4, 组长与其它
+//!   组长联系): forwarding queries (转发查询, `Mode::Forward`, the default) or getting a
+//!   copy of the other leaders' data (获得其他组长的数据拷贝, `Mode::Copy`), or both
+//!   (`Mode::Both`: copies, and forwarding when the copy finds nothing). Copies go to
+//!   directly linked leaders only: a leader is not told what another leader copied.
 //! - Leaders link to the leaders they are told about; there is no leader discovery
 //!   service (KaZaA shipped a list of supernodes in the client).
 //! - Promotion is decided locally by a leader with too many children, from announced
@@ -82,6 +87,7 @@ mod state;
 
 pub use msg::{Hit, Msg};
 pub use node::{Leader, LeaderConfig, Node, NodeConfig, NodeError, QueryAnswer};
+pub use policy::Mode;
 pub use state::LeaderStats;
 
 use std::time::Duration;

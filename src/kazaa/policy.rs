@@ -2,6 +2,62 @@
 //! and rerun the lab; no socket is involved.
 
 use std::net::SocketAddrV4;
+use std::str::FromStr;
+
+/// How a leader reaches the other leaders' children (组长与其它组长联系, notes 6.4): by
+/// forwarding queries (转发查询), by getting a copy of their data (获得其他组长的数据拷贝),
+/// or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Every query goes to the other leaders; a join or leave costs them nothing.
+    #[default]
+    Forward,
+    /// Every join and leave goes to the other leaders (Copy, Uncopy); a query is
+    /// answered from the local copy and goes nowhere.
+    Copy,
+    /// Copies kept, and a query the copy cannot answer is forwarded after all: a leader
+    /// whose copy is missing (not linked directly, a mesh with holes) is still asked.
+    Both,
+}
+
+impl Mode {
+    /// Whether this leader asks the leaders it links to for copies of their index.
+    pub fn keeps_copies(self) -> bool {
+        self != Mode::Forward
+    }
+
+    /// Whether a child's query goes on to other leaders, given how many hits the local
+    /// index and copies found.
+    pub fn forwards(self, local_hits: usize) -> bool {
+        match self {
+            Mode::Forward => true,
+            Mode::Copy => false,
+            Mode::Both => local_hits == 0,
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s {
+            "forward" => Ok(Mode::Forward),
+            "copy" => Ok(Mode::Copy),
+            "both" => Ok(Mode::Both),
+            _ => Err(format!("mode '{s}': expected forward, copy or both")),
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Forward => "forward",
+            Mode::Copy => "copy",
+            Mode::Both => "both",
+        })
+    }
+}
 
 /// Which leader links a query goes on: every other leader but the one it came from,
 /// while it has TTL left. With a full mesh of leaders one hop reaches them all; a
@@ -129,5 +185,20 @@ mod tests {
     fn movers_are_the_newest() {
         assert_eq!(pick_movers(&[4, 1, 3, 2, 5], 3), [4, 5]);
         assert!(pick_movers(&[1, 2], 5).is_empty());
+    }
+
+    #[test]
+    fn modes_decide_copying_and_forwarding() {
+        assert!(!Mode::Forward.keeps_copies() && Mode::Copy.keeps_copies());
+        assert!(Mode::Forward.forwards(3), "forward: always");
+        assert!(!Mode::Copy.forwards(0), "copy: never");
+        assert!(
+            Mode::Both.forwards(0) && !Mode::Both.forwards(1),
+            "both: on a miss"
+        );
+        for m in [Mode::Forward, Mode::Copy, Mode::Both] {
+            assert_eq!(m.to_string().parse::<Mode>(), Ok(m));
+        }
+        assert!("copies".parse::<Mode>().is_err());
     }
 }

@@ -99,6 +99,12 @@ pub fn kazaa_leader(args: &[String]) -> Result<(), String> {
         "no-dedup",
         "forward queries already seen (the instructive mistake)",
     );
+    opts.optopt(
+        "",
+        "mode",
+        "reach other leaders' children by forwarding queries, copying indexes, or both (default forward)",
+        "forward|copy|both",
+    );
     script_opts(&mut opts);
     let brief = "Usage: p2plab kazaa leader [--listen ADDR] [--link ADDR]... [options]";
     let Some(m) = parse(&mut opts, args, brief)? else {
@@ -109,6 +115,9 @@ pub fn kazaa_leader(args: &[String]) -> Result<(), String> {
     cfg.max_children = number(&m, "max-children", cfg.max_children)?;
     cfg.index_limit = number(&m, "index-limit", 0)?;
     cfg.dedup = !m.opt_present("no-dedup");
+    if let Some(mode) = m.opt_str("mode") {
+        cfg.mode = mode.parse()?;
+    }
     let mut leader = Leader::start(cfg.clone()).map_err(|e| format!("cannot start: {e}"))?;
     println!("group leader on {} ({LEADER_HELP})", leader.local_addr());
     drive(&m, |line| {

@@ -54,6 +54,8 @@ pub fn accept(stream: TcpStream, ctx: &Ctx) -> ConnResult {
         None => return Err(WireError::Malformed("closed before Hello").into()),
         Some(_) => return Err(WireError::Malformed("the first message must be Hello").into()),
     };
+    // The opening phase is over: the server's Hello deadline no longer applies.
+    net::established();
     let addr = SocketAddrV4::new(v4(&stream)?, port);
     let conn = ctx.next_id();
     let reading = up(&stream, ctx, |link| Opened {
@@ -127,6 +129,8 @@ fn opened_by_us(
     ctx: &Ctx,
     ack: Option<Sender<Result<(), String>>>,
 ) -> ConnResult {
+    // Our own dial: `open` keeps its own deadline, the listener's does not apply.
+    net::established();
     let mut r = match s.try_clone() {
         Ok(c) => BufReader::new(c),
         Err(e) => {
@@ -228,7 +232,7 @@ fn open(
                     Msg::Indexed(_) => acks += 1,
                     Msg::Ping => {}
                     Msg::Leaders(list) => leaders = list,
-                    m @ (Msg::Promote | Msg::Redirect(_)) => early.push(m),
+                    m @ (Msg::Promote(_) | Msg::Redirect(_)) => early.push(m),
                     _ => return Err("unexpected message while publishing".into()),
                 }
             }

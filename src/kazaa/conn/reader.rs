@@ -136,6 +136,13 @@ pub(super) fn read_loop(reading: Reading, r: &mut impl Read, events: &Sender<Eve
             Ok(None) => break Ok("closed"),
             Ok(Some(Msg::Bye)) => break Ok("said Bye"),
             Ok(Some(msg)) => {
+                if matches!(
+                    msg,
+                    Msg::Publish(_) | Msg::Query { .. } | Msg::Hits { .. } | Msg::Copy { .. }
+                ) {
+                    // What a leader serves peers for: evicted last when slots run out.
+                    crate::net::useful();
+                }
                 if events.send(Event::Frame { conn, msg }).is_err() {
                     break Ok("node stopping");
                 }

@@ -176,11 +176,16 @@ pub fn start(
         traffic: traffic.clone(),
     };
     let addr = stream.peer_addr()?;
-    conns.spawn(
-        format!("{name}-send-{addr}"),
-        stream.try_clone()?,
-        move |s| write_loop(s, writer),
-    )?;
+    // A worker, not a slot: the connection's one slot is its reader's (what the
+    // listener's per-address cap and eviction count). The reader always ends (stopping
+    // a node shuts its socket) and ends this thread with it.
+    let s = stream.try_clone()?;
+    let send = move || {
+        if let Err(e) = write_loop(s, writer) {
+            log::debug!("writer to {addr} ended: {e}");
+        }
+    };
+    conns.spawn_worker(format!("{name}-send-{addr}"), send)?;
     let ending = Ending {
         closed: closed.clone(),
         out: out.clone(),

@@ -23,9 +23,12 @@ impl Msg {
             Msg::Indexed(_) => "Indexed",
             Msg::Query { .. } => "Query",
             Msg::Hits { .. } => "Hits",
-            Msg::Promote => "Promote",
+            Msg::Promote(_) => "Promote",
             Msg::Redirect(_) => "Redirect",
             Msg::Bye => "Bye",
+            Msg::Subscribe => "Subscribe",
+            Msg::Copy { .. } => "Copy",
+            Msg::Uncopy(_) => "Uncopy",
         }
     }
 
@@ -50,10 +53,13 @@ impl Msg {
                 b.push(match role {
                     Role::Node => 0,
                     Role::Leader => 1,
-                    Role::Promoted => 2,
+                    Role::Promoted(_) => 2,
                 });
                 b.extend_from_slice(&port.to_be_bytes());
                 b.extend_from_slice(&capacity.to_be_bytes());
+                if let Role::Promoted(grant) = role {
+                    b.extend_from_slice(&grant.to_be_bytes());
+                }
             }
             Msg::Welcome(list) | Msg::Leaders(list) => {
                 b.push(if matches!(self, Msg::Welcome(_)) {
@@ -67,15 +73,7 @@ impl Msg {
             }
             Msg::Publish(files) => {
                 b.push(0x04);
-                b.extend_from_slice(&(files.len() as u16).to_be_bytes());
-                for f in files {
-                    b.extend_from_slice(&f.sha1);
-                    b.extend_from_slice(&f.size.to_be_bytes());
-                    put_str(b, &f.name);
-                    let kws = &f.keywords[..f.keywords.len().min(MAX_KEYWORDS)];
-                    b.push(kws.len() as u8);
-                    kws.iter().for_each(|k| put_str(b, k));
-                }
+                put_files(b, files);
             }
             Msg::Indexed(n) => {
                 b.push(0x05);
@@ -106,12 +104,30 @@ impl Msg {
                     put_str(b, &h.name);
                 }
             }
-            Msg::Promote => b.push(0x08),
+            Msg::Promote(grant) => {
+                b.push(0x08);
+                b.extend_from_slice(&grant.to_be_bytes());
+            }
             Msg::Redirect(a) => {
                 b.push(0x09);
                 put_addr(b, a);
             }
             Msg::Bye => b.push(0x0a),
+            Msg::Subscribe => b.push(0x0b),
+            Msg::Copy {
+                child,
+                holder,
+                files,
+            } => {
+                b.push(0x0c);
+                b.extend_from_slice(&child.to_be_bytes());
+                put_addr(b, holder);
+                put_files(b, files);
+            }
+            Msg::Uncopy(child) => {
+                b.push(0x0d);
+                b.extend_from_slice(&child.to_be_bytes());
+            }
         }
     }
 
@@ -121,16 +137,21 @@ impl Msg {
         let mut r = Cursor { b: body };
         let msg = match r.u8()? {
             0x00 => Msg::Ping,
-            0x01 => Msg::Hello {
-                role: match r.u8()? {
+            0x01 => {
+                let role = r.u8()?;
+                let (port, capacity) = (r.u16()?, r.u32()?);
+                let role = match role {
                     0 => Role::Node,
                     1 => Role::Leader,
-                    2 => Role::Promoted,
+                    2 => Role::Promoted(r.u64()?),
                     _ => return Err(WireError::Malformed("Hello role is not 0, 1 or 2")),
-                },
-                port: r.u16()?,
-                capacity: r.u32()?,
-            },
+                };
+                Msg::Hello {
+                    role,
+                    port,
+                    capacity,
+                }
+            }
             t @ (0x02 | 0x03) => {
                 let n = r.u8()? as usize;
                 limit(n, MAX_LEADERS)?;
@@ -141,33 +162,7 @@ impl Msg {
                     Msg::Leaders(list)
                 }
             }
-            0x04 => {
-                let n = r.u16()? as usize;
-                limit(n, MAX_PUBLISH)?;
-                let mut files = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let sha1 = r.sha1()?;
-                    let size = r.u64()?;
-                    let name = r.name()?;
-                    let k = r.u8()? as usize;
-                    limit(k, MAX_KEYWORDS)?;
-                    let mut keywords = Vec::with_capacity(k);
-                    for _ in 0..k {
-                        let kw = r.str()?;
-                        if kw.is_empty() || kw.len() > MAX_KEYWORD_LEN {
-                            return Err(WireError::Malformed("keyword empty or too long"));
-                        }
-                        keywords.push(kw);
-                    }
-                    files.push(FileDesc {
-                        sha1,
-                        size,
-                        name,
-                        keywords,
-                    });
-                }
-                Msg::Publish(files)
-            }
+            0x04 => Msg::Publish(r.files()?),
             0x05 => Msg::Indexed(r.u32()?),
             0x06 => Msg::Query {
                 id: r.u64()?,
@@ -195,9 +190,16 @@ impl Msg {
                 }
                 Msg::Hits { id, leaders, hits }
             }
-            0x08 => Msg::Promote,
+            0x08 => Msg::Promote(r.u64()?),
             0x09 => Msg::Redirect(r.addr()?),
             0x0a => Msg::Bye,
+            0x0b => Msg::Subscribe,
+            0x0c => Msg::Copy {
+                child: r.u64()?,
+                holder: r.addr()?,
+                files: r.files()?,
+            },
+            0x0d => Msg::Uncopy(r.u64()?),
             t => return Err(WireError::UnknownType(t as u32)),
         };
         if !r.b.is_empty() {
@@ -215,6 +217,21 @@ fn limit(n: usize, max: usize) -> Result<(), WireError> {
         });
     }
     Ok(())
+}
+
+/// A file list, as Publish and Copy carry it: count u16, then each FileDesc. At most
+/// [`MAX_PUBLISH`] go out; callers split longer lists.
+fn put_files(b: &mut Vec<u8>, files: &[FileDesc]) {
+    let files = &files[..files.len().min(MAX_PUBLISH)];
+    b.extend_from_slice(&(files.len() as u16).to_be_bytes());
+    for f in files {
+        b.extend_from_slice(&f.sha1);
+        b.extend_from_slice(&f.size.to_be_bytes());
+        put_str(b, &f.name);
+        let kws = &f.keywords[..f.keywords.len().min(MAX_KEYWORDS)];
+        b.push(kws.len() as u8);
+        kws.iter().for_each(|k| put_str(b, k));
+    }
 }
 
 fn put_addr(b: &mut Vec<u8>, a: &SocketAddrV4) {
@@ -270,6 +287,34 @@ impl<'a> Cursor<'a> {
         let n = self.u8()? as usize;
         let raw = self.take(n)?;
         String::from_utf8(raw.to_vec()).map_err(|_| WireError::Malformed("text is not UTF-8"))
+    }
+    /// A file list (Publish, Copy): the count is checked before anything is reserved.
+    fn files(&mut self) -> Result<Vec<FileDesc>, WireError> {
+        let n = self.u16()? as usize;
+        limit(n, MAX_PUBLISH)?;
+        let mut files = Vec::with_capacity(n);
+        for _ in 0..n {
+            let sha1 = self.sha1()?;
+            let size = self.u64()?;
+            let name = self.name()?;
+            let k = self.u8()? as usize;
+            limit(k, MAX_KEYWORDS)?;
+            let mut keywords = Vec::with_capacity(k);
+            for _ in 0..k {
+                let kw = self.str()?;
+                if kw.is_empty() || kw.len() > MAX_KEYWORD_LEN {
+                    return Err(WireError::Malformed("keyword empty or too long"));
+                }
+                keywords.push(kw);
+            }
+            files.push(FileDesc {
+                sha1,
+                size,
+                name,
+                keywords,
+            });
+        }
+        Ok(files)
     }
     /// A file name: text that could name a file in a folder (no `/`, no `..`).
     fn name(&mut self) -> Result<String, WireError> {

@@ -103,7 +103,7 @@ fn query_and_hits_bytes() {
 fn empty_messages_round_trip() {
     for m in [
         Msg::Ping,
-        Msg::Promote,
+        Msg::Promote(7),
         Msg::Bye,
         Msg::Indexed(7),
         Msg::Leaders(vec![]),
@@ -169,4 +169,88 @@ fn a_file_name_with_a_path_is_refused() {
 fn bad_role_and_bad_utf8() {
     assert!(Msg::decode(&[0x01, 0x05, 0, 0, 0, 0, 0, 0]).is_err());
     assert!(Msg::decode(&[0x06, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 1, 0xff]).is_err());
+}
+
+#[test]
+fn copy_messages_bytes() {
+    assert_eq!(Msg::Subscribe.encode(), [0x0b]);
+    assert_eq!(Msg::decode(&[0x0b]).unwrap(), Msg::Subscribe);
+
+    let m = Msg::Copy {
+        child: 5,
+        holder: addr(127, 0, 0, 2, 8080),
+        files: vec![FileDesc {
+            sha1: [0xcd; 20],
+            size: 3,
+            name: "b.ogg".into(),
+            keywords: vec!["b".into()],
+        }],
+    };
+    let mut bytes = vec![
+        0x0c, // type Copy
+        0, 0, 0, 0, 0, 0, 0, 5, // child 5 (the sender's number for it), u64
+        127, 0, 0, 2, // holder IP, network order
+        0x1f, 0x90, // holder port 8080
+        0x00, 0x01, // one file
+    ];
+    bytes.extend_from_slice(&[0xcd; 20]); // SHA-1
+    bytes.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 3]); // size 3
+    bytes.extend_from_slice(b"\x05b.ogg"); // name
+    bytes.extend_from_slice(b"\x01\x01b"); // 1 keyword: "b"
+    assert_eq!(m.encode(), bytes);
+    assert_eq!(Msg::decode(&bytes).unwrap(), m);
+
+    let u = Msg::Uncopy(0x0102);
+    let bytes = [
+        0x0d, // type Uncopy
+        0, 0, 0, 0, 0, 0, 0x01, 0x02, // child 258
+    ];
+    assert_eq!(u.encode(), bytes);
+    assert_eq!(Msg::decode(&bytes).unwrap(), u);
+}
+
+#[test]
+fn bad_copy_messages_are_refused() {
+    // Copy claiming 65535 files in a short body: refused before anything is reserved.
+    let mut b = vec![
+        0x0c, 0, 0, 0, 0, 0, 0, 0, 1, 127, 0, 0, 1, 0, 80, 0xff, 0xff,
+    ];
+    assert!(matches!(
+        Msg::decode(&b),
+        Err(WireError::TooLong { len: 65535, max }) if max == MAX_PUBLISH as u64
+    ));
+    // Copy cut inside the holder address.
+    b.truncate(11);
+    assert!(matches!(Msg::decode(&b), Err(WireError::Malformed(_))));
+    // Uncopy with a short id, and Subscribe with a stray byte.
+    assert!(Msg::decode(&[0x0d, 0, 0, 1]).is_err());
+    assert!(Msg::decode(&[0x0b, 0x00]).is_err());
+}
+
+#[test]
+fn a_promotion_carries_its_grant() {
+    let p = Msg::Promote(0x0a0b);
+    let bytes = [
+        0x08, // type Promote
+        0, 0, 0, 0, 0, 0, 0x0a, 0x0b, // grant, u64
+    ];
+    assert_eq!(p.encode(), bytes);
+    assert_eq!(Msg::decode(&bytes).unwrap(), p);
+    let h = Msg::Hello {
+        role: Role::Promoted(0x0a0b),
+        port: 80,
+        capacity: 0,
+    };
+    let bytes = [
+        0x01, // type Hello
+        0x02, // role 2 = promoted
+        0x00, 0x50, // port 80
+        0, 0, 0, 0, // capacity 0
+        0, 0, 0, 0, 0, 0, 0x0a, 0x0b, // the grant from Promote, only for role 2
+    ];
+    assert_eq!(h.encode(), bytes);
+    assert_eq!(Msg::decode(&bytes).unwrap(), h);
+    // A promoted Hello without its grant is cut short.
+    assert!(Msg::decode(&bytes[..7]).is_err());
+    assert!(Msg::decode(&[0x08]).is_err(), "Promote without a grant");
 }

@@ -5,6 +5,7 @@
 use crate::kazaa::conn::{accept, dial, Ctx, Opening, EVENT_QUEUE};
 use crate::kazaa::index::Index;
 use crate::kazaa::msg::Role;
+use crate::kazaa::policy::Mode;
 use crate::kazaa::state::{LeaderCmd, LeaderState, LeaderStats, Rules};
 use crate::kazaa::{DEFAULT_MAX_CHILDREN, HELLO_TIMEOUT, KEEPALIVE, MAX_MISSES, WRITE_TIMEOUT};
 use crate::locate::Traffic;
@@ -19,8 +20,11 @@ use std::time::Duration;
 
 /// How long the handle waits for its coordinator to answer.
 const ASK_TIMEOUT: Duration = Duration::from_secs(5);
-/// Connections a leader serves at once (children and links).
-const MAX_PEERS: usize = 1024;
+/// Connections a leader serves at once (children and links), by default.
+pub const MAX_PEERS: usize = 1024;
+/// Connections one IP address may hold at a leader: a host with many sockets cannot
+/// take every slot (generous, because a lab runs every child on 127.0.0.1).
+pub const MAX_PER_ADDR: usize = 256;
 
 /// How a leader behaves.
 #[derive(Debug, Clone)]
@@ -39,8 +43,20 @@ pub struct LeaderConfig {
     /// Set when this leader is a promoted child: its first link is its old leader, which
     /// is told so (Role::Promoted) and moves some children over.
     pub promoted_from: Option<SocketAddr>,
+    /// The grant from that leader's Promote, shown when linking back to it.
+    pub grant: u64,
     /// Ping period; a peer silent for [`MAX_MISSES`] periods is dropped. Tests shorten it.
     pub keepalive: Duration,
+    /// How the other leaders' children are reached: forwarding queries, copies of the
+    /// other leaders' indexes, or both (notes 6.4; `policy::Mode`).
+    pub mode: Mode,
+    /// Connections served at once ([`MAX_PEERS`]); when full, the least useful one is
+    /// closed for a newcomer. Tests make it small to exercise the eviction.
+    pub max_peers: usize,
+    /// Connections one IP address may hold ([`MAX_PER_ADDR`]). The cap is checked
+    /// before eviction: on one machine, where every peer is 127.0.0.1, an attacker
+    /// at the cap keeps newcomers out, so a lab that wants eviction raises it.
+    pub max_per_addr: usize,
 }
 
 impl LeaderConfig {
@@ -52,7 +68,11 @@ impl LeaderConfig {
             index_limit: 0,
             dedup: true,
             promoted_from: None,
+            grant: 0,
             keepalive: KEEPALIVE,
+            mode: Mode::Forward,
+            max_peers: MAX_PEERS,
+            max_per_addr: MAX_PER_ADDR,
         }
     }
 }
@@ -80,10 +100,18 @@ impl Leader {
             silence: cfg.keepalive * MAX_MISSES,
             traffic: Traffic::new(),
         };
+        // The defences of `net` (slots are scarce with a thread per connection): the
+        // Hello must arrive whole within HELLO_TIMEOUT (a deadline, not a per-read
+        // timeout a slow sender resets with every byte); one address holds at most
+        // MAX_PER_ADDR slots; a full leader closes its least useful connection (one
+        // still opening, else the one idle longest) to admit a newcomer.
         let mut sc = ServerConfig::new("kazaa-leader");
         sc.read_timeout = Some(HELLO_TIMEOUT);
         sc.write_timeout = Some(WRITE_TIMEOUT);
-        sc.max_conns = 2 * MAX_PEERS; // a reader and a writer thread each
+        sc.max_conns = cfg.max_peers.max(1);
+        sc.opening_deadline = Some(HELLO_TIMEOUT);
+        sc.max_per_addr = cfg.max_per_addr.max(1);
+        sc.evict_when_full = true;
         let c = ctx.clone();
         let server = Server::bind_with(&cfg.listen, sc, conns.clone(), move |s| accept(s, &c))?;
         let SocketAddr::V4(addr) = server.local_addr() else {
@@ -96,6 +124,7 @@ impl Leader {
             max_children: cfg.max_children,
             dedup: cfg.dedup,
             keepalive: cfg.keepalive,
+            mode: cfg.mode,
         };
         let state = LeaderState::new(addr, rules, Index::new(cfg.index_limit));
         conns.spawn_worker(format!("kazaa-leader-{addr}"), move || {
@@ -109,7 +138,7 @@ impl Leader {
             last: None,
         };
         if let Some(old) = cfg.promoted_from {
-            leader.link_as(old, Role::Promoted)?;
+            leader.link_as(old, Role::Promoted(cfg.grant))?;
         }
         for to in cfg.links.iter().filter(|a| Some(**a) != cfg.promoted_from) {
             if let Err(e) = leader.link(*to) {
@@ -159,6 +188,23 @@ impl Leader {
             .ok()
             .and_then(|()| rx.recv_timeout(ASK_TIMEOUT).ok())
             .unwrap_or_default()
+    }
+
+    /// Whether this leader's index, or one of its copies of the other leaders'
+    /// indexes, names `holder` (a child's share address) as holding a file: what a
+    /// student would check to see a join or a leave reach every leader. False once stopped.
+    pub fn names(&self, holder: SocketAddrV4) -> bool {
+        if self.last.is_some() {
+            return false;
+        }
+        let (tx, rx) = bounded(1);
+        let asked = self
+            .cmds
+            .send_timeout(LeaderCmd::Names(holder, tx), ASK_TIMEOUT);
+        asked
+            .ok()
+            .and_then(|()| rx.recv_timeout(ASK_TIMEOUT).ok())
+            .unwrap_or(false)
     }
 
     /// Leaves: Bye to every child and leader, then closes everything.

@@ -195,7 +195,7 @@ impl ChildState {
                     self.learn(addr, list);
                 }
             }
-            Msg::Promote => self.lost(Some(Msg::Promote), "asked to lead"),
+            Msg::Promote(grant) => self.lost(Some(Msg::Promote(grant)), "asked to lead"),
             Msg::Redirect(to) => self.lost(Some(Msg::Redirect(to)), "redirected"),
             _ => self.lost(None, "the leader sent a message a node never gets"),
         }

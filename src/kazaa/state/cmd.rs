@@ -5,6 +5,7 @@ use super::asked::Reply;
 use super::stats::LeaderStats;
 use crate::kazaa::msg::FileDesc;
 use crate::kazaa::node::{Leader, LeaderConfig};
+use crate::kazaa::policy::Mode;
 use crossbeam_channel::Sender;
 use std::net::{SocketAddr, SocketAddrV4};
 use std::time::Duration;
@@ -12,6 +13,8 @@ use std::time::Duration;
 /// What a leader's handle asks its coordinator (`leader.rs`).
 pub enum LeaderCmd {
     Stats(Sender<LeaderStats>),
+    /// Whether our index or a copy names this holder (a child's share address).
+    Names(SocketAddrV4, Sender<bool>),
     /// Bye to everyone (`graceful`) or just vanish; answers with the last counters.
     Stop {
         graceful: bool,
@@ -24,6 +27,8 @@ pub struct Rules {
     pub max_children: usize,
     pub dedup: bool,
     pub keepalive: Duration,
+    /// Forward queries, copy indexes, or both (`policy::Mode`).
+    pub mode: Mode,
 }
 
 /// What a child's handle asks its coordinator (`child.rs`).

@@ -15,6 +15,7 @@
 //! promotion `promotion.rs`.
 
 use super::cmd::{LeaderCmd, Rules};
+use super::copies::Copies;
 use super::peers::{Kind, Peer, Peers};
 use super::queries::Queries;
 use super::stats::LeaderStats;
@@ -44,7 +45,11 @@ pub struct LeaderState {
     pub(super) stats: LeaderStats,
     /// A child told to become a leader, whose leader link we are waiting for, since when
     /// (a promotion that never shows up is given up after [`PROMOTION_PATIENCE`]).
-    pub(super) promoting: Option<(ConnId, Instant)>,
+    pub(super) promoting: Option<(ConnId, Instant, u64)>,
+    /// Copies of the other leaders' indexes (copy mode), one per link.
+    pub(super) copies: Copies,
+    /// Links to leaders that keep a copy of our index: every change goes to them.
+    pub(super) subscribers: Vec<ConnId>,
 }
 
 impl LeaderState {
@@ -57,6 +62,8 @@ impl LeaderState {
             queries: Queries::new(Instant::now()),
             stats: LeaderStats::default(),
             promoting: None,
+            copies: Copies::default(),
+            subscribers: Vec::new(),
         }
     }
 
@@ -73,6 +80,10 @@ impl LeaderState {
                 recv(cmds) -> cmd => match cmd {
                     Ok(LeaderCmd::Stats(reply)) => {
                         let _ = reply.send(self.stats());
+                    }
+                    Ok(LeaderCmd::Names(holder, reply)) => {
+                        let named = self.index.names(holder) || self.copies.names(holder);
+                        let _ = reply.send(named);
                     }
                     Ok(LeaderCmd::Stop { graceful, done }) => {
                         self.leave(graceful);
@@ -134,6 +145,7 @@ impl LeaderState {
             links: self.peers.len() - children,
             files: self.index.len(),
             seen: self.queries.seen(),
+            copy_files: self.copies.len(),
             ..self.stats.clone()
         }
     }
@@ -143,6 +155,8 @@ impl LeaderState {
     fn leave(&mut self, graceful: bool) {
         self.peers.close_all(graceful.then_some(BYE_GRACE));
         self.index = Index::new(0);
+        self.copies = Copies::default();
+        self.subscribers.clear();
     }
 
     fn joined(&mut self, o: Opened) {
@@ -150,7 +164,7 @@ impl LeaderState {
             Role::Node => Kind::Child {
                 capacity: o.capacity,
             },
-            Role::Leader | Role::Promoted => Kind::Leader,
+            Role::Leader | Role::Promoted(_) => Kind::Leader,
         };
         let is_child = matches!(kind, Kind::Child { .. });
         let what = if is_child { "child" } else { "leader" };
@@ -165,11 +179,12 @@ impl LeaderState {
             self.index.set_holder(conn, addr);
             self.maybe_promote();
         } else {
+            if self.rules.mode.keeps_copies() {
+                self.peers.send(conn, &Msg::Subscribe);
+            }
             self.tell_children_leaders();
-            if o.role == Role::Promoted {
-                if let Some((promoted, _)) = self.promoting.take() {
-                    self.move_children_to(addr, promoted);
-                }
+            if let Role::Promoted(grant) = o.role {
+                self.promoted_linked(addr, grant);
             }
         }
     }
@@ -183,11 +198,28 @@ impl LeaderState {
             Msg::Ping => {}
             Msg::Publish(files) if from_child => {
                 let n = files.len();
+                let copy = (!self.subscribers.is_empty()).then(|| files.clone());
                 let taken = self.index.publish(conn, files);
                 if taken < n {
                     info!("leader {}: index full, took {taken} of {n} files", self.me);
                 }
+                if let Some(copy) = copy {
+                    self.copy_published(conn, &copy[..taken]);
+                }
                 self.peers.send(conn, &Msg::Indexed(taken as u32));
+            }
+            Msg::Subscribe if !from_child => self.subscribed(conn),
+            Msg::Copy {
+                child,
+                holder,
+                files,
+            } if !from_child && self.rules.mode.keeps_copies() => {
+                self.stats.copies_in += 1;
+                self.copies.add(conn, child, holder, files);
+            }
+            Msg::Uncopy(child) if !from_child && self.rules.mode.keeps_copies() => {
+                self.stats.copies_in += 1;
+                self.copies.remove(conn, child);
             }
             Msg::Query {
                 id,
@@ -222,14 +254,18 @@ impl LeaderState {
         info!("leader {}: {} left ({why})", self.me, peer.addr);
         match peer.kind {
             Kind::Child { .. } => {
-                // A departed peer's files leave the index at once.
+                // A departed peer's files leave the index at once, and every copy.
                 self.index.remove_child(conn);
+                self.copy_removed(conn);
                 if self.promoting.is_some_and(|p| p.0 == conn) {
                     // It left to become a leader; its link arrives as Role::Promoted.
                     debug!("leader {}: promoted child detached", self.me);
                 }
             }
             Kind::Leader => {
+                // Its children's entries leave our copy with the link.
+                self.copies.drop_link(conn);
+                self.subscribers.retain(|c| *c != conn);
                 self.tell_children_leaders();
                 // Queries waiting on that leader will get nothing more from it.
                 for a in self.queries.link_gone(conn) {

@@ -14,12 +14,14 @@
 //! | `asked.rs` | `Asked`: a child's queries waiting for answers, and their ids |
 //! | `promotion.rs` | promotion, both sides: a leader asks a child to lead, the child starts a leader |
 //! | `cmd.rs` | what the handles give and ask the coordinators: settings, commands with reply channels |
+//! | `copies.rs` | `Copies`: copy mode, both sides (keep other leaders' indexes, send ours) |
 //! | `stats.rs` | [`LeaderStats`]: what a leader counts |
 
 mod asked;
 mod attach;
 mod child;
 mod cmd;
+mod copies;
 mod leader;
 mod peers;
 mod promotion;

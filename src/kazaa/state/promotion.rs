@@ -23,7 +23,7 @@ const PROMOTION_PATIENCE: Duration = Duration::from_secs(10);
 impl LeaderState {
     /// Too many children for one leader: ask the most capable child to lead.
     pub(super) fn maybe_promote(&mut self) {
-        if let Some((_, since)) = self.promoting {
+        if let Some((_, since, _)) = self.promoting {
             if since.elapsed() < PROMOTION_PATIENCE {
                 return; // one promotion at a time
             }
@@ -37,9 +37,29 @@ impl LeaderState {
             let who = self.peers.get(c).map(|p| p.addr);
             let (n, who) = (children.len(), who.unwrap_or(self.me));
             info!("leader {}: {n} children, promoting {who}", self.me);
-            self.promoting = Some((c, Instant::now()));
+            let grant = grant_for(self.me, c);
+            self.promoting = Some((c, Instant::now(), grant));
             self.stats.promotions += 1;
-            self.peers.send(c, &Msg::Promote);
+            self.peers.send(c, &Msg::Promote(grant));
+        }
+    }
+
+    /// A leader linked to us saying it is the child we promoted. A leader role is
+    /// granted, not claimed: only a link showing the grant of the promotion in flight
+    /// moves children; any other claim stays a plain leader link.
+    pub(super) fn promoted_linked(&mut self, addr: SocketAddrV4, grant: u64) {
+        match self.promoting {
+            Some((promoted, _, g)) if g == grant => {
+                self.promoting = None;
+                self.move_children_to(addr, promoted);
+            }
+            _ => {
+                self.stats.false_claims += 1;
+                warn!(
+                    "leader {}: {addr} claims a promotion we did not grant; no child moves",
+                    self.me
+                );
+            }
         }
     }
 
@@ -55,16 +75,29 @@ impl LeaderState {
     }
 }
 
+/// The grant for promoting child `c`: unpredictable to other peers (a hash keyed by
+/// the process's random `RandomState`), never 0.
+fn grant_for(me: SocketAddrV4, c: ConnId) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write(&me.ip().octets());
+    h.write_u16(me.port());
+    h.write_u64(c);
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    h.finish().max(1)
+}
+
 impl ChildState {
     /// Becomes a leader linked to the old one (told it is a promotion) and to the other
     /// leaders we know, on a thread of its own; we then attach to it as a child.
-    pub(super) fn promote(&mut self, from: Option<SocketAddrV4>) {
+    pub(super) fn promote(&mut self, from: Option<SocketAddrV4>, grant: u64) {
         if let Some(SocketAddr::V4(mine)) = self.promoted.as_ref().map(Leader::local_addr) {
             return self.begin_attach(vec![mine], REATTACH_ROUNDS);
         }
         let mut cfg = self.me.as_leader.clone();
         if let Some(old) = from {
             cfg.promoted_from = Some(SocketAddr::V4(old));
+            cfg.grant = grant;
             cfg.links = self.known.iter().map(|a| SocketAddr::V4(*a)).collect();
         }
         let (tx, rx) = bounded(1);

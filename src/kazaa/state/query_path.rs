@@ -1,6 +1,9 @@
 //! A leader's query path (notes 6.3, 转发查询到其他组长), the hybrid in one function:
 //! answer from the children's index, forward to the other leaders while TTL lasts, and
-//! send one combined answer back to whoever asked. What waits for the other leaders'
+//! send one combined answer back to whoever asked. In copy mode (notes 6.4,
+//! 获得其他组长的数据拷贝) a child's query is answered from the index and the copies of
+//! the other leaders' indexes, and forwarded only in `Mode::Both` when they found
+//! nothing; a query forwarded by a leader is answered from our own children only. What waits for the other leaders'
 //! answers is `queries.rs`; whom to forward to is `policy::forward_targets`.
 
 use super::leader::LeaderState;
@@ -36,9 +39,16 @@ impl LeaderState {
             return self.answer((from, empty));
         }
         self.stats.searched += 1;
-        let hits = self.index.search(&text);
+        let mut hits = self.index.search(&text);
         let came_from = (!from_child).then_some(from);
         let mut targets = forward_targets(self.peers.links(), came_from, ttl);
+        if from_child && self.rules.mode.keeps_copies() {
+            // Copy mode: the other leaders' children are in our copies already.
+            self.copies.search_into(&text, &mut hits);
+            if !self.rules.mode.forwards(hits.len()) {
+                targets.clear();
+            }
+        }
         if self.queries.is_full() {
             targets.clear(); // memory stays bounded: answer from our own index only
         }

@@ -51,7 +51,7 @@ impl ChildState {
         info!("node {port}: left leader {}: {why}", old.addr);
         let mut order = reattach_order(&self.known, &self.me.configured, old.addr, self.me.id);
         match told {
-            Some(Msg::Promote) => return self.promote(Some(old.addr)),
+            Some(Msg::Promote(grant)) => return self.promote(Some(old.addr), grant),
             Some(Msg::Redirect(to)) => {
                 order.retain(|a| *a != to);
                 order.insert(0, to);
@@ -100,7 +100,7 @@ impl ChildState {
                 } else {
                     // Nobody leads any more: every peer leads or belongs to a leader, so lead.
                     warn!("node {port}: no leader answers, leading myself");
-                    self.promote(None);
+                    self.promote(None, 0);
                 }
             }
         }

@@ -24,8 +24,16 @@ pub struct LeaderStats {
     pub promotions: u64,
     /// Children moved to a promoted leader.
     pub redirects: u64,
+    /// Links that claimed a promotion this leader did not grant (no child moved).
+    pub false_claims: u64,
     /// Query ids remembered for duplicate suppression (bounded).
     pub seen: usize,
+    /// Files held in copies of other leaders' indexes now (copy mode).
+    pub copy_files: usize,
+    /// Copy and Uncopy frames sent to leaders that keep a copy of our index.
+    pub copies_out: u64,
+    /// Copy and Uncopy frames received from the leaders we keep a copy of.
+    pub copies_in: u64,
 }
 
 impl LeaderStats {
@@ -50,6 +58,10 @@ impl LeaderStats {
             t.promotions += s.promotions;
             t.redirects += s.redirects;
             t.seen += s.seen;
+            t.false_claims += s.false_claims;
+            t.copy_files += s.copy_files;
+            t.copies_out += s.copies_out;
+            t.copies_in += s.copies_in;
         }
         t
     }
