@@ -14,7 +14,7 @@
 
 use super::msg::{read_msg, Msg};
 use crate::locate::Traffic;
-use crate::net::{ConnResult, Conns};
+use crate::net::{self, ConnResult, Conns};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, select, Receiver, Sender};
 use log::debug;
@@ -132,7 +132,11 @@ fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
         let msgs = u64::from(!matches!(result, Ok(None) | Err(WireError::Io(_))));
         ctx.traffic.add_received(msgs, bytes);
         let event = match result {
-            Ok(Some(msg)) => Event::Msg { id, msg, bytes },
+            Ok(Some(msg)) => {
+                // Any whole message: the peer is not idle (the slot least useful goes first).
+                net::useful();
+                Event::Msg { id, msg, bytes }
+            }
             Ok(None) => Event::Down {
                 id,
                 why: "closed".into(),

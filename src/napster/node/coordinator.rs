@@ -15,7 +15,8 @@
 use crate::napster::conn::{ConnId, Event, Out};
 use crate::napster::msg::Msg;
 use crate::napster::policy;
-use crate::napster::state::{Directory, PeerInfo};
+use crate::napster::state::{Directory, PeerInfo, Refused};
+use crate::net::Conns;
 use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
 use log::{debug, info, warn};
 use std::collections::HashMap;
@@ -60,16 +61,19 @@ pub struct Coordinator {
     stats: Arc<Stats>,
     login_timeout: Duration,
     search_end: Vec<u8>,
+    /// The server's connections: a login accepted here ends the listener's deadline.
+    conns: Conns,
 }
 
 impl Coordinator {
-    pub fn new(stats: Arc<Stats>, login_timeout: Duration) -> Coordinator {
+    pub fn new(stats: Arc<Stats>, login_timeout: Duration, conns: Conns) -> Coordinator {
         Coordinator {
             dir: Directory::new(),
             links: HashMap::new(),
             stats,
             login_timeout,
             search_end: Msg::SearchEnd.encode().unwrap_or_default(),
+            conns,
         }
     }
 
@@ -167,6 +171,7 @@ impl Coordinator {
         }
         if let Some(l) = self.links.get_mut(&id) {
             l.nick = Some(nick);
+            self.conns.mark_useful(&l.stream);
         }
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let ack = Msg::LoginAck {
@@ -184,8 +189,16 @@ impl Coordinator {
         }
         match msg {
             Msg::Share(meta) => {
-                if let Err(e) = self.dir.share(id, meta) {
-                    debug!("napster peer {id}: share refused: {e:?}");
+                let name = meta.name.len();
+                match self.dir.share(id, meta) {
+                    // Refused now, so that no search can ever match what no frame could
+                    // carry. Logged only: the protocol has no answer to a share.
+                    Err(Refused::TooLong) => info!(
+                        "napster peer {id}: share of a {name}-byte name refused: \
+                         its search result would not fit a frame"
+                    ),
+                    Err(e) => debug!("napster peer {id}: share refused: {e:?}"),
+                    Ok(()) => {}
                 }
             }
             Msg::Unshare { name } => {
