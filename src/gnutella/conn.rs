@@ -33,8 +33,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A handshake must complete within this time; a silent connector is dropped.
+/// A silent connector is dropped after this long (per read: every byte resets it).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The whole handshake, however it is paced (the listener's watchdog): three short
+/// header blocks fit in a few segments, so a peer still at it after this is dawdling.
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
 /// A neighbour silent this long is dropped; the coordinator pings every neighbour
 /// well within it (`coordinator::KEEPALIVE`).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
@@ -181,6 +184,7 @@ fn run_neighbour(
     ack: Option<Sender<Result<Answer, String>>>,
 ) -> ConnResult {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    net::established(); // the handshake deadline no longer applies
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     let (out, out_rx) = bounded::<Out>(OUT_QUEUE);
     let wstream = stream.try_clone()?;
@@ -256,6 +260,9 @@ fn read_loop(
                 return (format!("bye {} {}", b.code, b.text), true, Ok(()));
             }
             Ok(Some(d)) => {
+                if matches!(d.payload, Payload::Pong(_) | Payload::QueryHit(_)) {
+                    net::useful(); // answered a Ping, brought a hit: keep this slot
+                }
                 if ctx.events.send(Event::Descriptor { id, d }).is_err() {
                     return ("servent stopping".into(), false, Ok(()));
                 }

@@ -18,14 +18,19 @@
 //!   refusing the newcomer. A connection thread reports progress with [`established`]
 //!   and [`useful`]; each listener chooses its defences in its [`ServerConfig`].
 //!
+//! - [`connect_from`]: a connection from a chosen 127.x.y.z, so that labs and tests
+//!   exercise per-address rules on one machine.
+//!
 //! Where to look first: `server.rs`, then `conns.rs`, then `slot.rs`.
 
 mod conns;
+mod from;
 mod rate;
 mod server;
 mod slot;
 
 pub use conns::{ConnResult, Conns};
+pub use from::connect_from;
 pub use rate::{LimitedWriter, TokenBucket};
 pub use server::{Server, ServerConfig};
 pub use slot::{established, least_useful, useful, SlotMark};
