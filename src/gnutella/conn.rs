@@ -11,6 +11,13 @@
 //! coordinator only ever `try_send`s to it: a neighbour whose queue is full is dropped
 //! (a slow neighbour must not stall the flood for everyone).
 //!
+//! Slots are scarce with a thread per connection, so the listener defends them: the
+//! handshake must be over within `Config::handshake_deadline` ([`HANDSHAKE_DEADLINE`])
+//! however it is paced, after which [`net::established`] is called; the reader calls
+//! [`net::useful`] for each Pong or QueryHit, so a full listener closes the neighbour
+//! that has answered nothing for longest; the coordinator does the same for neighbour
+//! slots (`policy::evict_idle`) instead of answering 503 while idle sockets hold them.
+//!
 //! Neither thread decides anything: whether an incoming CONNECT is accepted is a
 //! question to the coordinator ([`Event::Hello`]), answered on a channel.
 //!

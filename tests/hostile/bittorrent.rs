@@ -11,7 +11,7 @@ use p2plab::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig}
 use p2plab::share::ids::sha1_file;
 use std::net::{SocketAddrV4, TcpListener};
 
-fn seed(dir: &TempDir, len: usize, max_peers: usize) -> (Metainfo, Client) {
+pub fn seed(dir: &TempDir, len: usize, max_peers: usize) -> (Metainfo, Client) {
     let src = dir.file("data.bin", len, 7);
     let meta = make_torrent(&src, 32 * 1024, None).unwrap();
     let cfg = ClientConfig {
@@ -24,7 +24,7 @@ fn seed(dir: &TempDir, len: usize, max_peers: usize) -> (Metainfo, Client) {
     (meta, c)
 }
 
-fn handshake(s: &mut TcpStream, info_hash: [u8; 20], id: u8) {
+pub fn handshake(s: &mut TcpStream, info_hash: [u8; 20], id: u8) {
     Handshake::new(info_hash, [id; 20]).write_to(s).unwrap();
     Handshake::read_from(s).unwrap();
 }

@@ -10,7 +10,7 @@ use std::net::SocketAddrV4;
 use std::path::Path;
 use std::sync::Arc;
 
-fn servent(share: &Path, f: impl FnOnce(&mut Config)) -> Servent {
+pub fn servent(share: &Path, f: impl FnOnce(&mut Config)) -> Servent {
     let mut cfg = Config::new(Arc::new(Folder::scan(share).unwrap()));
     cfg.degree = 0; // neighbours come only as the test says
     f(&mut cfg);
@@ -19,7 +19,7 @@ fn servent(share: &Path, f: impl FnOnce(&mut Config)) -> Servent {
 
 /// A raw CONNECT from `from`, claiming to listen on `listen_port`: the answer, and the
 /// socket (kept open while the caller holds it).
-fn knock(
+pub fn knock(
     to: SocketAddr,
     from: Ipv4Addr,
     listen_port: u16,

@@ -12,6 +12,7 @@ mod common;
 
 mod bittorrent;
 mod gnutella;
+mod measure;
 mod napster;
 mod share;
 mod tracker;

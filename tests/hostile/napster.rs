@@ -5,7 +5,7 @@ use super::*;
 use p2plab::napster::state::MAX_FILES_PER_PEER;
 use p2plab::napster::{DirectoryServer, FileMeta, ServerOptions, Session};
 
-fn server(max_conns: usize) -> DirectoryServer {
+pub fn server(max_conns: usize) -> DirectoryServer {
     let opts = ServerOptions {
         max_conns,
         login_timeout: Duration::from_millis(300),
@@ -26,7 +26,7 @@ fn meta(name: &str) -> FileMeta {
 }
 
 /// Names the search for `words` returns.
-fn search(s: &mut Session, words: &str) -> Vec<String> {
+pub fn search(s: &mut Session, words: &str) -> Vec<String> {
     let hits = s.search(words, 100).unwrap();
     hits.into_iter().map(|h| h.file.name).collect()
 }

@@ -5,7 +5,7 @@ use super::*;
 use p2plab::share::{Folder, HttpConfig, ShareLimits, ShareServer};
 use std::sync::Arc;
 
-fn server(dir: &TempDir, max_conns: usize, lim: ShareLimits) -> ShareServer {
+pub fn server(dir: &TempDir, max_conns: usize, lim: ShareLimits) -> ShareServer {
     dir.file("song.mp3", 50_000, 3);
     let folder = Arc::new(Folder::scan(dir.path()).unwrap());
     let cfg = HttpConfig {
@@ -16,7 +16,7 @@ fn server(dir: &TempDir, max_conns: usize, lim: ShareLimits) -> ShareServer {
 }
 
 /// GET `/get/0/song.mp3` from 127.0.0.1; the body.
-fn download(addr: SocketAddr, timeout: Duration) -> Vec<u8> {
+pub fn download(addr: SocketAddr, timeout: Duration) -> Vec<u8> {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(timeout)).unwrap();
     s.write_all(b"GET /get/0/song.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
