@@ -48,6 +48,24 @@ fn download_matches_the_source_sha1() {
 }
 
 #[test]
+fn a_download_never_overwrites_a_file_unless_asked() {
+    let src = TempDir::new("share-src");
+    src.file("mine.txt", 5000, 4);
+    let (server, folder) = start(&src);
+    let f = &folder.files()[0];
+    let out = TempDir::new("share-out");
+    std::fs::write(out.path().join("mine.txt"), b"the user's own notes").unwrap();
+    let mut d = Download::by_index(server.local_addr(), f.index, &f.name, f.size, f.sha1);
+    let err = fetch(&d, out.path(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, FetchError::Exists(_)), "{err}");
+    let mine = std::fs::read(out.path().join("mine.txt")).unwrap();
+    assert_eq!(mine, b"the user's own notes");
+    d.overwrite = true;
+    let path = fetch(&d, out.path(), &mut |_| {}).unwrap();
+    assert_eq!(ids::sha1_file(&path).unwrap(), f.sha1);
+}
+
+#[test]
 fn a_wrong_hash_never_gets_the_final_name() {
     let src = TempDir::new("share-src");
     src.file("a.bin", 5000, 2);

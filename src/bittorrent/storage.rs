@@ -39,6 +39,27 @@ pub fn part_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.part"))
 }
 
+/// The `.part` names of a torrent's files: [`part_path`], unless that is taken by
+/// another file of the torrent (a torrent may list both `a` and `.a.part`, or two
+/// names the lossy conversion makes equal), then `.<name>.1.part`, `.2`, …: two files
+/// never share a temporary name, and no temporary name is another file's final one.
+pub fn part_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut taken: std::collections::HashSet<PathBuf> = paths.iter().cloned().collect();
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let mut part = part_path(path);
+        let mut n = 0u32;
+        while taken.contains(&part) {
+            n += 1;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+            part = path.with_file_name(format!(".{}.{n}.part", name.unwrap_or_default()));
+        }
+        taken.insert(part.clone());
+        out.push(part);
+    }
+    out
+}
+
 /// The files of one torrent.
 pub struct Storage {
     files: Vec<Stored>,
@@ -54,13 +75,14 @@ impl Storage {
     pub fn open(info: &Info, paths: &[PathBuf], writable: bool) -> io::Result<Storage> {
         let mut files = Vec::with_capacity(paths.len());
         let mut start = 0;
-        for (entry, path) in info.files.iter().zip(paths) {
+        let parts = part_paths(paths);
+        for ((entry, path), part) in info.files.iter().zip(paths).zip(parts) {
             // A leecher uses the final name only if a complete-sized file is already
             // there (it will be checked piece by piece); otherwise the `.part` file.
             let done = fs::metadata(path)
                 .map(|m| m.len() == entry.length)
                 .unwrap_or(false);
-            let rename = (writable && !done).then(|| (part_path(path), path.clone()));
+            let rename = (writable && !done).then(|| (part, path.clone()));
             let path = rename.as_ref().map_or(path, |(part, _)| part);
             let existing = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let file = if writable {
@@ -220,6 +242,24 @@ impl Storage {
             }
         }
         Ok(have)
+    }
+}
+
+#[cfg(test)]
+mod part_tests {
+    use super::*;
+
+    #[test]
+    fn two_files_never_share_a_temporary_name() {
+        let d = Path::new("/dl/t");
+        let paths = vec![d.join("a"), d.join(".a.part"), d.join(".a.1.part")];
+        let parts = part_paths(&paths);
+        assert_eq!(parts[0], d.join(".a.2.part"));
+        assert_eq!(parts[1], d.join("..a.part.part"));
+        let mut all: Vec<&PathBuf> = paths.iter().chain(&parts).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 6, "six distinct names");
     }
 }
 

@@ -12,6 +12,13 @@
 //! neighbour whose queue is full is dropped (a slow neighbour must not stall the flood
 //! for everyone).
 //!
+//! Slots are scarce with a thread per connection, so the listener defends them: the
+//! handshake must be over within `Config::handshake_deadline` ([`HANDSHAKE_DEADLINE`])
+//! however it is paced, after which [`net::established`] is called; the reader calls
+//! [`net::useful`] for each Pong or QueryHit, so a full listener closes the neighbour
+//! that has answered nothing for longest; the coordinator does the same for neighbour
+//! slots (`policy::evict_idle`) instead of answering 503 while idle sockets hold them.
+//!
 //! Neither thread decides anything: whether an incoming CONNECT is accepted is a
 //! question to the coordinator ([`Event::Hello`]), answered on a channel.
 //!
@@ -35,8 +42,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A handshake must complete within this time; a silent connector is dropped.
+/// A silent connector is dropped after this long (per read: every byte resets it).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// The whole handshake, however it is paced (the listener's watchdog): three short
+/// header blocks fit in a few segments, so a peer still at it after this is dawdling.
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
 /// A neighbour silent this long is dropped; the coordinator pings every neighbour
 /// well within it (`coordinator::KEEPALIVE`).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
@@ -183,6 +193,7 @@ fn run_neighbour(
     ack: Option<Sender<Result<Answer, String>>>,
 ) -> ConnResult {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
+    net::established(); // the handshake deadline no longer applies
     let id = ctx.next_id.fetch_add(1, Ordering::SeqCst);
     let (out, writer) = outbox(&stream, OUT_QUEUE, Direct::Never)?;
     let stop = ctx.stop.clone();
@@ -234,6 +245,9 @@ fn read_loop(
                 return (format!("bye {} {}", b.code, b.text), true, Ok(()));
             }
             Ok(Some(d)) => {
+                if matches!(d.payload, Payload::Pong(_) | Payload::QueryHit(_)) {
+                    net::useful(); // answered a Ping, brought a hit: keep this slot
+                }
                 if ctx.events.send(Event::Descriptor { id, d }).is_err() {
                     return ("servent stopping".into(), false, Ok(()));
                 }

@@ -24,36 +24,55 @@ pub const MAX_CACHE_REPLY: u64 = 16 * 1024;
 /// A host cache must answer within this time.
 pub const CACHE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Known addresses, newest first, without duplicates.
+/// Known addresses, newest first, without duplicates; each marked verified once we
+/// reached its listening socket ourselves. Anyone can put an address in a Pong, an
+/// X-Try header or its own `Listen-IP`, so an unverified address is only a rumour:
+/// verified ones are offered first (to the dialer, in X-Try) and a full list forgets
+/// its oldest rumour before any verified address.
 #[derive(Debug, Clone, Default)]
 pub struct Hosts {
-    list: VecDeque<SocketAddr>,
+    list: VecDeque<(SocketAddr, bool)>,
 }
 
 impl Hosts {
-    /// Remembers `addr` as the newest (moving it up if known).
+    /// Remembers `addr` as the newest (moving it up if known, keeping its mark).
     pub fn add(&mut self, addr: SocketAddr) {
         if addr.port() == 0 {
             return;
         }
-        self.list.retain(|a| *a != addr);
-        self.list.push_front(addr);
-        self.list.truncate(MAX_HOSTS);
+        let verified = self.take(&addr).unwrap_or(false);
+        self.list.push_front((addr, verified));
+        self.bound();
     }
 
     /// Adds at the back: known, but tried after everything newer.
     pub fn add_old(&mut self, addr: SocketAddr) {
-        if addr.port() != 0 && !self.list.contains(&addr) && self.list.len() < MAX_HOSTS {
-            self.list.push_back(addr);
+        if addr.port() != 0 && !self.contains(&addr) && self.list.len() < MAX_HOSTS {
+            self.list.push_back((addr, false));
         }
     }
 
-    pub fn remove(&mut self, addr: &SocketAddr) {
-        self.list.retain(|a| a != addr);
+    /// We reached `addr`'s listening socket and it spoke Gnutella: a verified host.
+    pub fn verified(&mut self, addr: SocketAddr) {
+        self.add(addr);
+        if let Some(e) = self.list.front_mut() {
+            e.1 = true;
+        }
     }
 
+    pub fn is_verified(&self, addr: &SocketAddr) -> bool {
+        self.list.iter().any(|(a, v)| a == addr && *v)
+    }
+
+    pub fn remove(&mut self, addr: &SocketAddr) {
+        self.take(addr);
+    }
+
+    /// Verified hosts first, then the others; newest first within each.
     pub fn to_vec(&self) -> Vec<SocketAddr> {
-        self.list.iter().copied().collect()
+        let first = self.list.iter().filter(|(_, v)| *v);
+        let then = self.list.iter().filter(|(_, v)| !*v);
+        first.chain(then).map(|(a, _)| *a).collect()
     }
 
     pub fn len(&self) -> usize {
@@ -62,6 +81,25 @@ impl Hosts {
 
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    fn contains(&self, addr: &SocketAddr) -> bool {
+        self.list.iter().any(|(a, _)| a == addr)
+    }
+
+    fn take(&mut self, addr: &SocketAddr) -> Option<bool> {
+        let i = self.list.iter().position(|(a, _)| a == addr)?;
+        self.list.remove(i).map(|(_, v)| v)
+    }
+
+    /// Over [`MAX_HOSTS`]: forget the oldest unverified address, else the oldest.
+    fn bound(&mut self) {
+        while self.list.len() > MAX_HOSTS {
+            match self.list.iter().rposition(|(_, v)| !*v) {
+                Some(i) => self.list.remove(i),
+                None => self.list.pop_back(),
+            };
+        }
     }
 }
 
@@ -164,6 +202,26 @@ mod tests {
         assert_eq!(h.to_vec()[0].port(), MAX_HOSTS as u16 + 50);
         h.add(SocketAddr::from(([127, 0, 0, 1], 0)));
         assert_eq!(h.len(), MAX_HOSTS, "port 0 is no address");
+    }
+
+    #[test]
+    fn verified_hosts_come_first_and_outlive_rumours() {
+        let mut h = Hosts::default();
+        let a = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
+        h.verified(a(1));
+        for p in 2..=(MAX_HOSTS as u16 + 10) {
+            h.add(a(p)); // rumours: Pongs, X-Try, Listen-IP claims
+        }
+        assert_eq!(h.len(), MAX_HOSTS);
+        assert_eq!(
+            h.to_vec()[0],
+            a(1),
+            "the only verified host is offered first"
+        );
+        assert!(h.is_verified(&a(1)));
+        h.add(a(1)); // heard of again: still verified
+        assert!(h.is_verified(&a(1)));
+        assert!(!h.is_verified(&a(5)));
     }
 
     #[test]

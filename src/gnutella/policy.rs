@@ -102,6 +102,23 @@ pub fn admit(
     }
 }
 
+/// Whom a full servent drops to admit a newcomer: among neighbours whose last useful
+/// act (an answered Ping, a QueryHit brought back; their connect time if none) is at
+/// least `grace` ago, one that never answered anything first, then the idle longest.
+/// `None`: every neighbour earns its slot (then 503). `links` is (neighbour, answered
+/// at least once, last useful act).
+pub fn evict_idle(
+    links: &[(PeerId, bool, Instant)],
+    now: Instant,
+    grace: Duration,
+) -> Option<PeerId> {
+    links
+        .iter()
+        .filter(|(_, _, t)| now.duration_since(*t) >= grace)
+        .min_by_key(|(_, answered, t)| (*answered, *t))
+        .map(|(id, _, _)| *id)
+}
+
 /// What a servent below its degree does next (notes: 对等方加入).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refill {
@@ -145,6 +162,20 @@ pub fn due(last: Option<Instant>, every: Duration, now: Instant) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_newcomer_replaces_the_neighbour_idle_longest_past_the_grace() {
+        let now = Instant::now();
+        let ago = |ms| now - Duration::from_millis(ms);
+        let grace = Duration::from_millis(100);
+        let links = [(1, true, ago(150)), (2, true, ago(500)), (3, true, ago(10))];
+        assert_eq!(evict_idle(&links, now, grace), Some(2));
+        let fresh = [(1, true, ago(50)), (3, false, ago(10))];
+        assert_eq!(evict_idle(&fresh, now, grace), None);
+        // One that never answered goes before one that answered long ago.
+        let never = [(1, true, ago(500)), (4, false, ago(200))];
+        assert_eq!(evict_idle(&never, now, grace), Some(4));
+    }
 
     #[test]
     fn hop_decrements_and_clamps() {

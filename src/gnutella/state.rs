@@ -22,7 +22,7 @@ use log::{debug, info};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A neighbour as the coordinator holds it: its outbox, which also closes it, and our
 /// own address on that connection (what it can reach us at).
@@ -30,6 +30,11 @@ pub struct Link {
     pub addr: SocketAddr,
     pub out: Outbox,
     pub local: Ipv4Addr,
+    /// When it last answered a Ping or brought a QueryHit (its connect time, if never):
+    /// the neighbour idle longest is the one a newcomer replaces.
+    pub last_useful: Instant,
+    /// It has answered a Ping or brought a hit at least once.
+    pub answered: bool,
 }
 
 /// Everything one servent knows. Fields are public to the coordinator's files.
@@ -47,6 +52,8 @@ pub struct State {
     /// Neighbours wanted (0: the caller connects by hand) and allowed.
     pub degree: usize,
     pub max_degree: usize,
+    /// A neighbour that did nothing useful for this long may be replaced by a newcomer.
+    pub idle_grace: Duration,
     pub ping_ttl: u8,
     /// Counters, which the handle reads too (see `Counters`).
     pub stats: Arc<Counters>,
@@ -109,10 +116,28 @@ impl State {
         self.links.values().map(|l| l.addr).collect()
     }
 
-    /// Up to ten known hosts other than `except`, for an `X-Try` header.
+    /// Up to ten known hosts other than `except`, for an `X-Try` header: verified
+    /// hosts first, and never a neighbour idle past `idle_grace` (a socket that only
+    /// holds a slot is no host to send a newcomer to).
     pub fn x_try(&self, except: SocketAddr) -> Vec<SocketAddr> {
+        let now = Instant::now();
+        let idle: Vec<SocketAddr> = (self.links.values())
+            .filter(|l| now.duration_since(l.last_useful) >= self.idle_grace)
+            .map(|l| l.addr)
+            .collect();
         let all = self.hosts.to_vec();
-        all.into_iter().filter(|h| *h != except).take(10).collect()
+        all.into_iter()
+            .filter(|h| *h != except && !idle.contains(h))
+            .take(10)
+            .collect()
+    }
+
+    /// Neighbour `id` answered a Ping or brought a hit.
+    pub fn useful(&mut self, id: PeerId) {
+        if let Some(l) = self.links.get_mut(&id) {
+            l.last_useful = Instant::now();
+            l.answered = true;
+        }
     }
 
     /// Known hosts that are neither us nor a neighbour: whom the dialer may try.

@@ -15,7 +15,7 @@
 
 use super::msg::{read_msg, Msg};
 use crate::locate::Traffic;
-use crate::net::{outbox, ConnResult, Conns, Direct, Outbox};
+use crate::net::{self, outbox, ConnResult, Conns, Direct, Outbox};
 use crate::wire::WireError;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use log::debug;
@@ -119,7 +119,11 @@ fn read_loop(stream: TcpStream, ctx: &Ctx, id: ConnId) -> ConnResult {
         let msgs = u64::from(!matches!(result, Ok(None) | Err(WireError::Io(_))));
         ctx.traffic.add_received(msgs, bytes);
         let event = match result {
-            Ok(Some(msg)) => Event::Msg { id, msg, bytes },
+            Ok(Some(msg)) => {
+                // Any whole message: the peer is not idle (the slot least useful goes first).
+                net::useful();
+                Event::Msg { id, msg, bytes }
+            }
             Ok(None) => Event::Down {
                 id,
                 why: "closed".into(),

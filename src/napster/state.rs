@@ -9,6 +9,11 @@
 
 pub mod index;
 
+/// Files one peer may share at once. One more evicts that peer's oldest share: the
+/// directory's memory is the server's, and a peer must not fill it alone. OpenNap
+/// servers had such a limit too; a library peer of the lab shares 100.
+pub const MAX_FILES_PER_PEER: usize = 1000;
+
 use super::msg::{FileMeta, Msg};
 use super::policy::PeerId;
 use index::{FileId, Index};
@@ -34,13 +39,21 @@ pub struct File {
     pub result: Vec<u8>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Directory {
+    /// Each peer and its files, oldest share first.
     peers: HashMap<PeerId, (PeerInfo, Vec<FileId>)>,
     nicks: HashMap<String, PeerId>,
     files: HashMap<FileId, File>,
     index: Index,
     next_file: FileId,
+    max_files_per_peer: usize,
+}
+
+impl Default for Directory {
+    fn default() -> Directory {
+        Directory::with_cap(MAX_FILES_PER_PEER)
+    }
 }
 
 /// Why a login or a share is refused.
@@ -57,6 +70,18 @@ impl Directory {
         Directory::default()
     }
 
+    /// A directory where one peer shares at most `max_files_per_peer` files (at least 1).
+    pub fn with_cap(max_files_per_peer: usize) -> Directory {
+        Directory {
+            peers: HashMap::new(),
+            nicks: HashMap::new(),
+            files: HashMap::new(),
+            index: Index::default(),
+            next_file: 0,
+            max_files_per_peer: max_files_per_peer.max(1),
+        }
+    }
+
     /// Registers a peer. Nicks are unique, as on a real Napster server.
     pub fn login(&mut self, id: PeerId, info: PeerInfo) -> Result<(), Refused> {
         if self.nicks.contains_key(&info.nick) {
@@ -67,7 +92,9 @@ impl Directory {
         Ok(())
     }
 
-    /// Adds a file to a peer's list (replacing one of the same name).
+    /// Adds a file to a peer's list (replacing one of the same name). A share whose
+    /// search result could not be encoded is refused here, so no search ever meets it;
+    /// a peer at its cap loses its oldest share to make room.
     pub fn share(&mut self, id: PeerId, meta: FileMeta) -> Result<(), Refused> {
         let Some((info, _)) = self.peers.get(&id) else {
             return Err(Refused::NotLoggedIn);
@@ -81,6 +108,16 @@ impl Directory {
         .encode()
         .map_err(|_| Refused::TooLong)?;
         self.unshare(id, &meta.name);
+        let oldest = match self.peers.get(&id) {
+            Some((_, list)) if list.len() >= self.max_files_per_peer => Some(list[0]),
+            _ => None,
+        };
+        if let Some(fid) = oldest {
+            if let Some((_, list)) = self.peers.get_mut(&id) {
+                list.remove(0);
+            }
+            self.drop_file(fid);
+        }
         let fid = self.next_file;
         self.next_file += 1;
         self.index.add(fid, &meta.name);
@@ -109,7 +146,7 @@ impl Directory {
         let Some(pos) = found else {
             return false;
         };
-        let fid = list.swap_remove(pos);
+        let fid = list.remove(pos); // not swap_remove: the list stays oldest first
         self.drop_file(fid);
         true
     }
@@ -235,6 +272,43 @@ mod tests {
         assert!(!d.unshare(1, "a.mp3"));
         assert!(found(&d, "a").is_empty());
         assert!(d.locate("alice", "a.mp3").is_none());
+    }
+
+    #[test]
+    fn a_peer_at_its_cap_loses_its_oldest_share() {
+        let mut d = Directory::with_cap(3);
+        d.login(1, peer("alice")).unwrap();
+        d.login(2, peer("bob")).unwrap();
+        d.share(2, meta("bob song.mp3")).unwrap();
+        for n in 0..5 {
+            d.share(1, meta(&format!("song {n}.mp3"))).unwrap();
+        }
+        assert_eq!(d.file_count(), 4); // alice's 3 newest, and bob's
+        assert_eq!(
+            found(&d, "song"),
+            [
+                "bob:bob song.mp3",
+                "alice:song 2.mp3",
+                "alice:song 3.mp3",
+                "alice:song 4.mp3"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_no_result_frame_could_carry_is_refused_at_share() {
+        let mut d = Directory::new();
+        d.login(1, peer("alice")).unwrap();
+        // The longest name a Share frame still carries: its search result, which adds
+        // the owner's nick, address and link, is too long for a frame.
+        let long = (4000..4096)
+            .map(|n| format!("{} song.mp3", "x".repeat(n)))
+            .take_while(|name| Msg::Share(meta(name)).encode().is_ok())
+            .last()
+            .unwrap();
+        assert_eq!(d.share(1, meta(&long)), Err(Refused::TooLong));
+        d.share(1, meta("short song.mp3")).unwrap();
+        assert_eq!(found(&d, "song"), ["alice:short song.mp3"]);
     }
 
     #[test]

@@ -146,6 +146,24 @@ impl Conns {
         Some(slot.mark())
     }
 
+    /// Marks the slot of `stream` (matched by its two addresses) as [`established`] and
+    /// [`useful`] just now, for a node whose coordinator, not the connection thread,
+    /// sees what a peer did (a BitTorrent block we asked for). False if it is gone.
+    ///
+    /// [`established`]: super::established
+    /// [`useful`]: super::useful
+    pub fn mark_useful(&self, stream: &TcpStream) -> bool {
+        let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
+            return false;
+        };
+        let inner = self.lock();
+        let found = inner.streams.values().find(|s| s.is(peer, local));
+        if let Some(s) = found {
+            s.mark().mark_useful();
+        }
+        found.is_some()
+    }
+
     /// Closes every connection still in its opening phase (never marked
     /// [`established`](super::established)) after `limit`; returns how many.
     pub fn close_overdue(&self, limit: Duration) -> usize {

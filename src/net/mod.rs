@@ -21,16 +21,20 @@
 //! - [`Outbox`]: how a coordinator writes to a peer without ever waiting for it: at
 //!   once when the socket takes the bytes, else through the connection's writer thread
 //!   and its bounded queue (a full queue means: drop the peer).
+//! - [`connect_from`]: a connection from a chosen 127.x.y.z, so that labs and tests
+//!   exercise per-address rules on one machine.
 //!
 //! Where to look first: `server.rs`, then `conns.rs`, then `slot.rs`.
 
 mod conns;
+mod from;
 mod outbox;
 mod rate;
 mod server;
 mod slot;
 
 pub use conns::{ConnResult, Conns};
+pub use from::connect_from;
 pub use outbox::{outbox, send_now, Direct, Outbox, Pushed, Writer};
 pub use rate::{LimitedWriter, TokenBucket};
 pub use server::{Server, ServerConfig};

@@ -147,6 +147,11 @@ impl Outbox {
         }
     }
 
+    /// The connection itself (to mark its slot useful, say); never write to it directly.
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
     /// Closes the connection at once (both directions), whatever is queued.
     pub fn close(&self) {
         let _ = self.stream.shutdown(Shutdown::Both);

@@ -13,7 +13,7 @@
 //! - when full, close the least useful peer to admit a newcomer ([`least_useful`]).
 
 use std::cell::RefCell;
-use std::net::{IpAddr, Shutdown, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,6 +41,11 @@ impl Slot {
 
     pub(super) fn mark(&self) -> SlotMark {
         self.mark.clone()
+    }
+
+    /// Whether this slot's socket joins `peer` and `local`.
+    pub(super) fn is(&self, peer: SocketAddr, local: SocketAddr) -> bool {
+        self.stream.peer_addr().ok() == Some(peer) && self.stream.local_addr().ok() == Some(local)
     }
 
     pub(super) fn peer_ip(&self) -> Option<IpAddr> {
@@ -97,6 +102,12 @@ impl SlotMark {
 
     fn is_closed(&self) -> bool {
         self.0.closed.load(Ordering::SeqCst)
+    }
+
+    /// [`established`] and [`useful`], from any thread.
+    pub(super) fn mark_useful(&self) {
+        self.0.established.store(true, Ordering::SeqCst);
+        self.touch();
     }
 
     fn touch(&self) {

@@ -3,7 +3,9 @@
 //! The bytes go to `.<name>.part` beside the final name. Only when the size and the
 //! SHA-1 match what the directory/flood/leader announced is the file renamed: a
 //! half-written or corrupted download never takes the final name. An existing
-//! `.part` is resumed with a `Range` request.
+//! `.part` is resumed with a `Range` request. A file already at the final name is
+//! never overwritten unless the download says so ([`Download::overwrite`]): a name from
+//! the network must not be able to replace a file the user has.
 
 use super::folder::safe_name;
 use super::ids::{sha1_file, to_hex, Sha1Id};
@@ -30,6 +32,9 @@ pub struct Download {
     pub name: String,
     pub size: u64,
     pub sha1: Sha1Id,
+    /// Replace a file already at the final name (false: refuse with
+    /// [`FetchError::Exists`]).
+    pub overwrite: bool,
 }
 
 impl Download {
@@ -41,6 +46,7 @@ impl Download {
             name: name.to_string(),
             size,
             sha1,
+            overwrite: false,
         }
     }
 
@@ -52,6 +58,7 @@ impl Download {
             name: name.to_string(),
             size,
             sha1,
+            overwrite: false,
         }
     }
 }
@@ -65,6 +72,8 @@ pub enum FetchError {
     Status(u16, String),
     /// The name would leave the download folder.
     BadName(String),
+    /// A file is already at the final name, and the download may not overwrite it.
+    Exists(PathBuf),
     /// The server sent a different number of bytes than announced.
     Size {
         expected: u64,
@@ -84,6 +93,8 @@ impl fmt::Display for FetchError {
             FetchError::Wire(e) => write!(f, "bad HTTP answer: {e}"),
             FetchError::Status(c, line) => write!(f, "server answered {c}: {line}"),
             FetchError::BadName(n) => write!(f, "refusing to save under {n:?}"),
+            // {:?}: a name from the network is printed escaped (no terminal escapes).
+            FetchError::Exists(p) => write!(f, "{p:?} exists; not overwriting it"),
             FetchError::Size { expected, got } => {
                 write!(f, "expected {expected} bytes, got {got}")
             }
@@ -121,6 +132,9 @@ pub fn fetch(
     let name = safe_name(&d.name).ok_or_else(|| FetchError::BadName(d.name.clone()))?;
     let part = out_dir.join(format!(".{name}.part"));
     let done = out_dir.join(name);
+    if !d.overwrite && done.exists() {
+        return Err(FetchError::Exists(done));
+    }
     let have = fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     let resume = have > 0 && have < d.size;
 
@@ -196,6 +210,10 @@ pub fn fetch(
             expected: d.sha1,
             got: sum,
         });
+    }
+    // Checked again: the file may have appeared while we downloaded.
+    if !d.overwrite && done.exists() {
+        return Err(FetchError::Exists(done));
     }
     fs::rename(&part, &done)?;
     Ok(done)

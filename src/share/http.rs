@@ -8,7 +8,7 @@
 use super::folder::{Folder, SharedFile};
 use super::ids::{sha1_from_base32, Sha1Id};
 use super::url::percent_decode;
-use crate::net::{ConnResult, LimitedWriter, Server, ServerConfig, TokenBucket};
+use crate::net::{self, ConnResult, LimitedWriter, Server, ServerConfig, TokenBucket};
 use crate::wire::{read_head, WireError};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -20,8 +20,11 @@ use std::time::Duration;
 pub const MAX_HEAD: usize = 8 * 1024;
 /// Most header lines accepted.
 pub const MAX_HEADERS: usize = 32;
-/// A client must send its whole request within this time.
+/// A client silent for this long is dropped (a per-read timeout: every byte resets it).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The whole request head, however it is paced: a GET of ~100 bytes fits in one
+/// segment, so 5 s leaves room for a lossy link's retransmissions and nothing more.
+pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 
 /// What a request asks for, once decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +73,26 @@ impl Default for HttpConfig {
     }
 }
 
+/// The listener's defences (see the module doc); [`ShareServer::start`] uses the defaults.
+#[derive(Clone, Debug)]
+pub struct ShareLimits {
+    /// The request head must be complete this long after accept.
+    pub head_deadline: Duration,
+    /// Connections one address may hold at once. Unlimited by default: labs run every
+    /// downloader on 127.0.0.1 (the distribution lab, hundreds at once); a server on a
+    /// real network would set a few.
+    pub max_per_addr: usize,
+}
+
+impl Default for ShareLimits {
+    fn default() -> ShareLimits {
+        ShareLimits {
+            head_deadline: HEAD_DEADLINE,
+            max_per_addr: usize::MAX,
+        }
+    }
+}
+
 /// A running share server; dropping it stops it.
 pub struct ShareServer {
     server: Server,
@@ -78,9 +101,22 @@ pub struct ShareServer {
 impl ShareServer {
     /// Serves `folder` on `listen` (port 0 picks a free port).
     pub fn start(folder: Arc<Folder>, listen: &str, cfg: HttpConfig) -> io::Result<ShareServer> {
+        ShareServer::start_with(folder, listen, cfg, ShareLimits::default())
+    }
+
+    /// [`ShareServer::start`] with the listener's defences set by the caller.
+    pub fn start_with(
+        folder: Arc<Folder>,
+        listen: &str,
+        cfg: HttpConfig,
+        lim: ShareLimits,
+    ) -> io::Result<ShareServer> {
         let mut sc = ServerConfig::new("share");
         sc.max_conns = cfg.max_conns;
         sc.read_timeout = Some(REQUEST_TIMEOUT);
+        sc.opening_deadline = Some(lim.head_deadline);
+        sc.max_per_addr = lim.max_per_addr;
+        sc.evict_when_full = true;
         let rate = cfg.rate.clone();
         let server = Server::bind(listen, sc, move |s| serve(s, &folder, rate.clone()))?;
         Ok(ShareServer { server })
@@ -97,12 +133,29 @@ impl ShareServer {
 
 fn serve(stream: TcpStream, folder: &Folder, rate: Option<Arc<TokenBucket>>) -> ConnResult {
     let mut reader = BufReader::new(stream.try_clone()?);
-    let out = BufWriter::new(LimitedWriter::new(stream.try_clone()?, rate));
+    let progress = Progress(LimitedWriter::new(stream.try_clone()?, rate));
+    let out = BufWriter::new(progress);
     let result = answer(&mut reader, out, folder);
     if result.is_err() {
         linger(&stream, reader);
     }
     result
+}
+
+/// Marks the connection [`net::useful`] each time the client takes more bytes: a
+/// download that stalls becomes the first to go when the server is full.
+struct Progress<W>(W);
+
+impl<W: Write> Write for Progress<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.0.write(buf)?;
+        net::useful();
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// After an error answer, reads (and drops) what the client is still sending, briefly.
@@ -121,6 +174,7 @@ fn answer<W: Write>(reader: &mut BufReader<TcpStream>, mut out: W, folder: &Fold
         Err(WireError::TooLong { .. }) => return refuse(&mut out, 400, "request head too large"),
         Err(e) => return refuse(&mut out, 400, &e.to_string()),
     };
+    net::established();
     let parts: Vec<&str> = head.start.split(' ').collect();
     let [method, target, version] = parts[..] else {
         return refuse(&mut out, 400, "request line is not 'METHOD TARGET VERSION'");

@@ -27,4 +27,4 @@ pub mod url;
 
 pub use fetch::{fetch, Download, FetchError};
 pub use folder::{keywords, safe_name, Folder, SharedFile};
-pub use http::{parse_range, parse_target, HttpConfig, ShareServer, Target};
+pub use http::{parse_range, parse_target, HttpConfig, ShareLimits, ShareServer, Target};

@@ -43,7 +43,8 @@ pub struct ClientConfig {
     pub neighbours: usize,
     pub picker: PickPolicy,
     pub choker: ChokePolicy,
-    /// Multiplies the notes' periods (rechoke 10 s, optimistic 30 s, snub 30 s):
+    /// Multiplies the notes' periods (rechoke 10 s, optimistic 30 s, snub 30 s) and the
+    /// deadlines (`HANDSHAKE_DEADLINE`, `REQUEST_DEADLINE`):
     /// 0.1 runs the same algorithm ten times faster. Byte rates are not scaled.
     pub time_scale: f64,
     /// Upload capacity u_i in bytes/s, shared by all connections (None: unlimited).
@@ -58,6 +59,9 @@ pub struct ClientConfig {
     pub rng_seed: Option<u64>,
     /// Where to report picks, rechokes and completion (labs, tests).
     pub events: Option<Sender<(PeerId, NodeEvent)>>,
+    /// Connections one address may hold. Unlimited by default: labs run every peer on
+    /// 127.0.0.1; on a real network one address holds one peer (two behind a NAT).
+    pub max_per_addr: usize,
 }
 
 impl Default for ClientConfig {
@@ -79,6 +83,7 @@ impl Default for ClientConfig {
             corrupt: false,
             rng_seed: None,
             events: None,
+            max_per_addr: usize::MAX,
         }
     }
 }

@@ -45,7 +45,7 @@ pub struct Coordinator {
 
 impl Coordinator {
     /// A period of the notes (10 s, 30 s) scaled by the node's `time_scale`.
-    fn scaled(&self, d: Duration) -> Duration {
+    pub(super) fn scaled(&self, d: Duration) -> Duration {
         d.mul_f64(self.cfg.scale()).max(Duration::from_millis(20))
     }
 
@@ -80,6 +80,8 @@ impl Coordinator {
             }
             if Instant::now() >= next_tick {
                 round += 1;
+                self.expire_requests();
+                self.mark_useful_peers();
                 self.rechoke_round(round.is_multiple_of(every));
                 next_tick = Instant::now() + period;
             }
@@ -130,7 +132,7 @@ impl Coordinator {
 
     fn on_event(&mut self, e: Event) {
         match e {
-            Event::Up(link) => match self.st.register(*link, self.cfg.max_peers) {
+            Event::Up(link) => match self.register(*link) {
                 Ok(sends) => {
                     self.published
                         .peers
@@ -193,6 +195,9 @@ impl Coordinator {
                 let yes = matches!(m, In::Interested);
                 if let Some(p) = self.st.peers.get_mut(&key) {
                     p.interested = yes;
+                    if yes {
+                        p.last_useful = Instant::now();
+                    }
                 }
                 if yes && !self.cfg.free_rider {
                     let seeding = self.st.pieces.is_complete();
@@ -207,17 +212,7 @@ impl Coordinator {
             In::Have(i) => self.st.peer_has(key, i),
             In::Bitfield(b) => self.st.peer_bitfield(key, b),
             In::Request(r) => self.st.serve(key, r),
-            In::Block { index, begin, data } => {
-                self.ctx
-                    .downloaded
-                    .fetch_add(data.len() as u64, Ordering::Relaxed);
-                let (sends, finished) = self.st.block(key, index, begin, data);
-                if let Some(f) = finished {
-                    self.verifying += 1;
-                    let _ = self.verify_tx.send(f);
-                }
-                sends
-            }
+            In::Block { index, begin, data } => self.on_block(key, index, begin, data),
         };
         self.send(sends);
     }

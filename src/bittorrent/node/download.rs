@@ -6,16 +6,31 @@
 //! `tests/bittorrent_swarm.rs` finished ahead of contributors in 2 of 5 runs (0 of 10
 //! without), so it went. While the verifier is [`VERIFY_QUEUE`] pieces behind, no new requests go out: finished pieces
 //! wait in memory for it, and that bounds how many (4 MiB by default).
+//!
+//! What a peer claims is checked here: a block we did not ask that peer for is dropped
+//! and not credited ([`State::block`]); a peer that leaves our requests unanswered past
+//! [`REQUEST_DEADLINE`] has them taken back for others and is snubbed (one request at
+//! a time until it sends a block). Slots are scarce (one thread per peer), so a full
+//! node closes the least useful peer to admit a newcomer: neither interested in us nor
+//! sending blocks we asked for, for longest (a peer's `last_useful`); the listener's
+//! own eviction ranks connections by the same figure (`net::Conns::mark_useful`).
 
 use super::api::{NodeEvent, VERIFY_QUEUE};
 use super::coordinator::Coordinator;
 use super::verify::Verdict;
-use crate::bittorrent::conn::{Out, PeerKey};
+use crate::bittorrent::conn::{Link, Out, PeerKey};
 use crate::bittorrent::msg::{encode_into, Message};
-use crate::bittorrent::state::State;
-use log::{info, warn};
+use crate::bittorrent::state::{Sends, State};
+use log::{debug, info, warn};
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// A peer that unchoked us and sends no block for this long (scaled by `time_scale`)
+/// has its requests taken back: they go to the pool, for whoever is faster.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// A peer useful within this long (scaled) is reported useful to the listener at each
+/// rechoke: one rechoke period.
+const USEFUL_GRACE: Duration = crate::bittorrent::policy::choke::RECHOKE_PERIOD;
 
 impl Coordinator {
     /// Keeps `pipeline` requests outstanding at `key`, as the picker decides.
@@ -27,7 +42,12 @@ impl Coordinator {
         let Some(p) = peers.get_mut(&key) else {
             return;
         };
-        let pipeline = self.cfg.pipeline.max(1);
+        // A snubbed peer gets one request at a time until it sends a block again.
+        let pipeline = if p.snubbed {
+            1
+        } else {
+            self.cfg.pipeline.max(1)
+        };
         let room = pipeline.saturating_sub(p.requests.len());
         if p.peer_choking || !p.am_interested || room == 0 {
             return;
@@ -47,11 +67,85 @@ impl Coordinator {
                 &mut b,
             );
         }
+        if p.requests.is_empty() {
+            p.waiting_since = Some(Instant::now());
+        }
         p.requests.extend(reqs);
         for (piece, reason) in picked {
             self.emit(NodeEvent::Picked { piece, reason });
         }
         self.send(vec![(key, Out::Bytes(b))]);
+    }
+
+    /// A block arrived: kept and credited only if we asked this peer for it.
+    pub(super) fn on_block(
+        &mut self,
+        key: PeerKey,
+        index: usize,
+        begin: u32,
+        data: Vec<u8>,
+    ) -> Sends {
+        let len = data.len() as u64;
+        let Some((sends, finished)) = self.st.block(key, index, begin, data) else {
+            let addr = self.st.peers.get(&key).map(|p| p.link.addr);
+            debug!("dropping an unrequested block {index}+{begin} from {addr:?}");
+            return Vec::new();
+        };
+        self.ctx.downloaded.fetch_add(len, Ordering::Relaxed);
+        if let Some(f) = finished {
+            self.verifying += 1;
+            let _ = self.verify_tx.send(f);
+        }
+        sends
+    }
+
+    /// Registers a peer whose handshake is done; when full, first closes the least
+    /// useful peer (the listener did the same at accept, by the same figure).
+    pub(super) fn register(&mut self, link: Link) -> Result<Sends, (Link, &'static str)> {
+        if self.st.peers.len() >= self.cfg.max_peers {
+            if let Some(key) = least_useful(&self.st) {
+                self.drop_peer(key, "full, and it is the least useful peer");
+            }
+        }
+        let stream = link.stream.try_clone().ok();
+        let sends = self.st.register(link, self.cfg.max_peers)?;
+        if let Some(s) = stream {
+            self.ctx.conns.mark_useful(&s); // its handshake is over
+        }
+        Ok(sends)
+    }
+
+    /// Takes back the requests of peers that answered none for [`REQUEST_DEADLINE`].
+    pub(super) fn expire_requests(&mut self) {
+        let (now, limit) = (Instant::now(), self.scaled(REQUEST_DEADLINE));
+        let State { peers, pieces, .. } = &mut self.st;
+        for p in peers.values_mut() {
+            let late = p
+                .waiting_since
+                .is_some_and(|t| now.duration_since(t) >= limit);
+            if late && !p.requests.is_empty() {
+                info!(
+                    "{}: {} requests unanswered for {limit:?}: taken back, peer snubbed",
+                    p.link.addr,
+                    p.requests.len()
+                );
+                let reqs = std::mem::take(&mut p.requests);
+                pieces.release(p.link.key, &reqs);
+                (p.snubbed, p.waiting_since) = (true, None);
+                self.refill = true;
+            }
+        }
+    }
+
+    /// Tells the listener which connections serve us now (interested in us, or sent
+    /// a block lately), so that its eviction spares them.
+    pub(super) fn mark_useful_peers(&self) {
+        let since = Instant::now() - self.scaled(USEFUL_GRACE);
+        for p in self.st.peers.values() {
+            if p.interested || p.last_useful >= since {
+                self.ctx.conns.mark_useful(&p.link.stream);
+            }
+        }
     }
 
     pub(super) fn on_verdict(&mut self, v: Verdict) {
@@ -99,4 +193,15 @@ impl Coordinator {
         let _ = self.completed_tx.send(());
         self.emit(NodeEvent::Completed);
     }
+}
+
+/// The peer to close for a newcomer: not interested in us, and whose last useful act
+/// (a requested block, an Interested; its connect time if none) is oldest. `None`:
+/// every peer wants our pieces (then the newcomer is refused).
+pub fn least_useful(st: &State) -> Option<PeerKey> {
+    st.peers
+        .iter()
+        .filter(|(_, p)| !p.interested)
+        .min_by_key(|(_, p)| p.last_useful)
+        .map(|(k, _)| *k)
 }

@@ -19,6 +19,13 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// The whole BitTorrent handshake (68 bytes each way, plus the bitfield) must be over
+/// this long after accept, however its bytes are paced (scaled by `time_scale`).
+pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
+/// However small the time scale: a loaded machine must still finish a real handshake.
+const MIN_HANDSHAKE_DEADLINE: Duration = Duration::from_secs(2);
 
 impl Client {
     /// Opens the torrent's files at `paths` (`writable`: a download), checks what is
@@ -86,6 +93,16 @@ impl Client {
         let mut sc = ServerConfig::new("bt");
         sc.max_conns = cfg.max_peers;
         sc.read_timeout = Some(HANDSHAKE_TIMEOUT);
+        // Slots are scarce (a thread each): the handshake has a deadline however it is
+        // paced, one address holds at most `max_per_addr`, and a full node closes its
+        // least useful connection (see `download.rs`) rather than refuse a newcomer.
+        sc.opening_deadline = Some(
+            HANDSHAKE_DEADLINE
+                .mul_f64(cfg.scale())
+                .max(MIN_HANDSHAKE_DEADLINE),
+        );
+        sc.max_per_addr = cfg.max_per_addr;
+        sc.evict_when_full = true;
         let c = ctx.clone();
         let server = Server::bind_with(cfg.listen.as_str(), sc, conns.clone(), move |stream| {
             conn::serve(c.clone(), stream, false)

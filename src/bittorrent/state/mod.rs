@@ -182,20 +182,26 @@ impl State {
 
     /// A block arrived from `key`: counted, kept, and in the endgame the other
     /// requests for it cancelled. Returns the piece when this was its last block.
+    /// `None`: we had not asked `key` for it (never, or no longer: cancelled in the
+    /// endgame, released at a choke or a deadline), so it is dropped: not written into
+    /// a piece in flight, and not credited to the sender's rate (unasked bytes must
+    /// not earn an unchoke).
     pub fn block(
         &mut self,
         key: PeerKey,
         index: usize,
         begin: u32,
         data: Vec<u8>,
-    ) -> (Sends, Option<Finished>) {
+    ) -> Option<(Sends, Option<Finished>)> {
         let len = data.len() as u64;
-        if let Some(p) = self.peers.get_mut(&key) {
-            // Not pending: cancelled in the endgame but already on its way.
-            p.take_request((index as u32, begin, len as u32));
-            p.counters.down.fetch_add(len, Ordering::Relaxed);
-            p.last_block = Instant::now();
+        let p = self.peers.get_mut(&key)?;
+        if !p.take_request((index as u32, begin, len as u32)) {
+            return None;
         }
+        p.counters.down.fetch_add(len, Ordering::Relaxed);
+        let now = Instant::now();
+        (p.last_block, p.last_useful, p.snubbed) = (now, now, false);
+        p.waiting_since = (!p.requests.is_empty()).then_some(now);
         let arrival = self.pieces.receive_block(key, index, begin, data);
         let mut sends = Vec::new();
         for (other, (index, begin, length)) in arrival.cancel {
@@ -210,7 +216,7 @@ impl State {
                 }
             }
         }
-        (sends, arrival.finished)
+        Some((sends, arrival.finished))
     }
 
     /// Piece `index` failed its SHA-1 check, sent by `from` alone. Returns the peer to

@@ -39,6 +39,14 @@ pub struct PeerEntry {
     pub connected_at: Instant,
     /// Last block it sent us, or when we became interested in it (for snubbing).
     pub last_block: Instant,
+    /// Since when our oldest unanswered request has waited without any block from it.
+    pub waiting_since: Option<Instant>,
+    /// It left requests unanswered past the deadline: it gets one request at a time
+    /// until it sends a block again.
+    pub snubbed: bool,
+    /// Last time it was interested in us or sent a block we asked for (connect time
+    /// if never): a full node closes the peer whose figure is oldest.
+    pub last_useful: Instant,
 }
 
 impl PeerEntry {
@@ -60,6 +68,9 @@ impl PeerEntry {
             counters,
             connected_at: now,
             last_block: now,
+            waiting_since: None,
+            snubbed: false,
+            last_useful: now,
             link,
         }
     }

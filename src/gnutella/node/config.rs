@@ -18,6 +18,8 @@ pub const MAX_DEGREE: usize = 10;
 pub const EVENT_QUEUE: usize = 8192;
 /// QueryHits kept for the handle until read; more are dropped.
 pub const HIT_QUEUE: usize = 4096;
+/// Two keepalive rounds unanswered: the neighbour is idle (see `Config::idle_grace`).
+pub const IDLE_GRACE: Duration = Duration::from_secs(60);
 /// Initial TTL of our own queries and pings.
 pub const DEFAULT_TTL: u8 = 7;
 
@@ -38,6 +40,15 @@ pub struct Config {
     /// Target number of neighbours; 0 leaves connecting to the caller.
     pub degree: usize,
     pub max_degree: usize,
+    /// The handshake must be over this long after accept, however slowly it trickles.
+    pub handshake_deadline: Duration,
+    /// A full servent replaces a neighbour that answered no Ping and brought no hit for
+    /// this long (every neighbour is pinged each `coordinator::KEEPALIVE`, so a live one
+    /// is never idle this long); only when none is idle does a newcomer get a 503.
+    pub idle_grace: Duration,
+    /// Connections one address may hold. Unlimited by default: labs run every servent
+    /// on 127.0.0.1; on a real network one address would hold one neighbour slot or two.
+    pub max_per_addr: usize,
     /// TTL of the Ping sent after joining.
     pub ping_ttl: u8,
     /// Duplicate suppression. `false` is the instructive mistake: see `policy::forward_targets`.
@@ -63,6 +74,9 @@ impl Config {
             cache: None,
             degree: DEFAULT_DEGREE,
             max_degree: MAX_DEGREE,
+            handshake_deadline: crate::gnutella::conn::HANDSHAKE_DEADLINE,
+            idle_grace: IDLE_GRACE,
+            max_per_addr: usize::MAX,
             ping_ttl: DEFAULT_TTL,
             dedup: true,
             seen_capacity: SEEN_CAPACITY,

@@ -74,6 +74,7 @@ impl Coordinator {
             hosts: known,
             degree: cfg.degree.min(cfg.max_degree),
             max_degree: cfg.max_degree,
+            idle_grace: cfg.idle_grace,
             ping_ttl: cfg.ping_ttl,
             stats,
             traffic: cfg.traffic.clone(),
@@ -126,6 +127,25 @@ impl Coordinator {
         let st = &mut self.st;
         match e {
             Event::Hello { listen, reply } => {
+                if st.links.len() >= st.max_degree {
+                    // Full: a neighbour that only holds its slot makes room.
+                    let links: Vec<_> = st
+                        .links
+                        .iter()
+                        .map(|(id, l)| (*id, l.answered, l.last_useful))
+                        .collect();
+                    if let Some(id) = policy::evict_idle(&links, Instant::now(), st.idle_grace) {
+                        let gone = st.links.get(&id).map(|l| l.addr);
+                        info!(
+                            "{}: full, dropping {gone:?} (idle longest) for {listen}",
+                            st.me
+                        );
+                        if let Some(addr) = gone.filter(|a| !st.hosts.is_verified(a)) {
+                            st.hosts.remove(&addr);
+                        }
+                        st.drop_link(id, "idle; replaced by a newcomer".into(), false);
+                    }
+                }
                 let x_try = st.x_try(listen);
                 let admit = match policy::admit(st.me, listen, &st.neighbours(), st.max_degree) {
                     None => Admit::Accept { x_try },
@@ -150,7 +170,17 @@ impl Coordinator {
                     }
                     return;
                 }
-                st.links.insert(id, Link { addr, out, local });
+                let link = Link {
+                    addr,
+                    out,
+                    local,
+                    last_useful: Instant::now(),
+                    answered: false,
+                };
+                st.links.insert(id, link);
+                if outgoing {
+                    st.hosts.verified(addr); // we reached its listening socket ourselves
+                }
                 st.hosts.add(addr);
                 for h in hello.x_try.iter().filter(|h| **h != st.me) {
                     st.hosts.add_old(*h);

@@ -20,7 +20,9 @@ mod coordinator;
 mod dial;
 mod relay;
 
-pub use config::{Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, HIT_QUEUE, MAX_DEGREE};
+pub use config::{
+    Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, HIT_QUEUE, IDLE_GRACE, MAX_DEGREE,
+};
 
 use crate::gnutella::conn::{self, Ctx};
 use crate::gnutella::event::Command;
@@ -74,6 +76,11 @@ impl Servent {
         sc.max_conns = cfg.max_degree + 16;
         sc.read_timeout = Some(conn::HANDSHAKE_TIMEOUT);
         sc.write_timeout = Some(conn::WRITE_TIMEOUT);
+        // Defences of scarce slots (see `conn`): a handshake deadline, a cap per
+        // address, and a full listener closes its least useful connection.
+        sc.opening_deadline = Some(cfg.handshake_deadline);
+        sc.max_per_addr = cfg.max_per_addr;
+        sc.evict_when_full = true;
         let c = cell.clone();
         let server = Server::bind_with(&cfg.listen, sc, conns.clone(), move |s| match c.get() {
             Some(ctx) => conn::serve_incoming(s, ctx.clone()),

@@ -105,6 +105,7 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             flood(st, from, &desc, first);
         }
         Payload::Pong(p) => {
+            st.useful(from);
             let host = SocketAddr::new(p.ip.into(), p.port);
             if host != st.me {
                 // Every servent on the way back learns the address: a Pong cache.
@@ -120,6 +121,7 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             }
         }
         Payload::QueryHit(h) => {
+            st.useful(from);
             st.push_routes.put(h.servent_id, from, Instant::now());
             if route_back(st, &desc, Kind::Query) {
                 let _ = st.hits.try_send(Hit {

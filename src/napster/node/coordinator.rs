@@ -17,8 +17,8 @@ use crate::locate::Traffic;
 use crate::napster::conn::{ConnId, Event};
 use crate::napster::msg::Msg;
 use crate::napster::policy;
-use crate::napster::state::{Directory, PeerInfo};
-use crate::net::{Outbox, Pushed};
+use crate::napster::state::{Directory, PeerInfo, Refused};
+use crate::net::{Conns, Outbox, Pushed};
 use crossbeam_channel::{select, tick, Receiver};
 use log::{debug, info, warn};
 use std::collections::HashMap;
@@ -64,10 +64,17 @@ pub struct Coordinator {
     traffic: Traffic,
     login_timeout: Duration,
     search_end: Vec<u8>,
+    /// The server's connections: a login accepted here ends the listener's deadline.
+    conns: Conns,
 }
 
 impl Coordinator {
-    pub fn new(stats: Arc<Stats>, login_timeout: Duration, traffic: Traffic) -> Coordinator {
+    pub fn new(
+        stats: Arc<Stats>,
+        login_timeout: Duration,
+        traffic: Traffic,
+        conns: Conns,
+    ) -> Coordinator {
         Coordinator {
             dir: Directory::new(),
             links: HashMap::new(),
@@ -75,6 +82,7 @@ impl Coordinator {
             traffic,
             login_timeout,
             search_end: Msg::SearchEnd.encode().unwrap_or_default(),
+            conns,
         }
     }
 
@@ -166,6 +174,7 @@ impl Coordinator {
         }
         if let Some(l) = self.links.get_mut(&id) {
             l.nick = Some(nick);
+            self.conns.mark_useful(l.out.stream());
         }
         self.stats.logins.fetch_add(1, Ordering::Relaxed);
         let ack = Msg::LoginAck {
@@ -183,8 +192,16 @@ impl Coordinator {
         }
         match msg {
             Msg::Share(meta) => {
-                if let Err(e) = self.dir.share(id, meta) {
-                    debug!("napster peer {id}: share refused: {e:?}");
+                let name = meta.name.len();
+                match self.dir.share(id, meta) {
+                    // Refused now, so that no search can ever match what no frame could
+                    // carry. Logged only: the protocol has no answer to a share.
+                    Err(Refused::TooLong) => info!(
+                        "napster peer {id}: share of a {name}-byte name refused: \
+                         its search result would not fit a frame"
+                    ),
+                    Err(e) => debug!("napster peer {id}: share refused: {e:?}"),
+                    Ok(()) => {}
                 }
             }
             Msg::Unshare { name } => {

@@ -10,6 +10,14 @@
 //!   stop():  stop channel closes ─► coordinator closes every socket ─► accept and all
 //!            threads joined (net::Server::stop)
 //! ```
+//!
+//! Defences (slots are scarce: each peer costs two threads): the login must be over
+//! within [`LOGIN_DEADLINE`] however slowly its bytes trickle (the listener's watchdog;
+//! the coordinator's own `login_timeout` check backs it up); a full server closes its
+//! least useful connection to admit a newcomer (one still logging in first, then the
+//! peer silent longest: every message a peer sends marks it useful); one address holds
+//! at most [`ServerOptions::max_per_addr`] connections; a peer shares at most
+//! [`crate::napster::state::MAX_FILES_PER_PEER`] files (its oldest share goes first).
 
 mod coordinator;
 
@@ -33,6 +41,9 @@ pub const DEFAULT_PORT: u16 = 8888;
 /// the peer it reads for, never the coordinator.
 pub const EVENT_QUEUE: usize = 4096;
 
+/// A connection must log in within this time, however it paces its bytes.
+pub const LOGIN_DEADLINE: Duration = Duration::from_secs(10);
+
 /// How the server treats its peers.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -43,14 +54,18 @@ pub struct ServerOptions {
     pub login_timeout: Duration,
     /// A logged-in peer silent this long is dropped (and its files with it).
     pub idle_timeout: Duration,
+    /// Connections one address may hold. Unlimited by default: labs log every peer in
+    /// from 127.0.0.1; a server on a real network would allow a few (a NAT's worth).
+    pub max_per_addr: usize,
 }
 
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
             max_conns: 4096,
-            login_timeout: Duration::from_secs(10),
+            login_timeout: LOGIN_DEADLINE,
             idle_timeout: Duration::from_secs(600),
+            max_per_addr: usize::MAX,
         }
     }
 }
@@ -72,12 +87,20 @@ impl DirectoryServer {
         cfg.max_conns = opts.max_conns;
         cfg.read_timeout = Some(opts.idle_timeout);
         cfg.write_timeout = Some(conn::WRITE_TIMEOUT);
+        cfg.opening_deadline = Some(opts.login_timeout);
+        cfg.max_per_addr = opts.max_per_addr;
+        cfg.evict_when_full = true;
         let (events, events_rx) = bounded(EVENT_QUEUE);
         let (stop, stop_rx) = bounded::<()>(0);
         let stats = Arc::new(Stats::default());
         let conns = Conns::new();
         let traffic = Traffic::new();
-        let coordinator = Coordinator::new(stats.clone(), opts.login_timeout, traffic.clone());
+        let coordinator = Coordinator::new(
+            stats.clone(),
+            opts.login_timeout,
+            traffic.clone(),
+            conns.clone(),
+        );
         let rx = stop_rx.clone();
         conns.spawn_worker("napster-server-coordinator".into(), move || {
             coordinator.run(events_rx, rx)
