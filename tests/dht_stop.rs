@@ -13,9 +13,9 @@ fn stopping_a_ring_joins_every_thread() {
     cfg.time_scale = 0.05;
     let mut ring = LocalRing::start(10, &cfg).unwrap();
     assert!(ring.wait_settled(false, Duration::from_secs(60)));
-    // Per node: accept, coordinator, two workers, and a reader and a writer for each
-    // connection its neighbours keep open.
-    assert!(common::thread_count() >= before + 50);
+    // Per node: reader, coordinator, two workers.
+    let per_node = p2plab::dht::THREADS_PER_NODE;
+    assert_eq!(common::thread_count(), before + 10 * per_node);
     ring.stop();
     assert_eq!(common::thread_count(), before, "every thread joined");
 }

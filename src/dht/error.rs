@@ -30,6 +30,13 @@ pub enum DhtError {
     Config(&'static str),
     /// The node has been stopped (or its coordinator did not answer).
     Stopped,
+    /// A leave notice for `leaver` came from another address.
+    NotTheLeaver {
+        leaver: SocketAddr,
+        from: SocketAddr,
+    },
+    /// No reply came from this node after every try (`rpc::TRIES`).
+    NoAnswer(SocketAddr),
 }
 
 impl fmt::Display for DhtError {
@@ -56,6 +63,13 @@ impl fmt::Display for DhtError {
             DhtError::TooManyHops(n) => write!(f, "lookup gave up after {n} hops"),
             DhtError::Config(why) => write!(f, "bad configuration: {why}"),
             DhtError::Stopped => write!(f, "the node is stopped"),
+            DhtError::NoAnswer(a) => write!(f, "no answer from {a}"),
+            DhtError::NotTheLeaver { leaver, from } => {
+                write!(
+                    f,
+                    "a leave notice for {leaver} must come from it, not from {from}"
+                )
+            }
         }
     }
 }

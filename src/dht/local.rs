@@ -1,6 +1,6 @@
 //! A whole ring in one process, for the lab, the bench and the tests.
 //!
-//! Every node is a real [`Node`] on its own 127.0.0.1 port, talking TCP; this module
+//! Every node is a real [`Node`] on its own 127.0.0.1 port, talking UDP; this module
 //! only starts them, and answers the questions a student would check by hand: is every
 //! successor the next node clockwise, is every finger right, is every key on its owner
 //! and the r nodes after it? Tests wait on these conditions instead of sleeping.
@@ -11,14 +11,42 @@ use super::node::Node;
 use super::policy::{finger_start, owner_of, NodeRef, Routing};
 use super::state::Config;
 pub use crate::rng::Rng;
-use crate::wait::until as wait;
+use crate::wait::{until as wait, POLL};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Attempts to find a free id for a new node before giving up (small rings collide).
 pub const ID_TRIES: usize = 64;
 /// How long a join wave may take to link up before `start` gives up.
 pub const JOIN_WAVE_LIMIT: Duration = Duration::from_secs(60);
+
+/// How often a ring of `n` nodes is checked while waiting: every [`POLL`] up to 16
+/// nodes, then proportionally longer. A check asks every node for a snapshot, so on a
+/// ring of 4,096 it costs a good fraction of a second of CPU that the ring needs.
+pub fn poll_every(n: usize) -> Duration {
+    POLL * (n / 16).max(1) as u32
+}
+
+/// `crate::wait::until` with a poll interval of its own.
+fn wait_every(limit: Duration, poll: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+/// The position of `me` in `sorted` (ascending ids).
+fn position(sorted: &[NodeRef], me: &NodeRef) -> usize {
+    let at = sorted.partition_point(|x| x.id < me.id);
+    debug_assert_eq!(sorted.get(at), Some(me), "member");
+    at
+}
 
 pub struct LocalRing {
     pub nodes: Vec<Node>,
@@ -46,7 +74,8 @@ impl LocalRing {
             while ring.nodes.len() < target {
                 ring.add("127.0.0.1:0")?;
             }
-            if ring.nodes.len() < n && !wait(JOIN_WAVE_LIMIT, || ring.linked()) {
+            let poll = poll_every(ring.nodes.len());
+            if ring.nodes.len() < n && !wait_every(JOIN_WAVE_LIMIT, poll, || ring.linked()) {
                 return Err(DhtError::Config("ring did not link up after a join wave"));
             }
         }
@@ -115,7 +144,7 @@ impl LocalRing {
         let n = sorted.len();
         self.nodes.iter().all(|node| {
             let s = node.snapshot();
-            let pos = sorted.iter().position(|x| *x == s.me).expect("member");
+            let pos = position(&sorted, &s.me);
             let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
             s.succs.first() == want_pred.map(|_| sorted[(pos + 1) % n]).as_ref()
                 && s.pred == want_pred
@@ -130,7 +159,7 @@ impl LocalRing {
         let r = self.cfg.r.min(n.saturating_sub(1));
         self.nodes.iter().all(|node| {
             let s = node.snapshot();
-            let pos = sorted.iter().position(|x| *x == s.me).expect("member");
+            let pos = position(&sorted, &s.me);
             let want_succs: Vec<NodeRef> = (1..=r).map(|k| sorted[(pos + k) % n]).collect();
             let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
             if s.succs != want_succs || s.pred != want_pred {
@@ -145,9 +174,11 @@ impl LocalRing {
         })
     }
 
-    /// Polls [`LocalRing::settled`] until it holds or `limit` passes.
+    /// Polls [`LocalRing::settled`] (every [`poll_every`]) until it holds or `limit` passes.
     pub fn wait_settled(&self, fingers: bool, limit: Duration) -> bool {
-        wait(limit, || self.settled(fingers))
+        wait_every(limit, poll_every(self.nodes.len()), || {
+            self.settled(fingers)
+        })
     }
 
     /// Every value of every key, gathered from every store: what the ring must not lose.

@@ -14,7 +14,7 @@
 //! - **search**: a GET of the keyword's key from the searching peer's node (a lookup,
 //!   ½·log2 N hops on average, then one call to the owner or a replica), each value
 //!   decoded into a [`Provider`]; then every distinct provider is **checked alive** with
-//!   one PING (0x01) on a fresh connection, answered by a PONG naming that very address.
+//!   one PING (0x01) from a fresh UDP socket, answered by a PONG naming that very address.
 //! - **leave**: `Node::leave` (keys handed to the successor, both neighbours told). The
 //!   ring has no delete (values are only ever added, see `mod.rs`), so the entries stay
 //!   in the store, and searches stop returning them because the provider no longer
@@ -22,31 +22,32 @@
 //!   contacted, and dead ones dropped). An entry costs nothing to whoever never asks.
 //! - **crash**: `Node::stop`, no goodbye; the ring routes around the hole (successor
 //!   lists) and keeps the dead node's keys (r replicas). Its entries go exactly as a
-//!   leaver's do: the PING fails, at once on loopback (connection refused), after
+//!   leaver's do: the PING fails, at once on loopback (port unreachable), after
 //!   [`PING_TIMEOUT`] for a host that vanished silently. Kademlia instead lets entries
 //!   expire unless republished every hour; that needs a store with ages, which ours
 //!   has not (an exercise).
 //! - **kill_special**: a quarter of the live nodes (a fixed-seed choice) stopped at once.
 //!   Keys survive if fewer than r = `Config::r_for(N)` consecutive nodes died.
 //!
-//! Traffic: each node counts on its own sockets (`conn/incoming.rs`, `conn/outgoing.rs`);
-//! the liveness PINGs are counted here, on the searcher's counters.
+//! Traffic: each node counts on its own sockets (`rpc/serve.rs`, `rpc/call.rs`), one
+//! datagram one message; the liveness PINGs are counted here, on the searcher's counters.
 
 use super::{Config, DhtError, Node, Reply, Request};
-use crate::dht::msg::{decode_reply, encode_request, MAX_FRAME};
+use crate::dht::msg::{datagram, decode_reply, encode_request, split_txid, MAX_DATAGRAM};
 use crate::locate::{
     keywords, Design, Killed, LocateError, NodeTraffic, PeerId, Provider, SharedFile, Traffic,
 };
 use crate::rng::Rng;
 use crate::share::ids::{sha1_from_hex, to_hex};
-use crate::wire::{read_frame, write_frame, Prefix};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
 /// Longest wait for a provider's PONG: a node that does not answer in this time is
 /// taken for gone, and its entries are not returned.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(1);
+/// The transaction id of a liveness PING (each goes from its own fresh socket).
+const PING_TXID: u32 = 1;
 /// Longest wait for a newcomer's predecessor to learn of it before it publishes.
 const JOIN_SETTLE: Duration = Duration::from_secs(5);
 
@@ -141,25 +142,28 @@ pub fn decode_entry(value: &[u8]) -> Option<Provider> {
     })
 }
 
-/// One PING on a fresh connection; true if a PONG naming `addr` comes back in time.
-/// Counted on the asker's counters, as its node's own calls are.
+/// One PING from a fresh socket; true if a PONG naming `addr` comes back in time.
+/// Counted on the asker's counters, as its node's own calls are. One try only: a PING
+/// lost on a real network would hide a live provider, which a search may afford.
 fn alive(addr: SocketAddr, bits: u32, t: &Traffic) -> bool {
-    let Ok(mut s) = crate::net::connect(addr, Some(PING_TIMEOUT)) else {
-        return false;
+    let probe = || -> std::io::Result<bool> {
+        let s = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))?;
+        s.connect(addr)?;
+        s.set_read_timeout(Some(PING_TIMEOUT))?;
+        let d = datagram(PING_TXID, &encode_request(bits, &Request::Ping));
+        s.send(&d)?;
+        t.sent(d.len());
+        let mut buf = vec![0u8; MAX_DATAGRAM + 1];
+        let n = s.recv(&mut buf)?; // connected: only `addr` can answer
+        t.received(n);
+        Ok(match split_txid(&buf[..n]) {
+            Ok((PING_TXID, body)) => {
+                matches!(decode_reply(body), Ok(Reply::Pong(n)) if n.addr == addr)
+            }
+            _ => false,
+        })
     };
-    let _ = s.set_write_timeout(Some(PING_TIMEOUT));
-    let body = encode_request(bits, &Request::Ping);
-    if write_frame(&mut s, Prefix::U32Be, &body).is_err() {
-        return false;
-    }
-    t.sent(4 + body.len());
-    match read_frame(&mut s, Prefix::U32Be, MAX_FRAME) {
-        Ok(Some(frame)) => {
-            t.received(4 + frame.len());
-            matches!(decode_reply(&frame), Ok(Reply::Pong(n)) if n.addr == addr)
-        }
-        _ => false,
-    }
+    probe().unwrap_or(false)
 }
 
 impl Design for Ring {

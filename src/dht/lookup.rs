@@ -17,11 +17,11 @@
 //! The first step is the coordinator's answer for its own node (`Node::lookup` asks it);
 //! nodes that failed to answer are collected in `failed`, for the coordinator to forget.
 
-use super::conn::Caller;
 use super::error::DhtError;
 use super::id::{in_open, Id};
 use super::msg::{Reply, Request};
 use super::policy::{NodeRef, Routing, Step};
+use super::rpc::Caller;
 
 /// More hops than any ring we run could need (successor-only routing on 256 nodes
 /// takes at most 255); a lookup past this is going in circles.

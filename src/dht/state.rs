@@ -4,9 +4,9 @@
 //! nobody else: no lock, no sharing. Connection threads and workers never see it; they
 //! send events, and the handle asks for a [`Snapshot`] by a command.
 
-use super::conn::POOL_SIZE;
 use super::id::{in_half_open, Id};
 use super::policy::{NodeRef, Routing};
+use super::rpc::POOL_SIZE;
 use super::store::Store;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -30,12 +30,12 @@ pub struct Config {
     pub routing: Routing,
     /// Multiplies every maintenance period: 0.05 runs the ring 20 times faster.
     pub time_scale: f64,
-    /// Idle connections kept open to other nodes (see `conn/outgoing.rs`).
+    /// Idle private UDP sockets kept for outgoing calls (see `rpc/call.rs`).
     pub pool: usize,
 }
 
 impl Config {
-    /// An m-bit ring, r = 3, routing by fingers, real-time periods, a pool of 8.
+    /// An m-bit ring, r = 3, routing by fingers, real-time periods, `POOL_SIZE` sockets.
     pub fn new(bits: u32) -> Config {
         Config {
             bits,
@@ -53,17 +53,14 @@ impl Config {
         (log as usize).max(3)
     }
 
-    /// The time scale labs and benches give a ring of `n` nodes on one machine: bigger
-    /// rings get slower maintenance, so that its traffic (one coordinator and two workers
-    /// per node) leaves the CPU to the lookups being measured.
+    /// The time scale labs and benches give a ring of `n` nodes in one process: the
+    /// periods grow with n (n / 2,048 of real time, at least 0.05, at most 1), so the
+    /// whole ring's maintenance stays near a constant number of calls per second
+    /// (about 8,000 before the quiet rounds of `node/maintain.rs` thin it out) and
+    /// leaves the two cores to the lookups being measured. Real time for 2,048 nodes
+    /// and up: one process then plays a ring that would span thousands of machines.
     pub fn lab_time_scale(n: usize) -> f64 {
-        if n > 128 {
-            0.2
-        } else if n > 64 {
-            0.1
-        } else {
-            0.05
-        }
+        (n as f64 / 2048.0).clamp(0.05, 1.0)
     }
 
     /// A maintenance period at this node's time scale.

@@ -5,7 +5,7 @@
 //! a file's hash → the addresses of peers that hold the file.
 
 use super::id::{in_half_open, Id};
-use super::msg::{Entry, MAX_ENTRIES, MAX_FRAME, MAX_KEY, MAX_VALUE, MAX_VALUES};
+use super::msg::{Entry, MAX_BODY, MAX_ENTRIES, MAX_KEY, MAX_VALUE, MAX_VALUES};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Default, Clone, Debug)]
@@ -117,24 +117,38 @@ impl Store {
     }
 }
 
-/// Splits entries into STORE messages that respect [`MAX_ENTRIES`] and stay under half
-/// of [`MAX_FRAME`] (one entry alone is at most ~130 KiB, so every batch fits a frame).
+/// Splits entries into STORE messages that each fit one datagram ([`MAX_BODY`]) and
+/// hold at most [`MAX_ENTRIES`] keys. A key whose values do not fit the room left is
+/// split over two messages: the receiver merges by union, so the halves add up.
 pub fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
-    let budget = (MAX_FRAME / 2) as usize;
+    // type, bits and the entry count come first.
+    let budget = MAX_BODY - 4;
     let mut out: Vec<Vec<Entry>> = Vec::new();
-    let (mut cur, mut size) = (Vec::new(), 0usize);
-    for e in entries {
-        let s = 4 + e.0.len() + e.1.iter().map(|v| 2 + v.len()).sum::<usize>();
-        if !cur.is_empty() && (size + s > budget || cur.len() == MAX_ENTRIES) {
-            out.push(std::mem::take(&mut cur));
-            size = 0;
+    let (mut cur, mut size): (Vec<Entry>, usize) = (Vec::new(), 0);
+    for (key, values) in entries {
+        let head = 4 + key.len(); // key length, key, value count
+        let mut piece = BTreeSet::new();
+        for v in values {
+            let need = 2 + v.len() + if piece.is_empty() { head } else { 0 };
+            let full = piece.is_empty() && cur.len() >= MAX_ENTRIES;
+            if size + need > budget || full {
+                if !piece.is_empty() {
+                    cur.push((key.clone(), std::mem::take(&mut piece)));
+                }
+                out.push(std::mem::take(&mut cur));
+                size = 0;
+            }
+            size += 2 + v.len() + if piece.is_empty() { head } else { 0 };
+            piece.insert(v);
         }
-        size += s;
-        cur.push(e);
+        if !piece.is_empty() {
+            cur.push((key, piece));
+        }
     }
     if !cur.is_empty() {
         out.push(cur);
     }
+    out.retain(|b| !b.is_empty());
     out
 }
 
@@ -203,12 +217,26 @@ mod tests {
         let entries: Vec<Entry> = (0..10)
             .map(|i| (format!("k{i}").into_bytes(), big.clone()))
             .collect();
-        let b = batches(entries);
-        assert!(b.len() >= 3, "10 x 130 KiB cannot go in one 512 KiB batch");
-        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), 10);
+        let b = batches(entries.clone());
+        // 10 keys x 256 values x 514 bytes: about 1.3 MB, so at least 161 datagrams.
+        assert!(b.len() > 160, "{} batches", b.len());
+        for batch in &b {
+            let body = crate::dht::msg::encode_request(
+                160,
+                &crate::dht::msg::Request::Store(batch.clone()),
+            );
+            assert!(body.len() <= MAX_BODY, "a batch of {} bytes", body.len());
+        }
+        let mut merged = Store::new(160);
+        for batch in b {
+            merged.merge(batch);
+        }
+        assert_eq!(merged.all(), entries, "the halves of split keys add up");
         let small: Vec<Entry> = (0..MAX_ENTRIES + 5)
             .map(|i| (format!("{i}").into_bytes(), [b"v".to_vec()].into()))
             .collect();
-        assert_eq!(batches(small).len(), 2);
+        let b = batches(small);
+        assert!(b.iter().all(|batch| batch.len() <= MAX_ENTRIES));
+        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), MAX_ENTRIES + 5);
     }
 }

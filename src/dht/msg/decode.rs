@@ -77,6 +77,10 @@ impl<'a> In<'a> {
         if n > MAX_VALUES {
             return Err(WireError::Malformed("more values than MAX_VALUES"));
         }
+        // Each value takes at least its 2-byte length: a count the rest cannot hold lies.
+        if n * 2 > self.0.len() {
+            return Err(WireError::Malformed("message ends inside a field"));
+        }
         (0..n)
             .map(|_| self.bytes(MAX_VALUE, "value longer than MAX_VALUE"))
             .collect()
@@ -88,6 +92,21 @@ impl<'a> In<'a> {
             Err(WireError::Malformed("trailing bytes after the message"))
         }
     }
+}
+
+/// Splits a datagram into its transaction id and body; refuses one too short to hold
+/// an id or longer than [`MAX_DATAGRAM`].
+pub fn split_txid(d: &[u8]) -> Result<(u32, &[u8])> {
+    if d.len() > MAX_DATAGRAM {
+        return Err(WireError::Malformed("datagram longer than MAX_DATAGRAM"));
+    }
+    if d.len() < TXID_BYTES {
+        return Err(WireError::Malformed(
+            "datagram shorter than its transaction id",
+        ));
+    }
+    let (id, body) = d.split_at(TXID_BYTES);
+    Ok((u32::from_be_bytes([id[0], id[1], id[2], id[3]]), body))
 }
 
 /// Decodes a request body into the sender's ring size `m` and the request.
@@ -126,6 +145,10 @@ pub fn decode_request(body: &[u8]) -> Result<(u32, Request)> {
                 forwards,
             }
         }
+        ty::GET_AFTER => Request::GetAfter {
+            key: r.bytes(MAX_KEY, "key longer than MAX_KEY")?,
+            after: r.bytes(MAX_VALUE, "value longer than MAX_VALUE")?,
+        },
         ty::STORE => {
             let n = r.u16()?;
             if n > MAX_ENTRIES {
@@ -163,6 +186,7 @@ pub fn decode_reply(body: &[u8]) -> Result<Reply> {
         ty::PREDECESSOR => Reply::Predecessor(r.opt_node()?),
         ty::SUCCESSORS => Reply::Successors(r.nodes()?),
         ty::VALUES => Reply::Values(r.values()?),
+        ty::MORE => Reply::More(r.values()?),
         ty::OK => Reply::Ok,
         ty::ERROR => {
             let text = r.bytes(MAX_TEXT, "error text longer than MAX_TEXT")?;

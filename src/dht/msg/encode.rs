@@ -1,9 +1,18 @@
-//! Encoding the ring protocol (`mod.rs` has the layout): a message in, a frame body out.
-//! Lists longer than [`MAX_NODES`] are cut; the other limits are the caller's business
-//! (see `store.rs`, which splits hand-overs into batches).
+//! Encoding the ring protocol (`mod.rs` has the layout): a message in, a body out, and
+//! [`datagram`] to put the transaction id in front. Lists longer than [`MAX_NODES`] are
+//! cut; the other limits are the caller's business (`store.rs` splits hand-overs into
+//! batches, `node/answer.rs` pages values).
 
-use super::{ty, Reply, Request, MAX_NODES, MAX_TEXT};
+use super::{ty, Reply, Request, MAX_NODES, MAX_TEXT, TXID_BYTES};
 use crate::dht::policy::{NodeRef, Routing};
+
+/// One datagram: the transaction id, then the body.
+pub fn datagram(txid: u32, body: &[u8]) -> Vec<u8> {
+    let mut d = Vec::with_capacity(TXID_BYTES + body.len());
+    d.extend_from_slice(&txid.to_be_bytes());
+    d.extend_from_slice(body);
+    d
+}
 
 /// Builds a body; the limits are the caller's business (see `store.rs` batching).
 struct Out(Vec<u8>);
@@ -68,6 +77,11 @@ pub fn encode_request(bits: u32, req: &Request) -> Vec<u8> {
             head(ty::GET);
             o.bytes(key);
         }
+        Request::GetAfter { key, after } => {
+            head(ty::GET_AFTER);
+            o.bytes(key);
+            o.bytes(after);
+        }
         Request::Put {
             key,
             value,
@@ -124,8 +138,12 @@ pub fn encode_reply(rep: &Reply) -> Vec<u8> {
             o.u8(ty::SUCCESSORS);
             o.nodes(ns);
         }
-        Reply::Values(vs) => {
-            o.u8(ty::VALUES);
+        Reply::Values(vs) | Reply::More(vs) => {
+            o.u8(if matches!(rep, Reply::More(_)) {
+                ty::MORE
+            } else {
+                ty::VALUES
+            });
             o.u16(vs.len());
             vs.iter().for_each(|v| o.bytes(v));
         }

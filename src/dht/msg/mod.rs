@@ -1,11 +1,22 @@
 //! The messages of our ring protocol and how they are laid out, byte by byte.
 //!
 //! Chord's paper names the remote calls but no wire format, so this one is ours. Every
-//! message travels in a frame of the wire layer: a u32 big-endian length (at most
-//! [`MAX_FRAME`]) and then the body. A connection carries requests from the side that
-//! opened it and one reply per request, in order.
+//! message is one UDP datagram (数据报) of at most [`MAX_DATAGRAM`] bytes: a transaction
+//! id (u32 big-endian, chosen by the caller and echoed in the reply, as BEP 5's KRPC
+//! does) and then the body. No length prefix: the datagram has its own length. A reply
+//! is matched to its request by transaction id *and* source address; anything else is
+//! stale (a reply to a retry that already succeeded) and dropped.
+//!
+//! Why 8 KiB: every routing message (a lookup step, a successor list) is under 1.5 KiB,
+//! one Ethernet frame. Only values need more, and a datagram larger than the link's MTU
+//! travels as IP fragments, all lost if one is. 8 KiB (6 fragments on Ethernet, one
+//! packet on loopback) holds a key and 15 values of the largest size, or about 75
+//! provider entries of the labs. Larger sets travel in pages (GET_AFTER, MORE) and
+//! larger hand-overs in several STOREs; a key's values may be split across two STOREs,
+//! which is harmless because STORE merges by set union.
 //!
 //! ```text
+//! datagram:      txid u32 BE | body
 //! request body:  type u8 | bits u8 (the sender's m) | fields
 //! reply body:    type u8 | fields
 //!
@@ -27,6 +38,7 @@
 //! 0x08  STORE             count u16 (<= MAX_ENTRIES) | { key | count u16 (<= MAX_VALUES) | value x count } x count
 //! 0x09  PRED_LEAVING      node (the leaver) | has u8 (0/1) | node (its predecessor, if has)
 //! 0x0a  SUCC_LEAVING      node (the leaver) | nodes (its successor list)
+//! 0x0b  GET_AFTER         key | value (the last one received: the page after it)
 //!
 //! type  reply             fields
 //! 0x81  PONG              node (who answered)
@@ -36,36 +48,43 @@
 //! 0x85  SUCCESSORS        nodes
 //! 0x86  VALUES            count u16 (<= MAX_VALUES) | value x count
 //! 0x87  OK                -
-//! 0xff  ERROR             text; the sender then closes the connection
+//! 0x88  MORE              as VALUES; more follow: ask GET_AFTER the last one
+//! 0xff  ERROR             text (the request was refused)
 //! ```
 //!
-//! Example, PING from a 160-bit node: `00 00 00 02` (length) `01` (PING) `a0` (m = 160).
+//! Example, PING from a 160-bit node as transaction 7: `00 00 00 07` (txid) `01` (PING)
+//! `a0` (m = 160). Its answer: `00 00 00 07` `81` (PONG) and the node.
 
 mod decode;
 mod encode;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode_reply, decode_request};
-pub use encode::{encode_reply, encode_request};
+pub use decode::{decode_reply, decode_request, split_txid};
+pub use encode::{datagram, encode_reply, encode_request};
 
 use super::id::Id;
 use super::policy::{NodeRef, Routing};
 use std::collections::BTreeSet;
 
-/// Largest frame body we read; the biggest legal message (a full STORE batch) fits.
-pub const MAX_FRAME: u64 = 1 << 20;
+/// Largest datagram sent or accepted, transaction id included (see above for why).
+pub const MAX_DATAGRAM: usize = 8192;
+/// Bytes of the transaction id in front of every body.
+pub const TXID_BYTES: usize = 4;
+/// Largest body: what is left of a datagram after the transaction id.
+pub const MAX_BODY: usize = MAX_DATAGRAM - TXID_BYTES;
 /// Nodes in one list: more than any successor list (r) or fallback list we send.
 pub const MAX_NODES: usize = 32;
 /// Bytes of a key (e.g. a file's SHA-1 in hex is 40).
 pub const MAX_KEY: usize = 512;
 /// Bytes of one value (e.g. a peer's `ip:port`).
 pub const MAX_VALUE: usize = 512;
-/// Values under one key. A full set refuses further puts, so a key cannot grow a frame
-/// past [`MAX_FRAME`]: 256 x (2 + 512) bytes is about 128 KiB.
+/// Values under one key (a full set refuses further puts), and in one VALUES or MORE
+/// reply. A GET reads a large set in pages of what fits a datagram.
 pub const MAX_VALUES: usize = 256;
-/// Keys in one STORE message; senders split larger hand-overs.
-pub const MAX_ENTRIES: usize = 4096;
+/// Keys in one STORE message; senders split larger hand-overs. Each needs at least 4
+/// bytes, so a datagram could not hold more.
+pub const MAX_ENTRIES: usize = MAX_BODY / 4;
 /// Hops a PUT may be passed back towards the owner during a join (see `handle.rs`).
 pub const MAX_FORWARDS: u8 = 2;
 /// Bytes of an error text.
@@ -86,6 +105,11 @@ pub enum Request {
     GetSuccessors,
     Notify(NodeRef),
     Get(Vec<u8>),
+    /// The next page of a key's values: those after `after`, in byte order.
+    GetAfter {
+        key: Vec<u8>,
+        after: Vec<u8>,
+    },
     Put {
         key: Vec<u8>,
         value: Vec<u8>,
@@ -113,6 +137,8 @@ pub enum Reply {
     Predecessor(Option<NodeRef>),
     Successors(Vec<NodeRef>),
     Values(BTreeSet<Vec<u8>>),
+    /// Some of a key's values, the smallest first; more follow (ask GET_AFTER the last).
+    More(BTreeSet<Vec<u8>>),
     Ok,
     Error(String),
 }
@@ -128,6 +154,7 @@ pub(crate) mod ty {
     pub const STORE: u8 = 0x08;
     pub const PRED_LEAVING: u8 = 0x09;
     pub const SUCC_LEAVING: u8 = 0x0a;
+    pub const GET_AFTER: u8 = 0x0b;
     pub const PONG: u8 = 0x81;
     pub const DONE: u8 = 0x82;
     pub const NEXT: u8 = 0x83;
@@ -135,5 +162,6 @@ pub(crate) mod ty {
     pub const SUCCESSORS: u8 = 0x85;
     pub const VALUES: u8 = 0x86;
     pub const OK: u8 = 0x87;
+    pub const MORE: u8 = 0x88;
     pub const ERROR: u8 = 0xff;
 }

@@ -21,6 +21,34 @@ fn ping_is_two_bytes() {
 }
 
 #[test]
+fn a_datagram_is_the_txid_then_the_body() {
+    // 00 00 01 02 = transaction 258, then PING from m = 160.
+    let d = datagram(258, &encode_request(160, &Request::Ping));
+    assert_eq!(d, vec![0x00, 0x00, 0x01, 0x02, 0x01, 0xa0]);
+    assert_eq!(split_txid(&d).unwrap(), (258, &[0x01, 0xa0][..]));
+    assert!(split_txid(&[0, 0, 1]).is_err(), "shorter than a txid");
+    let big = vec![0u8; MAX_DATAGRAM + 1];
+    assert!(split_txid(&big).is_err(), "longer than MAX_DATAGRAM");
+}
+
+#[test]
+fn paging_layout() {
+    // 0b = GET_AFTER, a0 = m, key "k" (00 01 6b), after "v" (00 01 76).
+    let req = Request::GetAfter {
+        key: b"k".to_vec(),
+        after: b"v".to_vec(),
+    };
+    let b = encode_request(160, &req);
+    assert_eq!(b, vec![0x0b, 0xa0, 0x00, 0x01, b'k', 0x00, 0x01, b'v']);
+    // 88 = MORE, count 00 01, value "w" (00 01 77).
+    let rep = Reply::More([b"w".to_vec()].into());
+    assert_eq!(encode_reply(&rep), vec![0x88, 0x00, 0x01, 0x00, 0x01, b'w']);
+    // A VALUES count the body cannot hold (2 values need at least 4 more bytes).
+    let err = decode_reply(&[0x86, 0x00, 0x02, 0x00]).unwrap_err();
+    assert!(matches!(err, WireError::Malformed(_)));
+}
+
+#[test]
 fn notify_layout() {
     let n = NodeRef {
         id: Id::from_u64(0x2a, 8),
@@ -47,6 +75,10 @@ fn every_request_round_trips() {
         Request::GetPredecessor,
         Request::GetSuccessors,
         Request::Get(b"key".to_vec()),
+        Request::GetAfter {
+            key: b"key".to_vec(),
+            after: b"v".to_vec(),
+        },
         Request::Put {
             key: b"k".to_vec(),
             value: b"v".to_vec(),
@@ -81,6 +113,7 @@ fn every_reply_round_trips() {
         Reply::Predecessor(None),
         Reply::Successors(vec![]),
         Reply::Values([b"a".to_vec()].into()),
+        Reply::More([b"a".to_vec(), b"b".to_vec()].into()),
         Reply::Ok,
         Reply::Error("id taken".into()),
     ];

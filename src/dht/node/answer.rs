@@ -7,13 +7,15 @@
 //! already taken) is refused with an error naming the problem.
 
 use super::jobs::Job;
-use crate::dht::conn::check_node;
 use crate::dht::error::DhtError;
 use crate::dht::id::{in_open, Id};
 use crate::dht::lookup::STEP_NODES;
-use crate::dht::msg::{Reply, Request};
+use crate::dht::msg::{Reply, Request, MAX_BODY};
 use crate::dht::policy::{next_step, NodeRef, Step};
+use crate::dht::rpc::check_node;
 use crate::dht::state::{Config, State};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 /// The coordinator's next move for one request.
 pub(crate) enum Answer {
@@ -23,11 +25,18 @@ pub(crate) enum Answer {
     After(Job),
     /// Reply now, and have this job run (a put passed back to the owner).
     ReplyThen(Reply, Job),
-    /// Reply ERROR with this text and close the connection.
+    /// Reply ERROR with this text.
     Refuse(DhtError),
 }
 
-pub(crate) fn answer(me: &NodeRef, cfg: &Config, st: &mut State, req: Request) -> Answer {
+/// The answer to `req`, which came from `from` (the datagram's source address).
+pub(crate) fn answer(
+    me: &NodeRef,
+    cfg: &Config,
+    st: &mut State,
+    from: SocketAddr,
+    req: Request,
+) -> Answer {
     let r = match req {
         Request::Ping => Ok(Answer::Reply(Reply::Pong(*me))),
         Request::FindStep { id, routing } => {
@@ -40,7 +49,10 @@ pub(crate) fn answer(me: &NodeRef, cfg: &Config, st: &mut State, req: Request) -
         Request::GetPredecessor => Ok(Answer::Reply(Reply::Predecessor(st.pred))),
         Request::GetSuccessors => Ok(Answer::Reply(Reply::Successors(st.succs.clone()))),
         Request::Notify(p) => notify(me, cfg, st, p),
-        Request::Get(key) => Ok(Answer::Reply(Reply::Values(st.store.get(&key)))),
+        Request::Get(key) => Ok(Answer::Reply(page(st.store.get(&key), None))),
+        Request::GetAfter { key, after } => {
+            Ok(Answer::Reply(page(st.store.get(&key), Some(&after))))
+        }
         Request::Put {
             key,
             value,
@@ -49,6 +61,14 @@ pub(crate) fn answer(me: &NodeRef, cfg: &Config, st: &mut State, req: Request) -
         Request::Store(entries) => {
             st.store.merge(entries);
             Ok(Answer::Reply(Reply::Ok))
+        }
+        Request::PredLeaving { leaver, .. } | Request::SuccLeaving { leaver, .. }
+            if leaver.addr != from =>
+        {
+            Err(DhtError::NotTheLeaver {
+                leaver: leaver.addr,
+                from,
+            })
         }
         Request::PredLeaving { leaver, pred } => pred_leaving(me, cfg, st, leaver, pred),
         Request::SuccLeaving { leaver, succs } => check_node(&leaver, cfg.bits)
@@ -64,6 +84,22 @@ pub(crate) fn answer(me: &NodeRef, cfg: &Config, st: &mut State, req: Request) -
             }),
     };
     r.unwrap_or_else(Answer::Refuse)
+}
+
+/// The values after `after` (all, if None) that fit one reply: VALUES if that is the
+/// rest, MORE if the asker must come back for the next page.
+fn page(values: BTreeSet<Vec<u8>>, after: Option<&Vec<u8>>) -> Reply {
+    let mut room = MAX_BODY - 3; // type and count
+    let mut out = BTreeSet::new();
+    let rest = values.into_iter().filter(|v| after.is_none_or(|a| v > a));
+    for v in rest {
+        if 2 + v.len() > room {
+            return Reply::More(out);
+        }
+        room -= 2 + v.len();
+        out.insert(v);
+    }
+    Reply::Values(out)
 }
 
 /// To the leaver's successor: your predecessor leaves; here is its predecessor.
@@ -170,6 +206,11 @@ fn put(
 mod tests {
     use super::*;
 
+    const FROM: SocketAddr = SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1)),
+        9999,
+    );
+
     fn node(port: u16, bits: u32) -> NodeRef {
         let addr = format!("127.0.0.1:{port}").parse().unwrap();
         NodeRef {
@@ -183,7 +224,7 @@ mod tests {
         let cfg = Config::new(160);
         let me = node(4000, 160);
         let mut st = State::new(160);
-        let a = answer(&me, &cfg, &mut st, Request::Get(b"k".to_vec()));
+        let a = answer(&me, &cfg, &mut st, FROM, Request::Get(b"k".to_vec()));
         assert!(matches!(a, Answer::Reply(Reply::Values(v)) if v.is_empty()));
         let put = Request::Put {
             key: b"k".to_vec(),
@@ -191,7 +232,7 @@ mod tests {
             forwards: 0,
         };
         assert!(matches!(
-            answer(&me, &cfg, &mut st, put),
+            answer(&me, &cfg, &mut st, FROM, put),
             Answer::Reply(Reply::Ok)
         ));
         assert_eq!(st.store.get(b"k").len(), 1);
@@ -208,7 +249,7 @@ mod tests {
             value: b"v".to_vec(),
             forwards: 0,
         };
-        match answer(&me, &cfg, &mut st, put) {
+        match answer(&me, &cfg, &mut st, FROM, put) {
             Answer::After(Job::Store { to, .. }) => assert_eq!(to.len(), 2),
             _ => panic!("the reply must wait for the replicas"),
         }
@@ -223,11 +264,11 @@ mod tests {
             id: me.id.sub(&Id::pow2(0), 160),
             addr: "127.0.0.1:9".parse().unwrap(),
         };
-        let a = answer(&me, &cfg, &mut st, Request::Notify(liar));
+        let a = answer(&me, &cfg, &mut st, FROM, Request::Notify(liar));
         assert!(matches!(a, Answer::Refuse(DhtError::BadId { .. })));
         assert_eq!(st.pred, None);
         let honest = node(4001, 160);
-        let a = answer(&me, &cfg, &mut st, Request::Notify(honest));
+        let a = answer(&me, &cfg, &mut st, FROM, Request::Notify(honest));
         assert!(
             matches!(a, Answer::Reply(Reply::Ok)),
             "nothing to hand over"

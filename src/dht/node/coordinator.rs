@@ -1,32 +1,31 @@
 //! The coordinator: one thread per node that owns its [`State`] and makes every decision.
 //!
 //! ```text
-//!               readers ──Incoming──┐
+//!               reader ──Incoming───┐
 //!   handle (Node) ──Command─────────┤
 //!               workers ──Done──────┼──► select! ──► answer.rs / maintain.rs ──► state
 //!   ticks: stabilize, fix-fingers,  │         │
-//!          check-pred, replicate ───┘         ├──Out (try_send)──► a connection's writer
+//!          check-pred, replicate ───┘         ├──reply (send_to, never waits)──► caller
 //!                                             └──Job (try_send)──► a worker
 //! ```
 //!
-//! It never blocks on a socket or on a full queue. A reply goes to the connection's
-//! bounded queue with `try_send`; a peer whose queue is full has stopped reading and is
-//! dropped (logged), not waited for. Replies on one connection keep the order of its
-//! requests: while a reply waits for a job (a put's replicas), that connection's next
-//! requests wait here, in a bounded list of their own.
+//! It never blocks on a socket or on a full queue. A reply is one `send_to` with a send
+//! timeout of `rpc::SEND_TIMEOUT`; one that does not fit is dropped and counted, and the
+//! caller retries. A reply that waits for a job (a put's replicas, a hand-over) is sent
+//! when the job is done, to the address and transaction id it answers. UDP keeps no
+//! order between requests, so nothing else waits for it.
 
 use super::answer::{answer, Answer};
 use super::jobs::{Done, Job};
 use super::maintain::Rounds;
-use crate::dht::conn::{Incoming, Out, OUT_QUEUE};
 use crate::dht::id::Id;
-use crate::dht::msg::{encode_reply, Entry, Reply, Request};
+use crate::dht::msg::{Entry, Reply, Request};
 use crate::dht::policy::{next_step, NodeRef, Routing, Step};
+use crate::dht::rpc::{Incoming, Replier};
 use crate::dht::state::*;
-use crossbeam_channel::{select, tick, Receiver, Sender, TrySendError};
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::Arc;
+use crossbeam_channel::{select, tick, Receiver, Sender};
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
 
 /// What the public handle asks of its coordinator; each question carries its reply channel.
 pub(crate) enum Command {
@@ -54,17 +53,8 @@ pub(crate) struct Wiring {
     pub maint: Sender<Job>,
     pub store: Sender<Job>,
     pub stop: Receiver<()>,
-}
-
-/// One incoming connection, as the coordinator sees it.
-struct Peer {
-    addr: SocketAddr,
-    out: Sender<Out>,
-    /// To close the socket when the peer is dropped.
-    stream: Arc<TcpStream>,
-    /// A reply is waiting for a job; later requests wait in `held`.
-    waiting: bool,
-    held: VecDeque<Request>,
+    /// The node's socket, to reply on.
+    pub out: Replier,
 }
 
 pub(crate) struct Coordinator {
@@ -72,7 +62,6 @@ pub(crate) struct Coordinator {
     cfg: Config,
     st: State,
     rounds: Rounds,
-    peers: HashMap<u64, Peer>,
     w: Wiring,
 }
 
@@ -83,7 +72,6 @@ impl Coordinator {
             st: State::new(cfg.bits),
             cfg,
             rounds: Rounds::default(),
-            peers: HashMap::new(),
             w,
         }
     }
@@ -96,7 +84,7 @@ impl Coordinator {
         loop {
             select! {
                 recv(self.w.incoming) -> ev => match ev {
-                    Ok(ev) => self.on_incoming(ev),
+                    Ok(ev) => self.answer(ev),
                     Err(_) => return,
                 },
                 recv(self.w.commands) -> c => match c {
@@ -127,97 +115,36 @@ impl Coordinator {
         }
     }
 
-    fn on_incoming(&mut self, ev: Incoming) {
-        match ev {
-            Incoming::Up {
-                conn,
-                peer,
-                out,
-                stream,
-            } => {
-                let p = Peer {
-                    addr: peer,
-                    out,
-                    stream,
-                    waiting: false,
-                    held: VecDeque::new(),
-                };
-                self.peers.insert(conn, p);
-            }
-            Incoming::Request { conn, req } => {
-                let Some(p) = self.peers.get_mut(&conn) else {
-                    return; // already dropped
-                };
-                if !p.waiting {
-                    self.answer(conn, req);
-                } else if p.held.len() < OUT_QUEUE {
-                    p.held.push_back(req);
-                } else {
-                    self.drop_peer(conn, "sends requests faster than it reads replies");
-                }
-            }
-            Incoming::Down { conn } => {
-                self.peers.remove(&conn);
-            }
+    fn answer(&mut self, ev: Incoming) {
+        let Incoming { from, txid, req } = ev;
+        if matches!(
+            req,
+            Request::Notify(_) | Request::PredLeaving { .. } | Request::SuccLeaving { .. }
+        ) {
+            self.rounds.churn(); // a neighbour changes: look again soon
         }
-    }
-
-    fn answer(&mut self, conn: u64, req: Request) {
-        match answer(&self.me, &self.cfg, &mut self.st, req) {
-            Answer::Reply(rep) => self.reply(conn, &rep),
+        match answer(&self.me, &self.cfg, &mut self.st, from, req) {
+            Answer::Reply(rep) => self.w.out.reply(from, txid, &rep),
             Answer::ReplyThen(rep, job) => {
-                self.reply(conn, &rep);
+                self.w.out.reply(from, txid, &rep);
                 self.maint(Some(job));
             }
             Answer::After(Job::Store { to, entries, .. }) => {
                 let job = Job::Store {
                     to,
                     entries,
-                    answer: Some(conn),
+                    answer: Some((from, txid)),
                 };
-                match self.w.store.try_send(job) {
-                    Ok(()) => {
-                        if let Some(p) = self.peers.get_mut(&conn) {
-                            p.waiting = true;
-                        }
-                    }
+                if self.w.store.try_send(job).is_err() {
                     // Too busy to wait: answer now; replication rounds catch up.
-                    Err(_) => self.reply(conn, &Reply::Ok),
+                    self.w.out.reply(from, txid, &Reply::Ok);
                 }
             }
             Answer::After(other) => {
                 self.maint(Some(other));
-                self.reply(conn, &Reply::Ok);
+                self.w.out.reply(from, txid, &Reply::Ok);
             }
-            Answer::Refuse(e) => {
-                log::info!("{}: refusing a request: {e}", self.me.addr);
-                let text = encode_reply(&Reply::Error(e.to_string()));
-                if let Some(p) = self.peers.remove(&conn) {
-                    // The writer sends it, then closes; nothing more is read from it.
-                    let _ = p.out.try_send(Out::Last(text));
-                }
-            }
-        }
-    }
-
-    /// Queues a reply; a peer whose queue is full (or whose writer has ended) is dropped.
-    fn reply(&mut self, conn: u64, rep: &Reply) {
-        let Some(p) = self.peers.get(&conn) else {
-            return;
-        };
-        match p.out.try_send(Out::Frame(encode_reply(rep))) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => self.drop_peer(conn, "stopped reading its replies"),
-            Err(TrySendError::Disconnected(_)) => {
-                self.peers.remove(&conn);
-            }
-        }
-    }
-
-    fn drop_peer(&mut self, conn: u64, why: &str) {
-        if let Some(p) = self.peers.remove(&conn) {
-            log::info!("{}: dropping {}: {why}", self.me.addr, p.addr);
-            let _ = p.stream.shutdown(Shutdown::Both);
+            Answer::Refuse(e) => self.w.out.refuse(from, txid, &e),
         }
     }
 
@@ -233,20 +160,9 @@ impl Coordinator {
 
     fn on_done(&mut self, d: Done) {
         match d {
-            Done::Stored { answer: Some(conn) } => {
-                self.reply(conn, &Reply::Ok);
-                // The connection's next requests were waiting for this reply.
-                if let Some(p) = self.peers.get_mut(&conn) {
-                    p.waiting = false;
-                }
-                while let Some(p) = self.peers.get_mut(&conn) {
-                    if p.waiting {
-                        break;
-                    }
-                    let Some(req) = p.held.pop_front() else { break };
-                    self.answer(conn, req);
-                }
-            }
+            Done::Stored {
+                answer: Some((to, txid)),
+            } => self.w.out.reply(to, txid, &Reply::Ok),
             d => self.rounds.finished(&self.me, &self.cfg, &mut self.st, d),
         }
     }
@@ -280,8 +196,12 @@ impl Coordinator {
                 );
                 let _ = tx.send(step);
             }
-            Command::Forget(nodes) => nodes.iter().for_each(|n| st.forget(n)),
+            Command::Forget(nodes) => {
+                nodes.iter().for_each(|n| st.forget(n));
+                self.rounds.churn();
+            }
             Command::Joined { bootstrap, succ } => {
+                self.rounds.churn();
                 st.bootstrap = Some(bootstrap);
                 st.pred = None;
                 if succ != self.me {

@@ -3,7 +3,7 @@
 //! The coordinator decides *what* to ask and of whom, and hands a [`Job`] to a worker
 //! through a bounded queue; the worker makes the blocking calls and sends back a
 //! [`Done`] with what it found; the coordinator decides what that changes. So a slow or
-//! dead node stalls a worker for at most `RPC_TIMEOUT`, never the coordinator.
+//! dead node stalls a worker for at most `rpc::TRIES` tries, never the coordinator.
 //!
 //! ```text
 //!   coordinator ──Job──► "dht-maint-ADDR"  stabilize, fix-fingers, ping, replicate, pass a put back
@@ -17,11 +17,11 @@
 //! nodes waiting on each other always ends, even when every node of a ring notifies its
 //! successor at the same moment.
 
-use crate::dht::conn::Caller;
 use crate::dht::id::Id;
 use crate::dht::lookup::{lookup_via, walk_from};
 use crate::dht::msg::{Entry, Reply, Request};
 use crate::dht::policy::{better_successor, finger_confirmed, NodeRef, Routing, Step};
+use crate::dht::rpc::Caller;
 use crate::dht::store::batches;
 use crossbeam_channel::{select, Receiver, Sender};
 use std::collections::HashSet;
@@ -32,6 +32,9 @@ pub const MAINT_QUEUE: usize = 16;
 /// Jobs waiting for the store worker; when it is full a put is answered without
 /// waiting for its replicas (the next replication round copies them).
 pub const STORE_QUEUE: usize = 256;
+
+/// Where a delayed reply goes: the caller's address and its transaction id.
+pub(crate) type ReplyTo = (SocketAddr, u32);
 
 /// Outgoing calls the coordinator wants made.
 pub(crate) enum Job {
@@ -60,11 +63,11 @@ pub(crate) enum Job {
     /// A put for a key we no longer own, passed back towards its owner.
     Forward { to: NodeRef, req: Request },
     /// STORE entries on these nodes, then let the coordinator answer `answer` (the
-    /// connection whose PUT or NOTIFY waits for this). On the store worker.
+    /// caller and transaction whose PUT or NOTIFY waits for this). On the store worker.
     Store {
         to: Vec<NodeRef>,
         entries: Vec<Entry>,
-        answer: Option<u64>,
+        answer: Option<ReplyTo>,
     },
 }
 
@@ -89,7 +92,7 @@ pub(crate) enum Done {
     Replicated,
     Forwarded,
     Stored {
-        answer: Option<u64>,
+        answer: Option<ReplyTo>,
     },
 }
 

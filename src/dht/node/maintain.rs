@@ -13,6 +13,14 @@
 //! and ends here with what the calls found (a [`Done`]), applied to the state. One round
 //! of each kind is in flight at a time: a tick that comes while its round is still
 //! running is skipped.
+//!
+//! Fewer rounds as the ring settles: a stabilize round that changed nothing makes the
+//! next ones sit out 1, then 3 ticks ([`QUIET_STABILIZE`]); a fix-fingers round that
+//! confirmed its finger makes them sit out 1, 3, then 7 ([`QUIET_FINGERS`]). Any change
+//! (a new successor, a finger moved, a NOTIFY or leave notice, a node found dead) brings
+//! both back to every tick. So a settled ring of N nodes costs about N/4 stabilize and
+//! N/8 finger calls per period instead of 3N and N, and churn is still seen within a
+//! few periods.
 
 use super::jobs::{Done, Job};
 use crate::dht::lookup::STEP_NODES;
@@ -20,20 +28,56 @@ use crate::dht::policy::{by_distance_from, fill_fingers, finger_start, next_step
 use crate::dht::policy::{successor_list, NodeRef, Routing};
 use crate::dht::state::{Config, State};
 
-/// Which rounds are in flight.
+/// Most quiet steps of stabilize: it then runs every 2^2 = 4th tick.
+pub const QUIET_STABILIZE: u32 = 2;
+/// Most quiet steps of fix-fingers: it then runs every 2^3 = 8th tick.
+pub const QUIET_FINGERS: u32 = 3;
+
+/// How many ticks a round sits out after rounds that changed nothing.
+#[derive(Default)]
+struct Quiet {
+    level: u32,
+    skip: u32,
+}
+
+impl Quiet {
+    /// True if this tick is sat out.
+    fn sit_out(&mut self) -> bool {
+        let sit = self.skip > 0;
+        self.skip = self.skip.saturating_sub(1);
+        sit
+    }
+    fn quiet(&mut self, max: u32) {
+        self.level = (self.level + 1).min(max);
+        self.skip = (1 << self.level) - 1;
+    }
+    fn busy(&mut self) {
+        *self = Quiet::default();
+    }
+}
+
+/// Which rounds are in flight, and how quiet the ring has been.
 #[derive(Default)]
 pub(crate) struct Rounds {
     stabilizing: bool,
     fixing: bool,
     checking: bool,
     replicating: bool,
+    quiet_stab: Quiet,
+    quiet_fix: Quiet,
 }
 
 impl Rounds {
+    /// Something changed around us: run every round at every tick again.
+    pub fn churn(&mut self) {
+        self.quiet_stab.busy();
+        self.quiet_fix.busy();
+    }
+
     /// Chord's `stabilize`, with the successor list: the successors first, then every
     /// other node we know, nearest clockwise first, in case they all failed.
     pub fn stabilize(&mut self, me: &NodeRef, cfg: &Config, st: &mut State) -> Option<Job> {
-        if self.stabilizing {
+        if self.stabilizing || self.quiet_stab.sit_out() {
             return None;
         }
         if st.succs.is_empty() {
@@ -58,7 +102,7 @@ impl Rounds {
     /// predecessor, one call on a connection we already hold; only a wrong or missing
     /// finger costs a lookup.
     pub fn fix_fingers(&mut self, me: &NodeRef, cfg: &Config, st: &State) -> Option<Job> {
-        if self.fixing || cfg.bits < 2 {
+        if self.fixing || cfg.bits < 2 || self.quiet_fix.sit_out() {
             return None;
         }
         let i = st.next_finger.clamp(1, cfg.bits - 1);
@@ -123,6 +167,7 @@ impl Rounds {
             } => {
                 self.stabilizing = false;
                 failed.iter().for_each(|n| st.forget(n));
+                let before = st.succs.clone();
                 match (found, rejoined) {
                     (Some((succ, list)), _) => {
                         st.set_succs(successor_list(me, &succ, &list, cfg.r));
@@ -130,12 +175,23 @@ impl Rounds {
                     (None, Some(owner)) if owner != *me => st.set_succs(vec![owner]),
                     (None, _) => st.set_succs(Vec::new()),
                 }
+                if failed.is_empty() && st.succs == before {
+                    self.quiet_stab.quiet(QUIET_STABILIZE);
+                } else {
+                    self.churn();
+                }
             }
             Done::Finger { i, owner, failed } => {
                 self.fixing = false;
                 failed.iter().for_each(|n| st.forget(n));
+                let same = owner.is_some() && st.fingers[i as usize] == owner;
                 if let Some(owner) = owner {
                     st.next_finger = fill_fingers(me, &mut st.fingers, i, &owner, cfg.bits);
+                }
+                if same && failed.is_empty() {
+                    self.quiet_fix.quiet(QUIET_FINGERS);
+                } else {
+                    self.quiet_fix.busy();
                 }
             }
             Done::Pinged { node, alive } => {

@@ -1,0 +1,133 @@
+//! The ring at scale (issue #16): N nodes in one process, built and settled, measured.
+//!
+//! [`measure`] starts a [`LocalRing`] of N nodes (join waves that double the ring), waits
+//! until every successor list, predecessor and finger is exact, then looks up random ids
+//! and reads what the process costs per node from `/proc/self/status` (threads, resident
+//! memory) and `/proc/self/fd`. `lab-dht --scale` and `bench-dht` print its rows.
+//!
+//! Limits of one process on the lab machine, and what a node takes of them:
+//!
+//! | limit | value | per node |
+//! |---|---|---|
+//! | `ulimit -n` (files) | 20,000 | 1 socket, and 1 to 3 private sockets for its calls |
+//! | `kernel.pid_max` (threads) | 32,768 | `THREADS_PER_NODE` = 4 |
+//! | `vm.max_map_count` | 65,530 | 2 per thread (stack and guard page) |
+//!
+//! So [`SCALE_MAX`] = 4,096 nodes use about 16,400 threads and 12,000 files.
+
+use super::local::LocalRing;
+use super::policy::Routing;
+use super::state::Config;
+use crate::rng::Rng;
+use std::time::{Duration, Instant};
+
+/// The largest ring the labs build in one process (see the table above), and tested.
+pub const SCALE_MAX: usize = 4096;
+
+/// One ring's figures.
+#[derive(Clone, Debug)]
+pub struct ScaleRow {
+    pub n: usize,
+    /// Seconds to start every node and link the ring (successors and predecessors).
+    pub build_s: f64,
+    /// Seconds more until every successor list and finger is exact.
+    pub settle_s: f64,
+    pub mean_hops: f64,
+    /// Chord's expected mean, ½·log2 N.
+    pub half_log2: f64,
+    pub threads_per_node: f64,
+    pub rss_kib_per_node: f64,
+    pub fds_per_node: f64,
+}
+
+impl ScaleRow {
+    /// Mean hops against ½·log2 N, in percent.
+    pub fn hops_error(&self) -> f64 {
+        (self.mean_hops - self.half_log2) / self.half_log2 * 100.0
+    }
+
+    pub const HEADER: &'static str =
+        "     N  build s  settle s  total s  mean hops  ½·log2 N   error  threads/node  RSS KiB/node  fds/node";
+
+    pub fn line(&self) -> String {
+        format!(
+            "{:>6} {:>8.1} {:>9.1} {:>8.1} {:>10.2} {:>9.2} {:>+6.1}% {:>13.2} {:>13.0} {:>9.2}",
+            self.n,
+            self.build_s,
+            self.settle_s,
+            self.build_s + self.settle_s,
+            self.mean_hops,
+            self.half_log2,
+            self.hops_error(),
+            self.threads_per_node,
+            self.rss_kib_per_node,
+            self.fds_per_node
+        )
+    }
+}
+
+/// The ring sizes of a scale run: `from`, 4·`from`, ... up to `max` (at most [`SCALE_MAX`]).
+pub fn sizes(from: usize, max: usize) -> Vec<usize> {
+    let max = max.min(SCALE_MAX);
+    let mut v = Vec::new();
+    let mut n = from.max(2);
+    while n <= max {
+        v.push(n);
+        n *= 4;
+    }
+    v
+}
+
+/// Threads and resident KiB of this process, from `/proc/self/status` (0 elsewhere).
+pub fn process_status() -> (usize, u64) {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("Threads:") as usize, field("VmRSS:"))
+}
+
+/// Open files of this process.
+pub fn open_files() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// Builds and settles a ring of `n`, runs `lookups` random lookups, measures, stops it.
+/// Fails if the ring does not settle within `limit`.
+pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<ScaleRow, String> {
+    let (threads0, rss0) = process_status();
+    let fds0 = open_files();
+    let mut cfg = Config::new(160);
+    cfg.r = Config::r_for(n);
+    cfg.time_scale = Config::lab_time_scale(n);
+    let t = Instant::now();
+    let mut ring = LocalRing::start(n, &cfg).map_err(|e| format!("N = {n}: {e}"))?;
+    let build_s = t.elapsed().as_secs_f64();
+    if !ring.wait_settled(true, limit) {
+        return Err(format!(
+            "N = {n}: the ring did not settle within {} s",
+            limit.as_secs()
+        ));
+    }
+    let settle_s = t.elapsed().as_secs_f64() - build_s;
+    let (threads, rss) = process_status();
+    let fds = open_files();
+    let mean_hops = ring
+        .mean_hops(lookups, Routing::Fingers, &mut Rng::new(seed))
+        .map_err(|e| format!("N = {n}: a lookup failed: {e}"))?;
+    ring.stop();
+    let per = |a: f64, b: f64| (a - b) / n as f64;
+    Ok(ScaleRow {
+        n,
+        build_s,
+        settle_s,
+        mean_hops,
+        half_log2: (n as f64).log2() / 2.0,
+        threads_per_node: per(threads as f64, threads0 as f64),
+        rss_kib_per_node: per(rss as f64, rss0 as f64),
+        fds_per_node: per(fds as f64, fds0 as f64),
+    })
+}
