@@ -5,6 +5,7 @@
 use super::verify::Verdict;
 use crate::bittorrent::conn::Event;
 use crate::bittorrent::metainfo::Metainfo;
+use crate::bittorrent::mse::Policy;
 use crate::bittorrent::msg::handshake::PeerId;
 use crate::bittorrent::policy::choke::{ChokePolicy, UPLOAD_SLOTS};
 use crate::bittorrent::policy::pick::{PickPolicy, PickReason};
@@ -58,6 +59,8 @@ pub struct ClientConfig {
     pub rng_seed: Option<u64>,
     /// Where to report picks, rechokes and completion (labs, tests).
     pub events: Option<Sender<(PeerId, NodeEvent)>>,
+    /// Message Stream Encryption (`--encryption prefer|require|off`): see `conn/open.rs`.
+    pub encryption: Policy,
 }
 
 impl Default for ClientConfig {
@@ -79,6 +82,7 @@ impl Default for ClientConfig {
             corrupt: false,
             rng_seed: None,
             events: None,
+            encryption: Policy::Prefer,
         }
     }
 }
