@@ -33,6 +33,7 @@ fn fetch_cfg(encryption: Policy) -> FetchConfig {
 fn direct() -> ClientConfig {
     ClientConfig {
         use_tracker: false,
+        encryption: Policy::Prefer,
         ..ClientConfig::default()
     }
 }

@@ -3,6 +3,7 @@
 use super::super::common::{parse, run_until_stopped};
 use super::load;
 use getopts::Options;
+use p2plab::bittorrent::mse::Policy;
 use p2plab::bittorrent::node::{seed_paths, Client, ClientConfig};
 use p2plab::share::ids::to_hex;
 use std::path::Path;
@@ -95,9 +96,10 @@ pub(super) fn client_config(m: &getopts::Matches) -> Result<ClientConfig, String
         Some("all") => p2plab::bittorrent::policy::choke::ChokePolicy::UnchokeAll,
         Some(x) => return Err(format!("unknown choker '{x}'")),
     };
-    if let Some(e) = m.opt_str("encryption") {
-        cfg.encryption = e.parse()?;
-    }
+    cfg.encryption = match m.opt_str("encryption") {
+        Some(e) => e.parse()?,
+        None => Policy::Prefer, // as real clients: MSE first, plaintext if refused
+    };
     Ok(cfg)
 }
 

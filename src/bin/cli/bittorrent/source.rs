@@ -11,6 +11,12 @@ use p2plab::bittorrent::node::{new_peer_id, ClientConfig};
 use p2plab::bittorrent::tracker::msg::{announce, Announce, Event};
 use p2plab::share::ids::to_hex;
 use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+/// How long a magnet link's metadata is looked for.
+const FETCH_FOR: Duration = Duration::from_secs(60);
+/// Between two rounds of asking the trackers and their peers.
+const RETRY: Duration = Duration::from_secs(2);
 
 /// The torrent named by `source`. For a magnet link, `cfg.listen` is pinned to a
 /// port (announced to the trackers before the node starts) and `peers` are asked too.
@@ -45,38 +51,30 @@ fn from_magnet(
     cfg.listen = port.to_string();
     let peer_id = cfg.peer_id.unwrap_or_else(new_peer_id);
     cfg.peer_id = Some(peer_id);
-    let mut peers = extra.to_vec();
-    for tr in &m.trackers {
-        let a = Announce {
-            info_hash: m.info_hash,
-            peer_id,
-            port: port.port(),
-            uploaded: 0,
-            downloaded: 0,
-            left: 1, // unknown until the metadata is here; not a seed
-            event: Event::Started,
-            numwant: 50,
+    // A magnet link may be opened before the seeds have announced: ask again, as the
+    // trackers' lists change, until one peer gives the dict or we give up.
+    let give_up = Instant::now() + FETCH_FOR;
+    let info = loop {
+        let peers = ask_trackers(&m, peer_id, port, extra);
+        println!(
+            "magnet {}: asking {} peer(s) for the metadata",
+            to_hex(&m.info_hash),
+            peers.len()
+        );
+        // A peer id of its own: the seeds may still hold the fetch's connection when
+        // the node calls them, and refuse a second one from the same id.
+        let fc = FetchConfig {
+            peer_id: new_peer_id(),
+            encryption: cfg.encryption,
+            rng_seed: cfg.rng_seed.unwrap_or(u64::from(port.port())),
         };
-        match announce(tr, &a) {
-            Ok(r) => peers.extend(r.peers.into_iter().filter(|p| *p != port)),
-            Err(e) => eprintln!("tracker {tr}: {e}"),
+        match fetch(&m.info_hash, &peers, &fc) {
+            Ok(info) => break info,
+            Err(e) if Instant::now() > give_up => return Err(e),
+            Err(e) => eprintln!("{e}; asking again in {RETRY:?}"),
         }
-    }
-    println!(
-        "magnet {}: asking {} peer(s) for the metadata",
-        to_hex(&m.info_hash),
-        peers.len()
-    );
-    // A peer id of its own: the seeds may still hold the fetch's connection when the
-    // node calls them, and refuse a second one from the same id.
-    let fc = FetchConfig {
-        peer_id: new_peer_id(),
-        encryption: cfg.encryption,
-        rng_seed: cfg.rng_seed.unwrap_or(u64::from_be_bytes(
-            peer_id[12..20].try_into().unwrap_or_default(),
-        )),
+        std::thread::sleep(RETRY);
     };
-    let info = fetch(&m.info_hash, &peers, &fc)?;
     let meta = metainfo_from(&info, m.trackers.first().map(String::as_str))?;
     println!(
         "metadata: {} ({} bytes, verified against the info-hash)",
@@ -84,4 +82,37 @@ fn from_magnet(
         info.len()
     );
     Ok(meta)
+}
+
+/// Peers for the magnet link's torrent: the trackers' lists, and the ones given by hand.
+fn ask_trackers(
+    m: &Magnet,
+    peer_id: [u8; 20],
+    us: SocketAddr,
+    extra: &[SocketAddr],
+) -> Vec<SocketAddr> {
+    let mut peers = extra.to_vec();
+    for tr in &m.trackers {
+        let a = Announce {
+            info_hash: m.info_hash,
+            peer_id,
+            port: us.port(),
+            uploaded: 0,
+            downloaded: 0,
+            left: 1, // unknown until the metadata is here; not a seed
+            event: Event::Started,
+            numwant: 50,
+        };
+        match announce(tr, &a) {
+            Ok(r) => {
+                for p in r.peers {
+                    if p != us && !peers.contains(&p) {
+                        peers.push(p);
+                    }
+                }
+            }
+            Err(e) => eprintln!("tracker {tr}: {e}"),
+        }
+    }
+    peers
 }
