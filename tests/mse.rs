@@ -405,3 +405,102 @@ fn aria2c_leecher_requiring_crypto_is_accepted() {
         .unwrap();
     tracker_thread.join().unwrap();
 }
+
+// ---- Our nodes: the policy on both ends of a real transfer (issue 14) ----
+
+use p2plab::bittorrent::metainfo::Metainfo;
+use p2plab::bittorrent::node::{download_paths, seed_paths, Client, ClientConfig};
+use p2plab::share::ids::sha1_file;
+
+fn node_cfg(encryption: Policy) -> ClientConfig {
+    ClientConfig {
+        use_tracker: false,
+        encryption,
+        ..ClientConfig::default()
+    }
+}
+
+/// A 300 KB torrent and a seed with this policy.
+fn our_seed(dir: &common::TempDir, encryption: Policy) -> (Metainfo, std::path::PathBuf, Client) {
+    let src = dir.file("data.bin", 300_000, 5);
+    let meta = make_torrent(&src, 64 * 1024, None).unwrap();
+    let paths = seed_paths(&meta, &src);
+    let seed = Client::start(meta.clone(), &paths, false, node_cfg(encryption)).unwrap();
+    (meta, src, seed)
+}
+
+/// The leecher calls the seed with `leech`'s policy; true when the copy is complete
+/// and right.
+fn transfer(seed: Policy, leech: Policy) -> bool {
+    let dir = common::TempDir::new("mse-nodes");
+    let (meta, src, mut s) = our_seed(&dir, seed);
+    let out = dir.sub("out");
+    let paths = download_paths(&meta, &out);
+    let mut l = Client::start(meta.clone(), &paths, true, node_cfg(leech)).unwrap();
+    l.connect(s.local_addr()).unwrap();
+    let done = l.wait_complete(Duration::from_secs(60));
+    l.stop();
+    s.stop();
+    done && sha1_file(&out.join("data.bin")).unwrap() == sha1_file(&src).unwrap()
+}
+
+#[test]
+fn our_nodes_transfer_encrypted_when_both_require_it() {
+    assert!(transfer(Policy::Require, Policy::Require));
+}
+
+#[test]
+fn prefer_falls_back_to_plaintext_against_a_peer_without_mse() {
+    // The seed closes on our MSE bytes; the leecher calls again in plaintext.
+    assert!(transfer(Policy::Off, Policy::Prefer));
+    assert!(transfer(Policy::Prefer, Policy::Off));
+}
+
+#[test]
+fn seed_answers_both_handshakes_on_one_port_as_its_policy_says() {
+    let dir = common::TempDir::new("mse-policy");
+    let ours = |ih| Handshake::new(ih, *b"-PL0001-mse-policy-0");
+    for (policy, plain_ok, mse_ok) in [
+        (Policy::Prefer, true, true),
+        (Policy::Require, false, true),
+        (Policy::Off, true, false),
+    ] {
+        let (meta, _src, mut seed) = our_seed(&dir, policy);
+        let ih = meta.info_hash;
+        let connect = || {
+            let s = TcpStream::connect(seed.local_addr()).unwrap();
+            s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+            s
+        };
+        // Plaintext: the seed answers with its handshake, or closes without a byte.
+        let mut s = connect();
+        ours(ih).write_to(&mut s).unwrap();
+        let answered = Handshake::read_from(&mut s).is_ok_and(|h| h.info_hash == ih);
+        assert_eq!(answered, plain_ok, "{policy:?}: plaintext");
+        // MSE offering RC4 only, our handshake as initial payload.
+        let r = mse::initiate(
+            connect(),
+            &ih,
+            Policy::Require,
+            &ours(ih).encode(),
+            &mut Rng::new(31),
+        );
+        match r {
+            Ok(mut s) => {
+                assert!(mse_ok, "{policy:?}: MSE accepted");
+                assert!(s.is_encrypted());
+                let h = Handshake::read_from(&mut s).unwrap();
+                assert_eq!(h.info_hash, ih);
+                assert_eq!(h.reserved[5] & 0x10, 0x10, "BEP 10 bit set");
+            }
+            Err(e) => {
+                assert!(!mse_ok, "{policy:?}: MSE refused: {e}");
+                assert!(
+                    matches!(e, MseError::Closed { .. } | MseError::Io(_)),
+                    "{e}"
+                );
+            }
+        }
+        seed.stop();
+    }
+}

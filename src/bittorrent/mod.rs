@@ -37,7 +37,7 @@
 //! | pieces on disk | `storage.rs` |
 //! | a whole swarm in one call | `swarm/` ([`swarm::run_swarm`]) |
 //! | "no uTP here", so uTP-first clients use TCP at once | `utp_reset.rs` |
-//! | magnet links, metadata from peers (BEP 9/10, 磁力链接) | `metadata.rs`, `msg/extended.rs` |
+//! | magnet links, metadata from peers (BEP 9/10, 磁力链接) | `metadata/`, `msg/extended.rs` |
 //! | encrypted handshakes (MSE/PE, 协议加密), as real clients try first | `mse/` ([`mse::initiate`], [`mse::accept`]) |
 //!
 //! ## Where to look first

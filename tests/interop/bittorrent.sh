@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # BitTorrent against real software, on loopback (notes 6.5; PROTOCOLS.md "Real BitTorrent tools"):
 #   1. our .torrent has mktorrent's info-hash (one file and a folder); transmission-create's loads
-#   2. aria2c downloads 64 MiB from our seeder, found through our tracker
-#   3. our leecher downloads it from aria2c seeding, found through opentracker
-#   4. tshark decodes both captured transfers as BitTorrent with zero malformed packets
+#   2. aria2c downloads 64 MiB from our seeder, found through our tracker: encrypted (MSE, both
+#      defaults), then with --bt-require-crypto, then in plaintext (our seeder --encryption off)
+#   3. our leecher downloads it from aria2c seeding, found through opentracker: in plaintext, then
+#      both sides requiring encryption
+#   2b/3. magnet links both ways: aria2c fetches the metadata from our seeder, we from aria2c seeding
+#   4. tshark decodes the plaintext transfers (extension messages too) as BitTorrent with zero malformed packets; the
+#      encrypted ones carry no plaintext handshake
 # Every tool gets a free port and is killed by PID on exit. Fails (non-zero) on any mismatch.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +19,7 @@ need aria2c aria2; need mktorrent mktorrent; need opentracker opentracker
 need tshark tshark; need dumpcap tshark; need transmission-create transmission-cli; need transmission-show transmission-cli
 
 cargo build --release --quiet --bin p2plab
-P2P="$PWD/target/release/p2plab"
+P2P="${CARGO_TARGET_DIR:-$PWD/target}/release/p2plab"
 W=$(mktemp -d /tmp/p2plab-bt-interop.XXXXXX)
 PIDS=()
 cleanup() {
@@ -88,15 +92,52 @@ TP=$(free_port)
 "$P2P" bt tracker --listen "127.0.0.1:$TP" >"$W/tracker.log" 2>&1 & PIDS+=($!)
 wait_for "$W/tracker.log" "tracker on" 10
 "$P2P" bt make "$W/data/big.bin" -o "$W/ours.torrent" --announce "http://127.0.0.1:$TP/announce" >/dev/null
+# aria_leech NAME SEEDER_PORT [ARIA2C OPTIONS]: aria2c downloads ours.torrent into aria-NAME, captured.
+aria_leech() {
+  local name=$1 port=$2; shift 2
+  capture "$port" "$W/$name.pcapng"
+  timeout 120 "${ARIA[@]}" --dir="$W/aria-$name" --listen-port="$(free_port)" --seed-time=0 "$@" "${SOURCE:-$W/ours.torrent}" \
+    >"$W/aria-$name.log" 2>&1 || { echo "FAIL aria2c ($name) did not finish:"; tail -20 "$W/aria-$name.log"; exit 1; }
+  stop_capture
+  check "aria2c's copy ($name) has the source's SHA-1" "$(sha "$W/aria-$name/big.bin")" "$(sha "$W/data/big.bin")"
+}
+# no_plaintext FILE WHAT: no BitTorrent handshake of ours (peer id -PL0001-) crossed the wire in
+# clear. (Each run shows one plaintext exchange without our peer id, from an ephemeral port to
+# the seeding aria2c, despite its --bt-require-crypto: not ours.)
+no_plaintext() {
+  local n; n=$(tshark -r "$1" -Y 'frame contains "BitTorrent protocol" && frame contains "-PL0001-"' \
+    -T fields -e frame.time_relative -e tcp.srcport -e tcp.dstport 2>/dev/null | tee "$1.plain" | wc -l)
+  [ "$n" = 0 ] || { echo "frames with a plaintext handshake of ours:"; cat "$1.plain"; }
+  check "$2: frames with a plaintext handshake of ours" "$n" 0
+}
+# ext_check FILE "PORTS" WHAT: tshark sees extension messages (BEP 10), none malformed.
+ext_check() {
+  local d=() n
+  for p in $2; do d+=(-d "tcp.port==$p,bittorrent"); done
+  n=$(tshark -r "$1" "${d[@]}" -Y 'bittorrent.msg.type == 20' 2>/dev/null | wc -l)
+  [ "$n" -gt 0 ] || { echo "FAIL tshark found no extension message in $3"; exit 1; }
+  echo "ok   tshark: $3, $n packets with extension messages (BEP 10 / BEP 9)"
+}
 SP=$(free_port)
-"$P2P" bt seed "$W/ours.torrent" "$W/data/big.bin" --listen "127.0.0.1:$SP" >"$W/seed.log" 2>&1 & PIDS+=($!)
+"$P2P" bt seed "$W/ours.torrent" "$W/data/big.bin" --listen "127.0.0.1:$SP" >"$W/seed.log" 2>&1 & PIDS+=($!); SP_PID=$!
 wait_for "$W/seed.log" "seeding" 30
-capture "$SP" "$W/ours-seed.pcapng"
-timeout 120 "${ARIA[@]}" --dir="$W/aria-out" --listen-port="$(free_port)" --seed-time=0 "$W/ours.torrent" >"$W/aria-leech.log" 2>&1 \
-  || { echo "FAIL aria2c did not finish:"; tail -20 "$W/aria-leech.log"; exit 1; }
-stop_capture
-check "aria2c's copy has the source's SHA-1" "$(sha "$W/aria-out/big.bin")" "$(sha "$W/data/big.bin")"
-decode_check "$W/ours-seed.pcapng" "$SP" "our seeder -> aria2c"
+aria_leech mse "$SP"
+no_plaintext "$W/mse.pcapng" "our seeder -> aria2c, both on defaults (MSE)"
+aria_leech crypto "$SP" --bt-require-crypto=true
+no_plaintext "$W/crypto.pcapng" "our seeder -> aria2c --bt-require-crypto"
+# Only a plaintext seeder from here on, so that tshark can read all of it (the tracker
+# still lists the first one; aria2c's calls to it are refused).
+kill "$SP_PID"; wait "$SP_PID" 2>/dev/null || true
+PP=$(free_port)
+"$P2P" bt seed "$W/ours.torrent" "$W/data/big.bin" --listen "127.0.0.1:$PP" --encryption off >"$W/seed-plain.log" 2>&1 & PIDS+=($!)
+wait_for "$W/seed-plain.log" "seeding" 30
+aria_leech plain "$PP"
+decode_check "$W/plain.pcapng" "$PP" "our seeder (--encryption off) -> aria2c"
+echo "== [${SECONDS}s] 2b. aria2c downloads a magnet link: the metadata, then the data, from our seeders"
+MAGNET="magnet:?xt=urn:btih:$(hash_of "$W/ours.torrent")&tr=http%3A%2F%2F127.0.0.1%3A$TP%2Fannounce"
+SOURCE=$MAGNET aria_leech magnet "$PP"
+ext_check "$W/magnet.pcapng" "$PP" "our seeder (--encryption off) -> aria2c, magnet link"
+decode_check "$W/magnet.pcapng" "$PP" "our seeder (--encryption off) -> aria2c, magnet link"
 
 echo "== [${SECONDS}s] 3. our leecher downloads it from aria2c seeding through opentracker"
 OP=$(free_port)
@@ -105,17 +146,31 @@ hash_of "$W/ot.torrent" > "$W/ot/whitelist.txt"
 # Debian's opentracker chroots into -d: the whitelist path is as seen from inside.
 opentracker -i 127.0.0.1 -p "$OP" -P "$OP" -d "$W/ot" -w /whitelist.txt >"$W/ot.log" 2>&1 & PIDS+=($!)
 cp "$W/data/big.bin" "$W/aria-seed/"
-AP=$(free_port); LP=$(free_port)
-# Either side may call the other (aria2c calls leechers it hears of): capture both ports.
-capture "$AP $LP" "$W/aria-seed.pcapng"
-"${ARIA[@]}" --dir="$W/aria-seed" --listen-port="$AP" --seed-ratio=0.0 --bt-seed-unverified=true \
-  "$W/ot.torrent" >"$W/aria-seed.log" 2>&1 & PIDS+=($!)
-"$P2P" bt get "$W/ot.torrent" -o "$W/our-out" --listen "127.0.0.1:$LP" --timeout 120 >"$W/get.log" 2>&1 \
-  || { echo "FAIL our leecher did not finish:"; tail -20 "$W/get.log"; exit 1; }
-stop_capture
-grep '^done' "$W/get.log"
-check "our copy has the source's SHA-1" "$(sha "$W/our-out/big.bin")" "$(sha "$W/data/big.bin")"
-decode_check "$W/aria-seed.pcapng" "$AP $LP" "aria2c -> our leecher"
+# from_aria NAME ENCRYPTION [ARIA2C OPTIONS]: aria2c seeds ot.torrent, our leecher gets it.
+from_aria() { # from_aria NAME ENCRYPTION SOURCE [ARIA2C OPTIONS]
+  local name=$1 enc=$2 src=$3 ap lp apid; shift 3
+  ap=$(free_port); lp=$(free_port)
+  # Either side may call the other (aria2c calls leechers it hears of): capture both ports.
+  capture "$ap $lp" "$W/$name.pcapng"
+  "${ARIA[@]}" --dir="$W/aria-seed" --listen-port="$ap" --seed-ratio=0.0 --bt-seed-unverified=true "$@" \
+    "$W/ot.torrent" >"$W/$name-aria.log" 2>&1 & PIDS+=($!); apid=$!
+  "$P2P" bt get "$src" -o "$W/our-$name" --listen "127.0.0.1:$lp" --timeout 120 --encryption "$enc" \
+    >"$W/$name-get.log" 2>&1 || { echo "FAIL our leecher ($name) did not finish:"; tail -20 "$W/$name-get.log"; exit 1; }
+  stop_capture
+  kill "$apid"; wait "$apid" 2>/dev/null || true
+  grep '^done' "$W/$name-get.log"
+  check "our copy ($name) has the source's SHA-1" "$(sha "$W/our-$name/big.bin")" "$(sha "$W/data/big.bin")"
+  PORTS="$ap $lp"
+  echo "     ($name: aria2c on $ap, our leecher on $lp)"
+}
+from_aria from-aria-plain off "$W/ot.torrent"
+decode_check "$W/from-aria-plain.pcapng" "$PORTS" "aria2c -> our leecher (--encryption off)"
+from_aria from-aria-crypto require "$W/ot.torrent" --bt-require-crypto=true
+no_plaintext "$W/from-aria-crypto.pcapng" "aria2c --bt-require-crypto -> our leecher --encryption require"
+OT_MAGNET="magnet:?xt=urn:btih:$(hash_of "$W/ot.torrent")&tr=http%3A%2F%2F127.0.0.1%3A$OP%2Fannounce"
+from_aria from-aria-magnet off "$OT_MAGNET"
+ext_check "$W/from-aria-magnet.pcapng" "$PORTS" "aria2c -> our leecher, magnet link"
+decode_check "$W/from-aria-magnet.pcapng" "$PORTS" "aria2c -> our leecher, magnet link"
 
 echo "== [${SECONDS}s] 4. the tracker's traffic decodes as HTTP"
 capture "$TP" "$W/tracker.pcapng"

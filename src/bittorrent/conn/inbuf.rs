@@ -2,7 +2,6 @@
 
 use super::RECV_BUF;
 use std::io::Read;
-use std::net::TcpStream;
 
 /// The receive buffer: bytes read but not yet parsed live in `buf[start..end]`.
 pub(super) struct InBuf {
@@ -16,7 +15,7 @@ impl InBuf {
         &self.buf[self.start..self.end]
     }
 
-    pub fn fill(&mut self, mut r: &TcpStream) -> std::io::Result<usize> {
+    pub fn fill(&mut self, r: &mut impl Read) -> std::io::Result<usize> {
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
         } else if self.buf.len() - self.end < RECV_BUF / 2 {

@@ -6,7 +6,10 @@
 //! ```
 //! | file | what |
 //! |---|---|
-//! | `mod.rs` | the handshake, the events and the writer's queue, calling a peer |
+//! | `mod.rs` | the events and the writer's queue, running a connection |
+//! | `dial.rs` | calling a peer, and calling again in plaintext when it refuses MSE |
+//! | `ext.rs` | the extension protocol (BEP 10): serving our info dict to magnet-link peers (BEP 9) |
+//! | `open.rs` | the handshakes: MSE (encrypted) or plaintext, then BitTorrent's 68 bytes |
 //! | `reader.rs` | bytes → checked messages → one event per read to the coordinator (a `cancel` goes to the writer) |
 //! | `writer.rs` | the bounded queue → bytes; answers `Serve` by reading the block from disk |
 //! | `inbuf.rs` | the receive buffer: read big, parse in place |
@@ -23,14 +26,19 @@
 //! writer straight into its send buffer. The coordinator only sees "request (i, b, len)"
 //! and "serve (i, b, len)", so a 16 KiB block costs it a few map lookups.
 
+pub mod ext;
+pub use dial::{call, dial};
+mod dial;
 mod inbuf;
+pub mod open;
 pub mod pool;
 mod reader;
 mod writer;
 
 use super::metainfo::InfoHash;
+use super::mse::Policy;
 use super::msg::bitfield::Bitfield;
-use super::msg::handshake::{Handshake, PeerId};
+use super::msg::handshake::PeerId;
 use super::storage::Storage;
 use crate::net::{ConnResult, Conns, TokenBucket};
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -40,8 +48,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The handshake must complete within this time (aria2c retries in plaintext ~1 s
-/// after we refuse its encrypted handshake, on a new connection).
+/// The handshakes (MSE and BitTorrent) must complete within this time.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A peer silent this long is dropped (BEP 3 peers send keep-alives every 2 minutes).
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(180);
@@ -166,6 +173,12 @@ pub struct Ctx {
     pub stop: Receiver<()>,
     /// Buffers for received blocks, given back by the verifier.
     pub blocks: pool::BlockPool,
+    /// MSE for outgoing connections, and what incoming ones may use.
+    pub encryption: Policy,
+    /// Seed of the MSE keys and pads (each connection draws from its own stream).
+    pub mse_seed: u64,
+    /// The info dict's bytes, served to peers that ask (`ext.rs`); `None`: not served.
+    pub metadata: Option<Arc<Vec<u8>>>,
 }
 
 impl Ctx {
@@ -174,59 +187,57 @@ impl Ctx {
     }
 }
 
-/// Runs one connection to its end: handshake, writer thread, then this thread reads.
-/// `outgoing`: we called, so we speak first.
-pub fn serve(ctx: Arc<Ctx>, stream: TcpStream, outgoing: bool) -> ConnResult {
+/// Runs one connection to its end: handshakes, writer thread, then this thread reads.
+/// `outgoing`: we called, with this encryption policy, so we speak first.
+pub fn serve(ctx: Arc<Ctx>, stream: TcpStream, outgoing: Option<Policy>) -> ConnResult {
     let addr = stream.peer_addr()?;
     stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
-    let ours = Handshake::new(ctx.info_hash, ctx.peer_id);
-    let mut s = &stream;
-    if outgoing {
-        ours.write_to(&mut s)?;
-    }
-    let theirs = Handshake::read_from(&mut s)?;
-    if theirs.info_hash != ctx.info_hash {
-        return Err("handshake names another torrent (info-hash differs)".into());
-    }
-    if theirs.peer_id == ctx.peer_id {
-        return Err("connected to ourselves".into());
-    }
-    if !outgoing {
-        ours.write_to(&mut s)?;
-    }
+    let shut = stream.try_clone()?;
     let key = ctx.next_key.fetch_add(1, Ordering::Relaxed);
+    let open::Opened {
+        reader,
+        mut writer,
+        theirs,
+        encrypted,
+    } = open::open(&ctx, stream, outgoing, key)?;
     let (out, out_rx) = bounded(OUT_QUEUE);
     let gen = Arc::new(AtomicU64::new(0));
     // The peer's cancels go from the reader straight to the writer: taking back a
     // queued block is this connection's business, not a decision.
     let (cancel_tx, cancel_rx) = bounded(MAX_QUEUED_REQUESTS);
-    let (w_stream, w_ctx, w_gen) = (stream.try_clone()?, ctx.clone(), gen.clone());
+    if ext::supports(&theirs) {
+        // First after the handshake, as libtorrent does: a magnet-link peer is waiting for it.
+        let _ = out.try_send(Out::Bytes(ext::our_ext_handshake(&ctx)));
+    }
+    let (w_ctx, w_gen) = (ctx.clone(), gen.clone());
     ctx.conns
         .spawn_worker(format!("bt-send-{addr}"), move || {
             let queues = (&out_rx, &cancel_rx);
-            let r = writer::write_loop(&w_ctx, &w_stream, queues, &w_gen);
+            let r = writer::write_loop(&w_ctx, &mut writer, queues, &w_gen);
             if let Err(e) = r {
                 debug!("bt-send-{addr}: {e}");
             }
             // Wakes the reader: the connection is over in both directions.
-            let _ = w_stream.shutdown(Shutdown::Both);
+            let _ = writer.get_ref().shutdown(Shutdown::Both);
         })
         .map_err(|e| format!("cannot start the writer: {e}"))?;
+    let replies = out.clone();
     let link = Link {
         key,
         addr,
         peer_id: theirs.peer_id,
-        outgoing,
+        outgoing: outgoing.is_some(),
         out,
-        stream: stream.try_clone()?,
+        stream: shut,
         gen,
     };
     ctx.events
         .send(Event::Up(Box::new(link)))
         .map_err(|_| "node is stopping")?;
-    debug!("peer {addr}: handshake done, key {key}");
-    let result = reader::read_loop(&ctx, key, &stream, &cancel_tx);
+    let how = if encrypted { "RC4" } else { "plaintext" };
+    debug!("peer {addr}: handshake done ({how}), key {key}");
+    let result = reader::read_loop(&ctx, key, reader, (&cancel_tx, &replies));
     let why = match &result {
         Ok(()) => "closed".to_string(),
         Err(e) => e.to_string(),
@@ -234,36 +245,10 @@ pub fn serve(ctx: Arc<Ctx>, stream: TcpStream, outgoing: bool) -> ConnResult {
     let _ = ctx.events.send(Event::Down {
         key,
         addr,
-        outgoing,
+        outgoing: outgoing.is_some(),
         why,
     });
     result
-}
-
-/// Calls `addr` from this thread and, once connected, runs the connection on a
-/// thread of its own (`bt-peer-ADDR`).
-pub fn call(ctx: &Arc<Ctx>, addr: SocketAddr) -> std::io::Result<()> {
-    let stream = crate::net::connect(addr, Some(HANDSHAKE_TIMEOUT))?;
-    let c = ctx.clone();
-    ctx.conns
-        .spawn(format!("bt-peer-{addr}"), stream, move |stream| {
-            serve(c, stream, true)
-        })
-}
-
-/// Calls `addr` on a short-lived thread of its own, so that the caller (the
-/// coordinator) never waits for a TCP connect; a failure comes back as an event.
-pub fn dial(ctx: &Arc<Ctx>, addr: SocketAddr) {
-    let c = ctx.clone();
-    let r = ctx.conns.spawn_worker(format!("bt-dial-{addr}"), move || {
-        if let Err(e) = call(&c, addr) {
-            debug!("cannot connect to {addr}: {e}");
-            let _ = c.events.send(Event::DialFailed(addr));
-        }
-    });
-    if r.is_err() {
-        let _ = ctx.events.try_send(Event::DialFailed(addr));
-    }
 }
 
 /// Is this I/O error a read or write timeout?

@@ -5,24 +5,26 @@
 //! bit set); a peer that breaks the wire rules is dropped. What the messages *mean*
 //! (interest, requests to answer, blocks to keep) is the coordinator's business.
 
+use super::ext::ExtState;
 use super::inbuf::InBuf;
-use super::{is_timeout, Ctx, Event, In, PeerKey, Request, PEER_TIMEOUT, RECV_BUF};
+use super::open::Reader;
+use super::{is_timeout, Ctx, Event, In, Out, PeerKey, Request, PEER_TIMEOUT, RECV_BUF};
 use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::bittorrent::msg::{decode, max_message_len, split_frame, Message, MAX_BLOCK};
 use crate::net::ConnResult;
 use crate::wire::WireError;
 use crossbeam_channel::Sender;
 use log::debug;
-use std::net::TcpStream;
 
 /// Reads until the peer hangs up, breaks a rule, or stays silent [`PEER_TIMEOUT`].
 pub(super) fn read_loop(
     ctx: &Ctx,
     key: PeerKey,
-    stream: &TcpStream,
-    cancels: &Sender<Request>,
+    mut stream: Reader,
+    (cancels, replies): (&Sender<Request>, &Sender<Out>),
 ) -> ConnResult {
-    stream.set_read_timeout(Some(PEER_TIMEOUT))?;
+    let mut ext = ExtState::default();
+    stream.get_ref().set_read_timeout(Some(PEER_TIMEOUT))?;
     let max_len = max_message_len(ctx.num_pieces());
     let mut inb = InBuf {
         buf: vec![0; RECV_BUF + max_len + 4],
@@ -30,7 +32,7 @@ pub(super) fn read_loop(
         end: 0,
     };
     loop {
-        match inb.fill(stream) {
+        match inb.fill(&mut stream) {
             Ok(0) => return Ok(()),
             Ok(n) => {
                 if let Some(b) = &ctx.download_bucket {
@@ -42,7 +44,13 @@ pub(super) fn read_loop(
         }
         let mut batch = Vec::new();
         while let Some(total) = split_frame(inb.data(), max_len)? {
-            match check(ctx, decode(&inb.data()[4..total])?)? {
+            let msg = decode(&inb.data()[4..total])?;
+            if let Message::Extended { id, payload } = msg {
+                ext.on_message(ctx, id, payload, replies)?;
+                inb.start += total;
+                continue;
+            }
+            match check(ctx, msg)? {
                 Checked::Msg(m) => batch.push(m),
                 // Full: more cancels than requests it may queue; the rest are served.
                 Checked::Cancel(r) => drop(cancels.try_send(r)),
@@ -70,7 +78,9 @@ fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Checked, WireError> {
     let n = ctx.num_pieces();
     let piece_size = |i: usize| ctx.storage.piece_size(i) as u64;
     Ok(Checked::Msg(match msg {
-        Message::KeepAlive | Message::Port(_) => return Ok(Checked::Nothing),
+        Message::KeepAlive | Message::Port(_) | Message::Extended { .. } => {
+            return Ok(Checked::Nothing)
+        }
         Message::Unknown(id) => {
             debug!("ignoring message id {id}");
             return Ok(Checked::Nothing);

@@ -8,6 +8,7 @@
 //! reading, `write_all` blocks here, not in the coordinator; the queue fills, and the
 //! coordinator drops the peer.
 
+use super::open::Writer;
 use super::{
     CancelRx, Ctx, Out, OutRx, PeerCounters, Slot, KEEPALIVE_EVERY, MAX_QUEUED_REQUESTS, SEND_FLUSH,
 };
@@ -16,7 +17,6 @@ use crate::net::ConnResult;
 use crossbeam_channel::select;
 use std::collections::HashSet;
 use std::io::Write;
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ const PIECE_HEADER: usize = 13;
 /// Writes until the coordinator drops the queue or the socket fails.
 pub(super) fn write_loop(
     ctx: &Ctx,
-    mut stream: &TcpStream,
+    stream: &mut Writer,
     (rx, cancels): (&OutRx, &CancelRx),
     gen: &AtomicU64,
 ) -> ConnResult {
@@ -68,13 +68,13 @@ pub(super) fn write_loop(
                 }
             }
             if out.len() >= flush_at {
-                stream.write_all(&out)?;
+                stream.send_in_place(&mut out)?;
                 out.clear();
             }
             next = rx.try_recv().ok();
         }
         if !out.is_empty() {
-            stream.write_all(&out)?;
+            stream.send_in_place(&mut out)?;
             out.clear();
         }
     }

@@ -1,7 +1,7 @@
 //! The 68-byte handshake that opens every peer connection.
 //!
 //! ```text
-//!   13 | "BitTorrent protocol" (19) | reserved (8, zero) | info_hash (20) | peer_id (20)
+//!   13 | "BitTorrent protocol" (19) | reserved (8) | info_hash (20) | peer_id (20)
 //! ```
 //! The info-hash says which torrent the connection is about; a node refuses a
 //! handshake for a torrent it does not serve and closes without answering.
@@ -17,7 +17,8 @@ pub type PeerId = [u8; 20];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
-    /// Extension bits (BEP 6, BEP 10, ...). We set none, so a peer does not use them.
+    /// Extension bits (BEP 6, BEP 10, ...). A node sets only BEP 10's (`conn/open.rs`);
+    /// [`Handshake::new`] sets none.
     pub reserved: [u8; 8],
     pub info_hash: InfoHash,
     pub peer_id: PeerId,

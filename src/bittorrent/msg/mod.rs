@@ -55,7 +55,13 @@ pub enum Message<'a> {
         length: u32,
     },
     Port(u16),
-    /// An id above 9 (an extension we did not announce): skipped, as mainline did.
+    /// Id 20, the extension protocol (BEP 10): the extended id, then its payload
+    /// (decoded by [`extended::decode`]).
+    Extended {
+        id: u8,
+        payload: &'a [u8],
+    },
+    /// Any other id above 9 (an extension we did not announce): skipped, as mainline did.
     Unknown(u8),
 }
 
@@ -155,6 +161,10 @@ pub fn decode(body: &[u8]) -> Result<Message<'_>, WireError> {
             fixed(p, 2, "port is 2 bytes")?;
             Message::Port(BigEndian::read_u16(p))
         }
+        extended::EXTENDED => match p.split_first() {
+            Some((&id, payload)) => Message::Extended { id, payload },
+            None => return Err(WireError::Malformed("extended message without extended id")),
+        },
         other => Message::Unknown(other),
     })
 }
@@ -213,6 +223,7 @@ pub fn encode_into(m: &Message<'_>, out: &mut Vec<u8>) {
             head(3, 9);
             out.extend_from_slice(&p.to_be_bytes());
         }
+        Message::Extended { id, payload } => extended::encode_into(*id, payload, out),
         Message::Unknown(id) => head(1, *id),
     }
 }
@@ -319,6 +330,12 @@ mod tests {
         assert!(decode(&[4, 0, 0, 1]).is_err()); // have with 3 bytes
         assert!(decode(&[1, 0]).is_err()); // unchoke with a payload
         assert!(decode(&[7, 0, 0]).is_err()); // piece without its header
-        assert_eq!(decode(&[20, 0, 1]).unwrap(), Message::Unknown(20));
+        let ext = Message::Extended {
+            id: 0,
+            payload: &[1],
+        };
+        assert_eq!(decode(&[20, 0, 1]).unwrap(), ext);
+        assert!(decode(&[20]).is_err());
+        assert_eq!(decode(&[21, 0, 1]).unwrap(), Message::Unknown(21));
     }
 }

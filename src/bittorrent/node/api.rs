@@ -5,6 +5,7 @@
 use super::verify::Verdict;
 use crate::bittorrent::conn::Event;
 use crate::bittorrent::metainfo::Metainfo;
+use crate::bittorrent::mse::Policy;
 use crate::bittorrent::msg::handshake::PeerId;
 use crate::bittorrent::policy::choke::{ChokePolicy, UPLOAD_SLOTS};
 use crate::bittorrent::policy::pick::{PickPolicy, PickReason};
@@ -62,6 +63,10 @@ pub struct ClientConfig {
     /// Connections one address may hold. Unlimited by default: labs run every peer on
     /// 127.0.0.1; on a real network one address holds one peer (two behind a NAT).
     pub max_per_addr: usize,
+    /// Message Stream Encryption: see `conn/open.rs`. Plaintext by default here (the
+    /// notes' wire, what the labs and the tests' hand-made peers speak); `bt seed` and
+    /// `bt get` default to `prefer`, as real clients do.
+    pub encryption: Policy,
 }
 
 impl Default for ClientConfig {
@@ -84,6 +89,7 @@ impl Default for ClientConfig {
             rng_seed: None,
             events: None,
             max_per_addr: usize::MAX,
+            encryption: Policy::Off,
         }
     }
 }

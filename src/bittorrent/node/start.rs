@@ -81,6 +81,9 @@ impl Client {
             conns: conns.clone(),
             stop: stop.clone(),
             blocks: Default::default(),
+            encryption: cfg.encryption,
+            mse_seed: seed ^ 0x3E5E_3E5E,
+            metadata: conn::ext::metadata_of(&meta),
         });
         let published = Arc::new(Published {
             have: have.iter().map(|&h| AtomicBool::new(h)).collect(),
@@ -105,7 +108,7 @@ impl Client {
         sc.evict_when_full = true;
         let c = ctx.clone();
         let server = Server::bind_with(cfg.listen.as_str(), sc, conns.clone(), move |stream| {
-            conn::serve(c.clone(), stream, false)
+            conn::serve(c.clone(), stream, None)
         })?;
         let listen = server.local_addr();
         // Without it a real client waits seconds for uTP before trying TCP; a node that

@@ -153,8 +153,21 @@ fn split_url(url: &str) -> Result<(&str, &str), TrackerError> {
 }
 
 fn http_get(url: &str, query: &str) -> Result<Vec<u8>, TrackerError> {
+    http_get_limited(url, query, MAX_REPLY)
+}
+
+/// `GET url` (a `.torrent` on a website): the body, refused beyond `max` bytes.
+pub fn get_file(url: &str, max: u64) -> Result<Vec<u8>, TrackerError> {
+    http_get_limited(url, "", max)
+}
+
+fn http_get_limited(url: &str, query: &str, max: u64) -> Result<Vec<u8>, TrackerError> {
     let (host, path) = split_url(url)?;
-    let sep = if path.contains('?') { '&' } else { '?' };
+    let sep = match (query.is_empty(), path.contains('?')) {
+        (true, _) => "",
+        (false, true) => "&",
+        (false, false) => "?",
+    };
     let addr = if host.contains(':') {
         host.to_string()
     } else {
@@ -179,18 +192,16 @@ fn http_get(url: &str, query: &str) -> Result<Vec<u8>, TrackerError> {
         Some(l) => l
             .parse::<u64>()
             .map_err(|_| TrackerError::Http("bad Content-Length".into()))?,
-        None => MAX_REPLY + 1,
+        None => max + 1,
     };
-    if len > MAX_REPLY && head.get("Content-Length").is_some() {
+    if len > max && head.get("Content-Length").is_some() {
         return Err(TrackerError::Http(format!(
-            "reply of {len} bytes exceeds {MAX_REPLY}"
+            "reply of {len} bytes exceeds {max}"
         )));
     }
-    r.take(len.min(MAX_REPLY + 1)).read_to_end(&mut body)?;
-    if body.len() as u64 > MAX_REPLY {
-        return Err(TrackerError::Http(format!(
-            "reply longer than {MAX_REPLY} bytes"
-        )));
+    r.take(len.min(max + 1)).read_to_end(&mut body)?;
+    if body.len() as u64 > max {
+        return Err(TrackerError::Http(format!("reply longer than {max} bytes")));
     }
     Ok(body)
 }
