@@ -57,7 +57,7 @@
 //!
 //! Threads of one node ([`THREADS_PER_NODE`] = 4, each on a [`STACK_SIZE`] stack): a
 //! reader that receives, rate-limits and decodes datagrams; one coordinator that owns the
-//! state, answers every request with one `send_to` that never waits, and runs the
+//! state, answers every request with one datagram (waiting at most `SEND_TIMEOUT`), and runs the
 //! maintenance ticks; two workers that make the outgoing calls the coordinator decides
 //! on, each from a private socket. A lookup asked through the handle walks on the
 //! caller's own thread, starting from the coordinator's first step.
