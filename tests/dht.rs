@@ -370,3 +370,11 @@ fn a_peer_that_floods_requests_is_rate_limited_and_the_others_are_still_served()
         drops.limited
     );
 }
+
+#[test]
+fn a_node_bound_to_every_interface_is_refused_with_a_reason() {
+    let Err(e) = p2plab::dht::Node::start("0.0.0.0:0", p2plab::dht::Config::new(160)) else {
+        panic!("a node on 0.0.0.0 would tell others to call 0.0.0.0");
+    };
+    assert!(e.to_string().contains("0.0.0.0"), "{e}");
+}

@@ -615,3 +615,11 @@ fn closed_by_peer(s: &mut TcpStream) -> bool {
         Err(e) => e.kind() == ErrorKind::ConnectionReset,
     }
 }
+
+#[test]
+fn a_leader_bound_to_every_interface_is_refused_with_a_reason() {
+    let Err(e) = Leader::start(LeaderConfig::new("0.0.0.0:0")) else {
+        panic!("a leader on 0.0.0.0 would tell its children to call 0.0.0.0");
+    };
+    assert!(e.to_string().contains("0.0.0.0"), "{e}");
+}

@@ -37,7 +37,7 @@ use super::state::Config;
 use crate::locate::Traffic;
 use coordinator::{Command, Coordinator, Wiring};
 use crossbeam_channel::{bounded, Sender};
-use std::net::{IpAddr, Ipv4Addr, UdpSocket};
+use std::net::UdpSocket;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -93,7 +93,8 @@ fn spawn(name: String, f: impl FnOnce() + Send + 'static) -> std::io::Result<Joi
 
 impl Node {
     /// Binds `listen` (port 0 picks one) as a ring of one. Its id is the hash of the
-    /// address it is bound to; `0.0.0.0` is advertised as 127.0.0.1.
+    /// address it is bound to, which is also what it tells other nodes to call: so
+    /// `0.0.0.0` (every interface) is refused, as no other host could reach it there.
     pub fn start(listen: &str, cfg: Config) -> Result<Node, DhtError> {
         if cfg.bits == 0 || cfg.bits > MAX_BITS {
             return Err(DhtError::Config("bits must be 1..=160"));
@@ -101,9 +102,11 @@ impl Node {
         let sock = UdpSocket::bind(listen)?;
         sock.set_read_timeout(Some(STOP_CHECK))?;
         sock.set_write_timeout(Some(SEND_TIMEOUT))?;
-        let mut addr = sock.local_addr()?;
+        let addr = sock.local_addr()?;
         if addr.ip().is_unspecified() {
-            addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+            return Err(DhtError::Config(
+                "bind a specific address (the host's own), not 0.0.0.0: a ring node's address is its id and what other nodes call",
+            ));
         }
         let me = NodeRef {
             id: Id::of_addr(&addr, cfg.bits),

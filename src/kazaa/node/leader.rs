@@ -120,6 +120,13 @@ impl Leader {
                 "leaders listen on IPv4",
             ));
         };
+        if addr.ip().is_unspecified() {
+            // Other leaders and children are told this address: 0.0.0.0 reaches nobody.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a leader listens on a specific address (the host's own), not 0.0.0.0: it is what its children and the other leaders are told",
+            ));
+        }
         let rules = Rules {
             max_children: cfg.max_children,
             dedup: cfg.dedup,
