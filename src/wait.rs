@@ -12,7 +12,13 @@ use std::time::{Duration, Instant};
 pub const POLL: Duration = Duration::from_millis(5);
 
 /// Checks `cond` every [`POLL`] until it holds or `limit` passes; returns whether it held.
-pub fn until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub fn until(limit: Duration, cond: impl FnMut() -> bool) -> bool {
+    until_every(limit, POLL, cond)
+}
+
+/// [`until`] with a poll interval of the caller's: a check that is itself costly (a
+/// whole ring's state, say) is made less often.
+pub fn until_every(limit: Duration, poll: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + limit;
     loop {
         if cond() {
@@ -21,7 +27,7 @@ pub fn until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         if Instant::now() >= end {
             return false;
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(poll);
     }
 }
 

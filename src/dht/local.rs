@@ -11,9 +11,9 @@ use super::node::Node;
 use super::policy::{finger_start, owner_of, NodeRef, Routing};
 use super::state::Config;
 pub use crate::rng::Rng;
-use crate::wait::{until as wait, POLL};
+use crate::wait::{until as wait, until_every, POLL};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Attempts to find a free id for a new node before giving up (small rings collide).
 pub const ID_TRIES: usize = 64;
@@ -25,20 +25,6 @@ pub const JOIN_WAVE_LIMIT: Duration = Duration::from_secs(60);
 /// ring of 4,096 it costs a good fraction of a second of CPU that the ring needs.
 pub fn poll_every(n: usize) -> Duration {
     POLL * (n / 16).max(1) as u32
-}
-
-/// `crate::wait::until` with a poll interval of its own.
-fn wait_every(limit: Duration, poll: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() >= end {
-            return false;
-        }
-        std::thread::sleep(poll);
-    }
 }
 
 /// The position of `me` in `sorted` (ascending ids).
@@ -75,7 +61,7 @@ impl LocalRing {
                 ring.add("127.0.0.1:0")?;
             }
             let poll = poll_every(ring.nodes.len());
-            if ring.nodes.len() < n && !wait_every(JOIN_WAVE_LIMIT, poll, || ring.linked()) {
+            if ring.nodes.len() < n && !until_every(JOIN_WAVE_LIMIT, poll, || ring.linked()) {
                 return Err(DhtError::Config("ring did not link up after a join wave"));
             }
         }
@@ -176,7 +162,7 @@ impl LocalRing {
 
     /// Polls [`LocalRing::settled`] (every [`poll_every`]) until it holds or `limit` passes.
     pub fn wait_settled(&self, fingers: bool, limit: Duration) -> bool {
-        wait_every(limit, poll_every(self.nodes.len()), || {
+        until_every(limit, poll_every(self.nodes.len()), || {
             self.settled(fingers)
         })
     }

@@ -43,7 +43,7 @@
 //! | what each node knows, owned by its coordinator thread | `state/` (`leader.rs`, `child.rs` the coordinators; `query_path.rs` a leader's query path, `queries.rs` its queries in flight; `reattach.rs` a child between leaders; `promotion.rs`) |
 //! | the decisions as pure functions | `policy.rs` (whom to forward to, which leader an orphan tries, whom to promote) |
 //! | a leader's index of its children's files | `index.rs` |
-//! | copy mode: other leaders' indexes kept here, our changes sent to them | `state/copies.rs` |
+//! | copy mode: other leaders' indexes kept here, our changes sent to them | `state/copies.rs`, `state/copy_out.rs` |
 //! | KaZaA as a `locate::Design` of notes 6.4 (leaders, children, their traffic) | `locate.rs` |
 //!
 //! One concurrency model, for leaders and children alike: connection threads only read

@@ -1,6 +1,6 @@
-//! Copy mode, both sides (notes 6.4, 组长与其它组长联系: 获得其他组长的数据拷贝): a leader
-//! keeps a copy of the index of each leader it links to, and sends its own index's
-//! changes to the leaders that keep a copy of it.
+//! Copy mode, the keeping side (notes 6.4, 组长与其它组长联系: 获得其他组长的数据拷贝): a
+//! leader keeps a copy of the index of each leader it links to. The sending side, its
+//! own index's changes to the leaders that keep a copy of it, is `copy_out.rs`.
 //!
 //! ```text
 //!   L1 ──Subscribe──► L2          (L1 keeps copies; sent as the link comes up)
@@ -16,10 +16,9 @@
 //! its links end (a closed socket, or silence past `MAX_MISSES` keep-alives: the
 //! design's crash timeout).
 
-use super::leader::LeaderState;
 use crate::kazaa::conn::ConnId;
 use crate::kazaa::index::{ChildId, Index};
-use crate::kazaa::msg::{FileDesc, Hit, Msg, MAX_HITS, MAX_PUBLISH};
+use crate::kazaa::msg::{FileDesc, Hit, MAX_HITS};
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
@@ -83,57 +82,5 @@ impl Copies {
         hits.sort();
         hits.dedup();
         hits.truncate(MAX_HITS);
-    }
-}
-
-impl LeaderState {
-    /// A leader asked for copies: it gets our whole index now, and every change later.
-    pub(super) fn subscribed(&mut self, link: ConnId) {
-        if !self.subscribers.contains(&link) {
-            self.subscribers.push(link);
-        }
-        for (child, holder, files) in self.index.lists() {
-            for chunk in files.chunks(MAX_PUBLISH) {
-                let copy = Msg::Copy {
-                    child,
-                    holder,
-                    files: chunk.to_vec(),
-                };
-                self.send_copy(&[link], &copy);
-            }
-        }
-    }
-
-    /// A child published: the files the index took go to every copy holder.
-    pub(super) fn copy_published(&mut self, child: ChildId, files: &[FileDesc]) {
-        let Some(holder) = self.index.holder(child) else {
-            return;
-        };
-        if self.subscribers.is_empty() || files.is_empty() {
-            return;
-        }
-        let to = self.subscribers.clone();
-        for chunk in files.chunks(MAX_PUBLISH) {
-            let copy = Msg::Copy {
-                child,
-                holder,
-                files: chunk.to_vec(),
-            };
-            self.send_copy(&to, &copy);
-        }
-    }
-
-    /// A child left or died: its entries leave every copy.
-    pub(super) fn copy_removed(&mut self, child: ChildId) {
-        if self.subscribers.is_empty() {
-            return;
-        }
-        let to = self.subscribers.clone();
-        self.send_copy(&to, &Msg::Uncopy(child));
-    }
-
-    fn send_copy(&mut self, to: &[ConnId], msg: &Msg) {
-        self.stats.copies_out += to.len() as u64;
-        self.peers.send_all(to, msg);
     }
 }

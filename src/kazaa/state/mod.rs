@@ -14,7 +14,8 @@
 //! | `asked.rs` | `Asked`: a child's queries waiting for answers, and their ids |
 //! | `promotion.rs` | promotion, both sides: a leader asks a child to lead, the child starts a leader |
 //! | `cmd.rs` | what the handles give and ask the coordinators: settings, commands with reply channels |
-//! | `copies.rs` | `Copies`: copy mode, both sides (keep other leaders' indexes, send ours) |
+//! | `copies.rs` | `Copies`: copy mode, keeping side (other leaders' indexes, one per link) |
+//! | `copy_out.rs` | copy mode, sending side (our index and its changes to subscribers) |
 //! | `stats.rs` | [`LeaderStats`]: what a leader counts |
 
 mod asked;
@@ -22,6 +23,7 @@ mod attach;
 mod child;
 mod cmd;
 mod copies;
+mod copy_out;
 mod leader;
 mod peers;
 mod promotion;
