@@ -16,6 +16,8 @@ use super::metainfo::Info;
 use sha1::{Digest, Sha1};
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::ops::Range;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -206,14 +208,14 @@ impl Storage {
         <[u8; 20]>::from(h.finalize()) == self.hashes[index]
     }
 
-    /// Writes a verified piece, held as its blocks in order, to its place.
+    /// Writes a verified piece, held as its blocks in order, to its place: one
+    /// `pwritev` per file it touches, not one `pwrite` per block (16 per 256 KiB
+    /// piece, a measurable part of the verifier's time in `bench-bittorrent`).
     pub fn write_blocks(&self, index: usize, blocks: &[Vec<u8>]) -> io::Result<()> {
-        let mut at = index as u64 * self.piece_length;
-        for b in blocks {
-            self.write_at(at, b)?;
-            at += b.len() as u64;
-        }
-        Ok(())
+        let len = blocks.iter().map(Vec::len).sum();
+        self.each_span(index as u64 * self.piece_length, len, |f, at, r| {
+            write_all_vectored_at(f, &slices_in(blocks, r), at)
+        })
     }
 
     /// Writes a verified piece to its place.
@@ -242,6 +244,86 @@ impl Storage {
             }
         }
         Ok(have)
+    }
+}
+
+/// The parts of `blocks` (laid end to end) that fall in `range`.
+fn slices_in(blocks: &[Vec<u8>], range: Range<usize>) -> Vec<&[u8]> {
+    let mut start = 0;
+    let mut out = Vec::new();
+    for b in blocks {
+        let (lo, hi) = (range.start.max(start), range.end.min(start + b.len()));
+        if lo < hi {
+            out.push(&b[lo - start..hi - start]);
+        }
+        start += b.len();
+    }
+    out
+}
+
+/// `bufs`, one after another, at `offset` in `file`: positioned and vectored, which
+/// std does not offer, so `pwritev(2)` is called directly. Loops on short writes.
+fn write_all_vectored_at(file: &File, mut bufs: &[&[u8]], mut offset: u64) -> io::Result<()> {
+    #[repr(C)]
+    struct IoVec {
+        base: *const u8,
+        len: usize,
+    }
+    extern "C" {
+        fn pwritev(fd: i32, iov: *const IoVec, iovcnt: i32, offset: i64) -> isize;
+    }
+    const MAX_IOV: usize = 1024; // IOV_MAX on Linux
+    let mut skip = 0; // bytes of bufs[0] already written
+    loop {
+        while bufs.first().is_some_and(|b| b.len() == skip) {
+            (bufs, skip) = (&bufs[1..], 0);
+        }
+        if bufs.is_empty() {
+            return Ok(());
+        }
+        let iov: Vec<IoVec> = bufs
+            .iter()
+            .take(MAX_IOV)
+            .enumerate()
+            .map(|(i, b)| {
+                let b = if i == 0 { &b[skip..] } else { b };
+                IoVec {
+                    base: b.as_ptr(),
+                    len: b.len(),
+                }
+            })
+            .collect();
+        // SAFETY: every IoVec points into a slice of `bufs`, alive for the whole call;
+        // the descriptor belongs to `file`; pwritev(2) only reads from the buffers.
+        let n = unsafe {
+            pwritev(
+                file.as_raw_fd(),
+                iov.as_ptr(),
+                iov.len() as i32,
+                offset as i64,
+            )
+        };
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        offset += n as u64;
+        let mut n = n as usize;
+        while n > 0 {
+            let left = bufs[0].len() - skip;
+            if n < left {
+                skip += n;
+                break;
+            }
+            n -= left;
+            (bufs, skip) = (&bufs[1..], 0);
+        }
     }
 }
 
@@ -323,6 +405,30 @@ mod tests {
         let s = Storage::open(&info, &paths, true).unwrap();
         assert_eq!(s.check_existing().unwrap(), [true, true, false]);
         assert!(s.read_at(2400, &mut [0u8; 200]).is_err()); // past the end
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_piece_held_as_blocks_is_written_across_files_with_pwritev() {
+        let dir = std::env::temp_dir().join(format!("p2plab-blocks-{}", std::process::id()));
+        let data: Vec<u8> = (0..2500u32).map(|i| (i * 13 % 251) as u8).collect();
+        let hashes = data.chunks(1024).map(|c| Sha1::digest(c).into()).collect();
+        let info = info(hashes);
+        let paths = info.file_paths(&dir);
+        let s = Storage::open(&info, &paths, true).unwrap();
+        // Piece 1 (bytes 1024..2048) as blocks of 300, 0, 400 and 324 bytes: the
+        // 300-byte block ends inside a.bin, the 400-byte one crosses into b.bin.
+        let cuts = [1024, 1324, 1324, 1724, 2048];
+        let blocks: Vec<Vec<u8>> = cuts.windows(2).map(|w| data[w[0]..w[1]].to_vec()).collect();
+        assert!(s.verify_blocks(1, &blocks));
+        s.write_blocks(1, &blocks).unwrap();
+        let mut got = vec![0u8; 1024];
+        s.read_at(1024, &mut got).unwrap();
+        assert_eq!(got, &data[1024..2048]);
+        assert_eq!(
+            slices_in(&blocks, 200..700),
+            [&data[1224..1324], &data[1324..1724]]
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }

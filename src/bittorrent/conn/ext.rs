@@ -9,13 +9,12 @@
 //! to the writer's queue like any other bytes (dropped if the queue is full: a peer
 //! that floods us with requests gets fewer answers, never more memory).
 
-use super::{Ctx, Out};
+use super::{Ctx, Out, OutQueue};
 use crate::bittorrent::metadata;
 use crate::bittorrent::metainfo::Metainfo;
 use crate::bittorrent::msg::extended::{self, ExtHandshake, Metadata, OUR_UT_METADATA};
 use crate::bittorrent::msg::handshake::Handshake;
 use crate::wire::WireError;
-use crossbeam_channel::Sender;
 use log::debug;
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
@@ -65,7 +64,7 @@ impl ExtState {
         ctx: &Ctx,
         id: u8,
         payload: &[u8],
-        out: &Sender<Out>,
+        out: &OutQueue,
     ) -> Result<(), WireError> {
         match id {
             extended::HANDSHAKE => {
@@ -84,7 +83,7 @@ impl ExtState {
         Ok(())
     }
 
-    fn answer(&self, ctx: &Ctx, piece: u32, out: &Sender<Out>) {
+    fn answer(&self, ctx: &Ctx, piece: u32, out: &OutQueue) {
         // A peer that did not say where it wants ut_metadata cannot be answered.
         let Some(their_id) = self.peer_ut_metadata else {
             return;
@@ -102,6 +101,6 @@ impl ExtState {
             None => Metadata::Reject { piece },
         };
         reply.encode_into(their_id, &mut frame);
-        let _ = out.try_send(Out::Bytes(frame));
+        let _ = out.put(Out::Bytes(frame));
     }
 }

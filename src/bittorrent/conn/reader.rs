@@ -6,14 +6,16 @@
 //! (interest, requests to answer, blocks to keep) is the coordinator's business.
 
 use super::ext::ExtState;
+use super::gate::Gate;
 use super::inbuf::InBuf;
 use super::open::Reader;
-use super::{is_timeout, Ctx, Event, In, Out, PeerKey, Request, PEER_TIMEOUT, RECV_BUF};
+use super::{is_timeout, Ctx, Event, In, Out, OutQueue, PeerKey, Request};
+use super::{MAX_QUEUED_REQUESTS, PEER_TIMEOUT, RECV_BUF};
 use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::bittorrent::msg::{decode, max_message_len, split_frame, Message, MAX_BLOCK};
 use crate::net::ConnResult;
 use crate::wire::WireError;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Sender, TrySendError};
 use log::debug;
 
 /// Reads until the peer hangs up, breaks a rule, or stays silent [`PEER_TIMEOUT`].
@@ -21,7 +23,7 @@ pub(super) fn read_loop(
     ctx: &Ctx,
     key: PeerKey,
     mut stream: Reader,
-    (cancels, replies): (&Sender<Request>, &Sender<Out>),
+    (cancels, replies, gate): (&Sender<Request>, &OutQueue, &Gate),
 ) -> ConnResult {
     let mut ext = ExtState::default();
     stream.get_ref().set_read_timeout(Some(PEER_TIMEOUT))?;
@@ -54,6 +56,7 @@ pub(super) fn read_loop(
                 Checked::Msg(m) => batch.push(m),
                 // Full: more cancels than requests it may queue; the rest are served.
                 Checked::Cancel(r) => drop(cancels.try_send(r)),
+                Checked::Request(req) => answer(ctx, req, gate, replies)?,
                 Checked::Nothing => {}
             }
             inb.start += total;
@@ -70,7 +73,30 @@ pub(super) fn read_loop(
 enum Checked {
     Msg(In),
     Cancel(Request),
+    Request(Request),
     Nothing,
+}
+
+/// A request: to the writer when the gate is open and we have the piece (`gate.rs`),
+/// else dropped. More than the writer's queue holds is abuse: the peer is dropped.
+fn answer(ctx: &Ctx, req: Request, gate: &Gate, out: &OutQueue) -> ConnResult {
+    let Some((slot, gen)) = gate
+        .admit(&ctx.ours)
+        .filter(|_| ctx.ours.has(req.0 as usize))
+    else {
+        debug!(
+            "ignoring request for piece {} (choked, or we lack it)",
+            req.0
+        );
+        return Ok(());
+    };
+    match out.put(Out::Serve { req, slot, gen }) {
+        Ok(()) => Ok(()),
+        Err(TrySendError::Full(_)) => {
+            Err(format!("more than {MAX_QUEUED_REQUESTS} requests queued").into())
+        }
+        Err(TrySendError::Disconnected(_)) => Err("the writer has ended".into()),
+    }
 }
 
 /// A decoded message, checked against the torrent.
@@ -112,10 +138,11 @@ fn check(ctx: &Ctx, msg: Message<'_>) -> Result<Checked, WireError> {
             if i >= n || begin as u64 + length as u64 > piece_size(i) {
                 return Err(WireError::Malformed("request outside the piece"));
             }
+            let r = (index, begin, length);
             if !matches!(msg, Message::Request { .. }) {
-                return Ok(Checked::Cancel((index, begin, length)));
+                return Ok(Checked::Cancel(r));
             }
-            In::Request((index, begin, length))
+            return Ok(Checked::Request(r));
         }
         Message::Piece {
             index,

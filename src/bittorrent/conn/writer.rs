@@ -8,6 +8,7 @@
 //! reading, `write_all` blocks here, not in the coordinator; the queue fills, and the
 //! coordinator drops the peer.
 
+use super::gate::Gate;
 use super::open::Writer;
 use super::{
     CancelRx, Ctx, Out, OutRx, PeerCounters, Slot, KEEPALIVE_EVERY, MAX_QUEUED_REQUESTS, SEND_FLUSH,
@@ -17,7 +18,7 @@ use crate::net::ConnResult;
 use crossbeam_channel::select;
 use std::collections::HashSet;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Bytes of a `piece` message before its block.
@@ -28,7 +29,7 @@ pub(super) fn write_loop(
     ctx: &Ctx,
     stream: &mut Writer,
     (rx, cancels): (&OutRx, &CancelRx),
-    gen: &AtomicU64,
+    (gate, queued): (&Gate, &AtomicUsize),
 ) -> ConnResult {
     let mut out = Vec::with_capacity(SEND_FLUSH + 64 * 1024);
     let mut counters = Arc::new(PeerCounters::default());
@@ -48,12 +49,20 @@ pub(super) fn write_loop(
             },
             recv(ctx.stop) -> _ => return Ok(()),
             default(KEEPALIVE_EVERY) => {
-                stream.write_all(&[0; 4])?; // keep-alive
+                // Taken like the coordinator takes it (`Link::push`): never mid-message.
+                if queued.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                    let r = stream.write_all(&[0; 4]); // keep-alive
+                    queued.fetch_sub(1, Ordering::AcqRel);
+                    r?;
+                }
                 continue;
             }
         };
+        // Items taken from the queue whose bytes are not on the wire yet.
+        let mut taken = 0;
         let mut next = Some(first);
         while let Some(o) = next {
+            taken += 1;
             match o {
                 Out::Bytes(b) => out.extend_from_slice(&b),
                 Out::Counters(c) => counters = c,
@@ -62,7 +71,7 @@ pub(super) fn write_loop(
                     if cancelled.len() > MAX_QUEUED_REQUESTS {
                         cancelled.clear(); // stale: cancels of blocks long sent
                     }
-                    if g == gen.load(Ordering::Acquire) && !cancelled.remove(&req) {
+                    if g == gate.gen() && !cancelled.remove(&req) {
                         serve(ctx, req, slot, &counters, &mut out)?;
                     }
                 }
@@ -70,6 +79,7 @@ pub(super) fn write_loop(
             if out.len() >= flush_at {
                 stream.send_in_place(&mut out)?;
                 out.clear();
+                queued.fetch_sub(std::mem::take(&mut taken), Ordering::AcqRel);
             }
             next = rx.try_recv().ok();
         }
@@ -77,6 +87,7 @@ pub(super) fn write_loop(
             stream.send_in_place(&mut out)?;
             out.clear();
         }
+        queued.fetch_sub(taken, Ordering::AcqRel);
     }
 }
 

@@ -65,7 +65,7 @@ impl Announcer {
                 }
                 Err(e) => warn!("tracker {}: {e}", self.url),
             }
-            if !self.published.complete.load(Ordering::Acquire) {
+            if !self.ctx.ours.is_complete() {
                 let refill = REFILL
                     .mul_f64(self.time_scale)
                     .max(Duration::from_millis(20));
@@ -94,7 +94,7 @@ impl Announcer {
             port: self.listen.port(),
             uploaded: self.ctx.uploaded.load(Ordering::Relaxed),
             downloaded: self.ctx.downloaded.load(Ordering::Relaxed),
-            left: left(&self.ctx, &self.published),
+            left: left(&self.ctx),
             event,
             numwant: 50,
         };
@@ -103,9 +103,9 @@ impl Announcer {
 }
 
 /// Bytes still missing, for the tracker's `left`.
-pub fn left(ctx: &Ctx, published: &Published) -> u64 {
+pub fn left(ctx: &Ctx) -> u64 {
     (0..ctx.num_pieces())
-        .filter(|&i| !published.have[i].load(Ordering::Acquire))
+        .filter(|&i| !ctx.ours.has(i))
         .map(|i| ctx.storage.piece_size(i) as u64)
         .sum()
 }

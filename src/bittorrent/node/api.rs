@@ -14,7 +14,7 @@ use crate::rng::Rng;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -185,11 +185,9 @@ pub struct PeerStats {
 /// Figures the coordinator publishes as it changes them; the handle and the
 /// announcer read them without a round trip. Only the coordinator writes.
 pub struct Published {
-    /// Our bitmap (位图), one flag per piece.
-    pub have: Vec<AtomicBool>,
+    /// Pieces in our bitmap (the bitmap itself is `Ctx::ours`).
     pub have_count: AtomicUsize,
     pub peers: AtomicUsize,
-    pub complete: AtomicBool,
     pub completed_at: OnceLock<Instant>,
     /// The coordinator's last word on every peer, left as it stops.
     pub final_stats: OnceLock<Vec<PeerStats>>,

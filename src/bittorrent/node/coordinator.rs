@@ -14,7 +14,7 @@
 //! download side (requests, verdicts) is in `download.rs`.
 
 use super::api::{peer_stats, ClientConfig, Cmd, Inputs, NodeEvent, Published};
-use crate::bittorrent::conn::{self, Ctx, Event, In, PeerKey};
+use crate::bittorrent::conn::{self, Ctx, Event, In, Out, PeerKey};
 use crate::bittorrent::policy::choke::{
     rechoke, Unchoke, OPTIMISTIC_PERIOD, RECHOKE_PERIOD, SNUB_PERIOD,
 };
@@ -22,6 +22,7 @@ use crate::bittorrent::state::pieces::Finished;
 use crate::bittorrent::state::{Sends, State};
 use crossbeam_channel::{select, Sender, TrySendError};
 use log::{debug, info};
+use std::collections::BTreeMap;
 use std::net::Shutdown;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -41,6 +42,9 @@ pub struct Coordinator {
     pub completed_tx: Sender<()>,
     /// Some peer's requests were released: every pipeline may have room.
     pub refill: bool,
+    /// Our small messages to each peer in this turn of the loop (haves, requests),
+    /// written together at its end: one write, one wake-up of the peer's reader.
+    pub corked: BTreeMap<PeerKey, Vec<u8>>,
 }
 
 impl Coordinator {
@@ -89,18 +93,48 @@ impl Coordinator {
                 let keys: Vec<PeerKey> = self.st.peers.keys().copied().collect();
                 keys.into_iter().for_each(|k| self.fill_pipeline(k));
             }
+            self.uncork();
         }
         self.finish();
     }
 
     /// Hands messages to the connections' queues; a full queue drops that peer.
+    /// Encoded messages wait in `corked` until the end of this turn of the loop; a
+    /// `Serve` or `Counters` goes after what is corked for its peer, in order.
     pub(super) fn send(&mut self, sends: Sends) {
+        let mut now = Vec::new();
+        for (key, out) in sends {
+            match out {
+                Out::Bytes(b) => self.corked.entry(key).or_default().extend_from_slice(&b),
+                out => {
+                    if let Some(b) = self.corked.remove(&key) {
+                        now.push((key, Out::Bytes(b)));
+                    }
+                    now.push((key, out));
+                }
+            }
+        }
+        self.push(now);
+    }
+
+    /// Writes what was corked in this turn of the loop.
+    fn uncork(&mut self) {
+        let corked = std::mem::take(&mut self.corked);
+        self.push(
+            corked
+                .into_iter()
+                .map(|(k, b)| (k, Out::Bytes(b)))
+                .collect(),
+        );
+    }
+
+    fn push(&mut self, sends: Sends) {
         let mut dead = Vec::new();
         for (key, out) in sends {
             let Some(p) = self.st.peers.get(&key) else {
                 continue;
             };
-            match p.link.out.try_send(out) {
+            match p.link.push(out) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => {
                     dead.push((key, "it stopped reading (send queue full)"))
@@ -114,6 +148,7 @@ impl Coordinator {
     }
 
     pub(super) fn drop_peer(&mut self, key: PeerKey, why: &str) {
+        self.corked.remove(&key);
         if let Some(p) = self.st.unregister(key) {
             info!("dropping peer {}: {why}", p.link.addr);
             let _ = p.link.stream.shutdown(Shutdown::Both);
@@ -211,7 +246,6 @@ impl Coordinator {
             }
             In::Have(i) => self.st.peer_has(key, i),
             In::Bitfield(b) => self.st.peer_bitfield(key, b),
-            In::Request(r) => self.st.serve(key, r),
             In::Block { index, begin, data } => self.on_block(key, index, begin, data),
         };
         self.send(sends);

@@ -153,7 +153,7 @@ impl Coordinator {
         self.refill = true;
         if v.written {
             let sends = self.st.we_have(v.index);
-            self.published.have[v.index].store(true, Ordering::Release);
+            self.ctx.ours.set(v.index);
             self.published
                 .have_count
                 .store(self.st.pieces.have_count, Ordering::Release);
@@ -188,7 +188,7 @@ impl Coordinator {
             "download complete: all {} pieces verified",
             self.st.pieces.len()
         );
-        self.published.complete.store(true, Ordering::Release);
+        self.ctx.ours.set_complete();
         self.done_tx.take();
         let _ = self.completed_tx.send(());
         self.emit(NodeEvent::Completed);

@@ -91,7 +91,7 @@ impl Client {
         Progress {
             pieces,
             total_pieces: self.ctx.num_pieces(),
-            left: announcer::left(&self.ctx, p),
+            left: announcer::left(&self.ctx),
             total: self.total,
             downloaded: self.ctx.downloaded.load(Ordering::Relaxed),
             uploaded: self.ctx.uploaded.load(Ordering::Relaxed),
@@ -108,10 +108,8 @@ impl Client {
     /// This node's bitmap (位图): which pieces it has verified.
     pub fn bitfield(&self) -> Bitfield {
         let mut b = Bitfield::new(self.ctx.num_pieces());
-        for (i, h) in self.published.have.iter().enumerate() {
-            if h.load(Ordering::Acquire) {
-                b.set(i);
-            }
+        for i in (0..b.len()).filter(|&i| self.ctx.ours.has(i)) {
+            b.set(i);
         }
         b
     }
@@ -155,7 +153,7 @@ impl Client {
     pub fn wait_complete(&self, limit: Duration) -> bool {
         match self.done.recv_timeout(limit) {
             Err(RecvTimeoutError::Timeout) => false,
-            _ => self.published.complete.load(Ordering::Acquire),
+            _ => self.ctx.ours.is_complete(),
         }
     }
 

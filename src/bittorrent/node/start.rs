@@ -5,6 +5,7 @@ use super::announcer::Announcer;
 use super::api::{new_peer_id, ClientConfig, Inputs, Published};
 use super::coordinator::Coordinator;
 use super::{verify, Client};
+use crate::bittorrent::conn::gate::OurPieces;
 use crate::bittorrent::conn::{self, Ctx, EVENT_QUEUE, HANDSHAKE_TIMEOUT};
 use crate::bittorrent::metainfo::Metainfo;
 use crate::bittorrent::state::pieces::Pieces;
@@ -15,6 +16,7 @@ use crate::net::{Conns, Server, ServerConfig, TokenBucket};
 use crate::rng::Rng;
 use crossbeam_channel::{bounded, unbounded};
 use log::{info, warn};
+use std::collections::BTreeMap;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
@@ -84,12 +86,11 @@ impl Client {
             encryption: cfg.encryption,
             mse_seed: seed ^ 0x3E5E_3E5E,
             metadata: conn::ext::metadata_of(&meta),
+            ours: Arc::new(OurPieces::new(&have)),
         });
         let published = Arc::new(Published {
-            have: have.iter().map(|&h| AtomicBool::new(h)).collect(),
             have_count: AtomicUsize::new(have_count),
             peers: AtomicUsize::new(0),
-            complete: AtomicBool::new(have_count == n),
             completed_at: OnceLock::new(),
             final_stats: OnceLock::new(),
         });
@@ -150,6 +151,7 @@ impl Client {
             done_tx: Some(done_tx),
             completed_tx,
             refill: false,
+            corked: BTreeMap::new(),
         };
         let inputs = Inputs {
             events,

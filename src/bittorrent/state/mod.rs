@@ -19,13 +19,13 @@ pub mod slots;
 
 pub use slots::Sends;
 
-use super::conn::{Link, Out, PeerCounters, PeerKey, Request};
+use super::conn::{Link, Out, PeerCounters, PeerKey};
 use super::msg::bitfield::Bitfield;
 use super::msg::handshake::PeerId;
 use super::msg::Message;
 use super::policy::pick::PieceState;
 use crate::rng::Rng;
-use log::{debug, warn};
+use log::warn;
 use peer::{bytes, PeerEntry};
 use pieces::{Finished, Pieces};
 use slots::Slots;
@@ -160,24 +160,6 @@ impl State {
             sends.extend(p.interest().map(|o| (key, o)));
         }
         sends
-    }
-
-    /// A request from the peer: its writer answers it if the peer is unchoked and we
-    /// have the piece; otherwise it is ignored (BEP 3).
-    pub fn serve(&self, key: PeerKey, req: Request) -> Sends {
-        let Some(p) = self.peers.get(&key) else {
-            return Vec::new();
-        };
-        if !p.unchoked || !self.pieces.has(req.0 as usize) {
-            debug!(
-                "ignoring request for piece {} (choked, or we lack it)",
-                req.0
-            );
-            return Vec::new();
-        }
-        let slot = p.slot(self.pieces.is_complete());
-        let gen = p.link.gen.load(Ordering::Acquire);
-        vec![(key, Out::Serve { req, slot, gen })]
     }
 
     /// A block arrived from `key`: counted, kept, and in the endgame the other

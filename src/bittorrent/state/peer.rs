@@ -1,7 +1,7 @@
 //! One connected peer, as the coordinator sees it: what it has, what we asked it for,
 //! who chokes whom, and the figures tit-for-tat ranks it by.
 
-use crate::bittorrent::conn::{Link, Out, PeerCounters, Request, Slot};
+use crate::bittorrent::conn::{Link, Out, PeerCounters, Request};
 use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::bittorrent::msg::{encode_into, Message};
 use std::sync::atomic::Ordering;
@@ -98,17 +98,6 @@ impl PeerEntry {
                 true
             }
             None => false,
-        }
-    }
-
-    /// The slot a block we send it now counts in.
-    pub fn slot(&self, seeding: bool) -> Slot {
-        if self.optimistic_slot {
-            Slot::Optimistic
-        } else if seeding {
-            Slot::RegularSeeding
-        } else {
-            Slot::RegularLeeching
         }
     }
 }

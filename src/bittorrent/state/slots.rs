@@ -106,11 +106,14 @@ impl Slots {
             let opt = self.optimistic == Some(key);
             let want = opt || self.regular.contains(&key);
             p.optimistic_slot = opt;
+            if want {
+                p.link.gate.open(opt);
+            }
             if want && !p.unchoked {
                 sends.push((key, bytes(&Message::Unchoke)));
             } else if !want && p.unchoked {
                 // Requests already queued at its writer are skipped from now on.
-                p.link.gen.fetch_add(1, Ordering::AcqRel);
+                p.link.gate.close();
                 sends.push((key, bytes(&Message::Choke)));
             }
             p.unchoked = want;
