@@ -18,14 +18,16 @@
 //!
 //! Neither thread decides anything. The reader checks what is *well-formed* (a block
 //! that fits its piece, a bitfield of the right length) and drops a peer that sends
-//! garbage; whether to answer a request, what to ask for, whom to choke is the
-//! coordinator's (`src/bittorrent/node/coordinator.rs`).
+//! garbage; what to ask for, whom to choke, whom to drop is the coordinator's
+//! (`src/bittorrent/node/coordinator.rs`). Two of its decisions are applied here without
+//! asking it, for speed (see the crate's `bittorrent` doc): a request is answered if the
+//! coordinator has unchoked the peer and we have the piece (`gate.rs`), and a cancel
+//! takes back a queued block.
 //!
-//! The block data stays on the connection threads, for speed (`bench-bittorrent`): a
-//! received block is read once into its own buffer, which is *moved* (not copied)
-//! through the coordinator to the verifier; a block we send is read from disk by the
-//! writer straight into its send buffer. The coordinator only sees "request (i, b, len)"
-//! and "serve (i, b, len)", so a 16 KiB block costs it a few map lookups.
+//! The block data stays on the connection threads: a received block is read once into
+//! its own buffer, which is *moved* (not copied) through the coordinator to the
+//! verifier; a block we send is read from disk by the writer straight into its send
+//! buffer.
 
 pub mod ext;
 pub mod gate;

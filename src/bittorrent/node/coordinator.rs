@@ -28,6 +28,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Items one turn of the loop handles at most before it writes (see `drain`).
+const DRAIN: usize = 64;
+
 pub struct Coordinator {
     pub ctx: Arc<Ctx>,
     pub st: State,
@@ -82,6 +85,7 @@ impl Coordinator {
                 },
                 default(wait) => {}
             }
+            self.drain(&inputs);
             if Instant::now() >= next_tick {
                 round += 1;
                 self.expire_requests();
@@ -96,6 +100,21 @@ impl Coordinator {
             self.uncork();
         }
         self.finish();
+    }
+
+    /// Handles what else is already waiting, up to [`DRAIN`] items, before this turn's
+    /// messages go out: a `have` and the requests that follow a verdict then leave in
+    /// one write, and the peer's reader wakes once, not twice.
+    fn drain(&mut self, inputs: &Inputs) {
+        for _ in 0..DRAIN {
+            if let Ok(v) = inputs.verdicts.try_recv() {
+                self.on_verdict(v);
+            } else if let Ok(e) = inputs.events.try_recv() {
+                self.on_event(e);
+            } else {
+                return;
+            }
+        }
     }
 
     /// Hands messages to the connections' queues; a full queue drops that peer.
