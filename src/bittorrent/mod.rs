@@ -34,7 +34,7 @@
 //! | the decisions, as pure functions | `policy/` (`policy/pick.rs`: rarest first; `policy/choke.rs`: tit-for-tat) |
 //! | the tracker | `tracker/` (`tracker/msg.rs`: announce and scrape; `tracker/node.rs`: the server) |
 //! | the `.torrent` file | `bencode.rs`, `metainfo.rs`, `make.rs` |
-//! | pieces on disk | `storage.rs` |
+//! | pieces on disk | `storage.rs` (a piece written in one call: `pwritev.rs`) |
 //! | a whole swarm in one call | `swarm/` ([`swarm::run_swarm`]) |
 //! | "no uTP here", so uTP-first clients use TCP at once | `utp_reset.rs` |
 //! | magnet links, metadata from peers (BEP 9/10, 磁力链接) | `metadata/`, `msg/extended.rs` |
@@ -108,6 +108,7 @@ pub mod mse;
 pub mod msg;
 pub mod node;
 pub mod policy;
+mod pwritev;
 pub mod state;
 pub mod storage;
 pub mod swarm;

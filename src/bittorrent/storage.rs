@@ -13,11 +13,10 @@
 //! file never carries the name of the real one. A restart resumes from the `.part` files.
 
 use super::metainfo::Info;
+use super::pwritev::{slices_in, write_all_vectored_at};
 use sha1::{Digest, Sha1};
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::ops::Range;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
@@ -244,86 +243,6 @@ impl Storage {
             }
         }
         Ok(have)
-    }
-}
-
-/// The parts of `blocks` (laid end to end) that fall in `range`.
-fn slices_in(blocks: &[Vec<u8>], range: Range<usize>) -> Vec<&[u8]> {
-    let mut start = 0;
-    let mut out = Vec::new();
-    for b in blocks {
-        let (lo, hi) = (range.start.max(start), range.end.min(start + b.len()));
-        if lo < hi {
-            out.push(&b[lo - start..hi - start]);
-        }
-        start += b.len();
-    }
-    out
-}
-
-/// `bufs`, one after another, at `offset` in `file`: positioned and vectored, which
-/// std does not offer, so `pwritev(2)` is called directly. Loops on short writes.
-fn write_all_vectored_at(file: &File, mut bufs: &[&[u8]], mut offset: u64) -> io::Result<()> {
-    #[repr(C)]
-    struct IoVec {
-        base: *const u8,
-        len: usize,
-    }
-    extern "C" {
-        fn pwritev(fd: i32, iov: *const IoVec, iovcnt: i32, offset: i64) -> isize;
-    }
-    const MAX_IOV: usize = 1024; // IOV_MAX on Linux
-    let mut skip = 0; // bytes of bufs[0] already written
-    loop {
-        while bufs.first().is_some_and(|b| b.len() == skip) {
-            (bufs, skip) = (&bufs[1..], 0);
-        }
-        if bufs.is_empty() {
-            return Ok(());
-        }
-        let iov: Vec<IoVec> = bufs
-            .iter()
-            .take(MAX_IOV)
-            .enumerate()
-            .map(|(i, b)| {
-                let b = if i == 0 { &b[skip..] } else { b };
-                IoVec {
-                    base: b.as_ptr(),
-                    len: b.len(),
-                }
-            })
-            .collect();
-        // SAFETY: every IoVec points into a slice of `bufs`, alive for the whole call;
-        // the descriptor belongs to `file`; pwritev(2) only reads from the buffers.
-        let n = unsafe {
-            pwritev(
-                file.as_raw_fd(),
-                iov.as_ptr(),
-                iov.len() as i32,
-                offset as i64,
-            )
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if n == 0 {
-            return Err(io::ErrorKind::WriteZero.into());
-        }
-        offset += n as u64;
-        let mut n = n as usize;
-        while n > 0 {
-            let left = bufs[0].len() - skip;
-            if n < left {
-                skip += n;
-                break;
-            }
-            n -= left;
-            (bufs, skip) = (&bufs[1..], 0);
-        }
     }
 }
 

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `mod.rs` | the events and the writer's queue, running a connection |
 //! | `dial.rs` | calling a peer, and calling again in plaintext when it refuses MSE |
+//! | `link.rs` | what the coordinator holds of a connection, and writing to it without waiting |
 //! | `gate.rs` | whom we answer: the coordinator's choke decision and our bitmap, read by the reader for each request |
 //! | `ext.rs` | the extension protocol (BEP 10): serving our info dict to magnet-link peers (BEP 9) |
 //! | `open.rs` | the handshakes: MSE (encrypted) or plaintext, then BitTorrent's 68 bytes |
@@ -31,7 +32,9 @@
 
 pub mod ext;
 pub mod gate;
+mod link;
 pub use dial::{call, dial};
+pub use link::{Link, OutQueue};
 mod dial;
 mod inbuf;
 pub mod open;
@@ -45,7 +48,7 @@ use super::msg::bitfield::Bitfield;
 use super::msg::handshake::PeerId;
 use super::storage::Storage;
 use crate::net::{ConnResult, Conns, TokenBucket};
-use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+use crossbeam_channel::{bounded, Receiver, Sender};
 use gate::{Gate, OurPieces};
 use log::debug;
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -144,72 +147,6 @@ pub enum Event {
     },
     /// Calling `addr` failed before a handshake.
     DialFailed(SocketAddr),
-}
-
-/// What the coordinator keeps of a connection to talk to it and to end it.
-pub struct Link {
-    pub key: PeerKey,
-    pub addr: SocketAddr,
-    pub peer_id: PeerId,
-    pub outgoing: bool,
-    pub out: OutQueue,
-    /// A clone of the socket: `shutdown` ends both threads at once.
-    pub stream: TcpStream,
-    /// Choked or unchoked, set by the coordinator; the reader answers requests by it.
-    pub gate: Arc<Gate>,
-    /// Plaintext: the coordinator may write our small messages itself.
-    pub direct: bool,
-}
-
-/// A writer's bounded queue, counting what is handed to it and not yet on the wire.
-#[derive(Clone)]
-pub struct OutQueue {
-    tx: Sender<Out>,
-    /// Items queued or being written. The writer subtracts them once written; while
-    /// it is 0 the socket is idle, and [`Link::push`] may write itself.
-    queued: Arc<AtomicUsize>,
-}
-
-impl OutQueue {
-    /// Queues `o` for the writer, never waiting.
-    pub fn put(&self, o: Out) -> Result<(), TrySendError<Out>> {
-        self.queued.fetch_add(1, Ordering::AcqRel);
-        self.tx.try_send(o).inspect_err(|_| {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
-        })
-    }
-}
-
-impl Link {
-    /// Hands `out` to the writer, never waiting. The fast path, kept for speed
-    /// (`bench-bittorrent`): our own small messages (requests, haves) on a plaintext
-    /// connection whose writer has nothing queued are written here at once with
-    /// `MSG_DONTWAIT`, which saves the writer a wake-up per batch of requests (about
-    /// 2,000 in a 256 MiB download). The count of queued items is the lock on the
-    /// socket: we write only after taking it from 0 to 1, so our bytes never overtake
-    /// queued ones; what the kernel does not take at once is queued, still holding
-    /// that 1, which the writer gives back once it is written. An encrypted
-    /// connection always goes through the writer, which owns the RC4 state.
-    pub fn push(&self, out: Out) -> Result<(), TrySendError<Out>> {
-        let q = &self.out;
-        let claimed = matches!(out, Out::Bytes(_))
-            && self.direct
-            && q.queued
-                .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok();
-        let Out::Bytes(b) = out else {
-            return q.put(out);
-        };
-        if !claimed {
-            return q.put(Out::Bytes(b));
-        }
-        let sent = crate::net::send_now(&self.stream, &b).unwrap_or(0);
-        if sent == b.len() {
-            q.queued.fetch_sub(1, Ordering::AcqRel);
-            return Ok(());
-        }
-        q.tx.try_send(Out::Bytes(b[sent..].to_vec())) // keeps the 1 we took
-    }
 }
 
 /// What a node's connection threads share (read-only but for the byte counters).
