@@ -71,6 +71,33 @@
 //! the verifier back to the readers (`conn/pool.rs`): fresh ones would be page-faulted
 //! in, zeroed, for every 16 KiB.
 //!
+//! ## Transmission (3.00, what most Linux desktops ship)
+//!
+//! `tests/interop/transmission.sh` runs `transmission-cli` with its default settings against
+//! our tracker, seed and leecher, each side in its own network namespace (Transmission
+//! ignores peers on 127.x). What it expects, read from captures, its debug log
+//! (`TR_DEBUG_FD=2`) and its source (`libtransmission/handshake.c`, `peer-mgr.c`):
+//!
+//! - **uTP first, and no TCP retry.** It opens every peer a tracker names as uTP. When that
+//!   attempt fails, whether by our `ST_RESET` (`utp_reset.rs`; its libutp reports
+//!   ECONNRESET within a millisecond, so the reset's fields are right) or by a timeout, its
+//!   `gotError` reconnects over TCP and sends the handshake, then falls through to its
+//!   generic error branch and aborts that very handshake. The peer is marked unreachable and
+//!   not called again for 15 min. No answer on UDP makes it fall back promptly; only
+//!   speaking uTP (BEP 29) itself would. What works is the other way round: **we call
+//!   Transmission.** It accepts incoming TCP, plaintext or MSE, even from a peer it marked
+//!   unreachable. Its SYN comes from its listening port, so the uTP twin hands that address
+//!   to the node, which calls it over TCP at once (a "call-back", rationed against forged
+//!   SYNs); the tracker's next answer would name it too, but only after an interval.
+//! - **Choking and interest only every 10 s.** It decides whom it is interested in and
+//!   whom it unchokes in one pulse, every 10 s from the torrent's start
+//!   (`RECHOKE_PERIOD_MSEC`), never when a peer connects or says "interested". A new
+//!   connection waits 0–10 s for Transmission's first request (it downloads) or its unchoke
+//!   (it seeds), whatever the other side does; our handshake, bitfield and unchoke take
+//!   milliseconds of that.
+//! - **A slow start.** With default settings, port mapping (UPnP discovery) holds its event
+//!   loop for about 8 s after start, before its first announce.
+//!
 //! ## Simplified here
 //!
 //! - One torrent per node, IPv4 only, HTTP trackers only (no UDP trackers, no DHT, no
