@@ -1,4 +1,5 @@
-//! Say "no uTP here" at once, so uTP-first clients fall back to TCP without waiting.
+//! Say "no uTP here" at once, so uTP-first clients fall back to TCP without waiting, and
+//! call the client back over TCP, for those that never fall back (Transmission 3.00).
 //!
 //! Mainstream clients (libtorrent-based ones, Transmission) open a connection to a peer
 //! as uTP (BEP 29, over UDP, on the same port number as the peer's TCP listener) and try
@@ -10,7 +11,9 @@
 //! it does after a uTP timeout: see "Transmission" in the module doc of `bittorrent`. So
 //! the twin also **calls back**: it hands the SYN's source address to the node, which
 //! calls it over TCP. Clients send uTP from their listening port (BitTorrent's UDP and TCP
-//! share one port number), so that address is where the client accepts TCP peers.
+//! share one port number), so that address is where the client accepts TCP peers. (A
+//! libtorrent-based client, which calls us over TCP after the reset as well, may then hold
+//! two connections to us for a moment; each side keeps one per peer id, ours too.)
 //!
 //! The uTP header, 20 bytes, all big-endian:
 //!
