@@ -77,6 +77,36 @@
 //!   once without waiting (`conn::Link::push`); a full socket still goes to the queue;
 //! - the verifier writes a piece with one `pwritev` per file, not one `pwrite` per block.
 //!
+//! ## Transmission (3.00, what most Linux desktops ship)
+//!
+//! `tests/interop/transmission.sh` runs `transmission-cli` with its default settings against
+//! our tracker, seed and leecher, each side in its own network namespace (Transmission
+//! ignores peers on 127.x). What it expects, read from captures, its debug log
+//! (`TR_DEBUG_FD=2`) and its source (handshake.c and peer-mgr.c of libtransmission):
+//!
+//! - **uTP first, and no TCP retry.** It opens every peer a tracker names as uTP. When that
+//!   attempt fails, whether by our `ST_RESET` (`utp_reset.rs`; its libutp reports
+//!   ECONNRESET within a millisecond, so the reset's fields are right) or by a timeout, its
+//!   gotError() reconnects over TCP and sends the handshake, then falls through to its
+//!   generic error branch and aborts that very handshake. The peer is marked unreachable and
+//!   not called again for 15 min. Nothing we could answer on UDP makes it fall back to TCP;
+//!   only speaking uTP (BEP 29) itself would. What works is the other way round: **we call
+//!   Transmission.** It accepts incoming TCP, plaintext or MSE, even from a peer it marked
+//!   unreachable. Its SYN comes from its listening port, so the uTP twin hands that address
+//!   to the node, which calls it over TCP at once (a "call-back", rationed against forged
+//!   SYNs); the tracker's next answer would name it too, but only after an interval.
+//! - **Choking and interest only every 10 s.** It decides whom it is interested in and
+//!   whom it unchokes in one pulse, every 10 s from the torrent's start
+//!   (its RECHOKE_PERIOD_MSEC), never when a peer connects or says "interested". A new
+//!   connection waits 0–10 s for Transmission's first request (it downloads) or its unchoke
+//!   (it seeds), whatever the other side does, and its "interested" then leaves up to 2 s
+//!   later (it batches such messages). Our call-back, handshake and unchoke take
+//!   milliseconds of that. Measured: first piece byte 11–13.5 s after its first peer packet,
+//!   or 1–2.5 s when the connection happened to land just before a pulse; the 8 MiB then
+//!   take 3–3.6 s (MEASURE=1 in the interop test).
+//! - **A slow start.** With default settings, port mapping (UPnP discovery) holds its event
+//!   loop for about 8 s after start, before its first announce.
+//!
 //! ## Simplified here
 //!
 //! - One torrent per node, IPv4 only, HTTP trackers only (no UDP trackers, no DHT, no

@@ -1,10 +1,19 @@
-//! Say "no uTP here" at once, so uTP-first clients fall back to TCP without waiting.
+//! Say "no uTP here" at once, so uTP-first clients fall back to TCP without waiting, and
+//! call the client back over TCP, for those that never fall back (Transmission 3.00).
 //!
 //! Mainstream clients (libtorrent-based ones, Transmission) open a connection to a peer
 //! as uTP (BEP 29, over UDP, on the same port number as the peer's TCP listener) and try
 //! TCP only when the UDP attempt times out, after seconds. p2plab speaks BitTorrent over
 //! TCP only, so it answers each uTP `ST_SYN` on its listening port's UDP twin with an
-//! `ST_RESET` ("no such connection"): the client gives the uTP attempt up at once.
+//! `ST_RESET` ("no such connection"): a libtorrent-based client gives the uTP attempt up
+//! at once and calls again over TCP. Transmission 3.00 accepts the reset too (its libutp
+//! reports ECONNRESET within a millisecond), but then gives up on the peer altogether, as
+//! it does after a uTP timeout: see "Transmission" in the module doc of `bittorrent`. So
+//! the twin also **calls back**: it hands the SYN's source address to the node, which
+//! calls it over TCP. Clients send uTP from their listening port (BitTorrent's UDP and TCP
+//! share one port number), so that address is where the client accepts TCP peers. (A
+//! libtorrent-based client, which calls us over TCP after the reset as well, may then hold
+//! two connections to us for a moment; each side keeps one per peer id, ours too.)
 //!
 //! The uTP header, 20 bytes, all big-endian:
 //!
@@ -23,10 +32,14 @@
 //!
 //! A SYN's `connection_id` is the id the initiator receives on, so the reset carries the
 //! same id, and acknowledges the SYN's `seq_nr`. The answer is never larger than the
-//! question, and only a well-formed SYN gets one: the twin cannot be used to amplify.
+//! question, and only a well-formed SYN gets one: the twin cannot be used to amplify. A
+//! SYN's source can be forged, so call-backs are rationed: one per address per
+//! [`CALL_BACK_EVERY`], one in all per [`CALL_BACK_GAP`], from a bounded table; the node
+//! calls each address once anyway, and no more peers than it has slots for.
 //! Simplified here: no uTP itself — a real client would carry the whole transfer over it.
 
 use log::debug;
+use std::collections::VecDeque;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -43,6 +56,43 @@ const MAX_DATAGRAM: usize = 1500;
 /// How long a blocked `recv` waits before looking at the stop flag (a fallback: `stop`
 /// wakes it at once with an empty datagram, so a stopping node does not wait this out).
 const STOP_POLL: Duration = Duration::from_millis(200);
+/// A client that retries uTP within this long is not called back again.
+pub const CALL_BACK_EVERY: Duration = Duration::from_secs(60);
+/// At most one call-back this often in all: forged SYNs cannot make us call many hosts fast.
+pub const CALL_BACK_GAP: Duration = Duration::from_millis(20);
+/// Addresses remembered for [`CALL_BACK_EVERY`]; the oldest is forgotten first.
+const MAX_REMEMBERED: usize = 64;
+
+/// What the twin does with the address of a SYN it answered: the node calls it over TCP.
+pub type CallBack = Box<dyn Fn(SocketAddr) + Send>;
+
+/// Which SYN sources get called back (see the module doc).
+#[derive(Default)]
+pub struct CallBacks {
+    recent: VecDeque<(SocketAddr, Instant)>,
+    last: Option<Instant>,
+}
+
+impl CallBacks {
+    /// Should a SYN from `from`, arriving at `now`, be called back? (`true` records it.)
+    pub fn admit(&mut self, from: SocketAddr, now: Instant) -> bool {
+        self.recent
+            .retain(|&(_, t)| now.saturating_duration_since(t) < CALL_BACK_EVERY);
+        if self.recent.iter().any(|&(a, _)| a == from)
+            || self
+                .last
+                .is_some_and(|t| now.saturating_duration_since(t) < CALL_BACK_GAP)
+        {
+            return false;
+        }
+        if self.recent.len() == MAX_REMEMBERED {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((from, now));
+        self.last = Some(now);
+        true
+    }
+}
 
 /// The reset answering `packet`, or `None` when `packet` is not a uTP v1 SYN.
 pub fn reset_for(packet: &[u8], now_us: u32) -> Option<[u8; HEADER_LEN]> {
@@ -59,7 +109,8 @@ pub fn reset_for(packet: &[u8], now_us: u32) -> Option<[u8; HEADER_LEN]> {
     Some(out)
 }
 
-/// The UDP twin of a TCP listening port, answering SYNs with resets until stopped.
+/// The UDP twin of a TCP listening port, answering SYNs with resets (and calling their
+/// senders back) until stopped.
 pub struct UtpReset {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
@@ -67,8 +118,9 @@ pub struct UtpReset {
 }
 
 impl UtpReset {
-    /// Binds UDP on `addr` (the TCP listener's address, same port) and starts answering.
-    pub fn start(addr: SocketAddr) -> io::Result<UtpReset> {
+    /// Binds UDP on `addr` (the TCP listener's address, same port) and starts answering;
+    /// `call_back` gets the source of each SYN that [`CallBacks::admit`] lets through.
+    pub fn start(addr: SocketAddr, call_back: CallBack) -> io::Result<UtpReset> {
         let socket = UdpSocket::bind(addr)?;
         socket.set_read_timeout(Some(STOP_POLL))?;
         let addr = socket.local_addr()?;
@@ -76,7 +128,7 @@ impl UtpReset {
         let flag = stop.clone();
         let thread = thread::Builder::new()
             .name(format!("bt-utp-reset-{addr}"))
-            .spawn(move || answer(socket, &flag))?;
+            .spawn(move || answer(socket, &flag, &call_back))?;
         Ok(UtpReset {
             addr,
             stop,
@@ -111,9 +163,10 @@ impl Drop for UtpReset {
     }
 }
 
-fn answer(socket: UdpSocket, stop: &AtomicBool) {
+fn answer(socket: UdpSocket, stop: &AtomicBool, call_back: &CallBack) {
     let epoch = Instant::now();
     let mut buf = [0u8; MAX_DATAGRAM];
+    let mut calls = CallBacks::default();
     while !stop.load(Ordering::SeqCst) {
         let Ok((n, from)) = socket.recv_from(&mut buf) else {
             continue; // the poll timeout, or an ICMP error from an earlier reply
@@ -121,6 +174,10 @@ fn answer(socket: UdpSocket, stop: &AtomicBool) {
         if let Some(reset) = reset_for(&buf[..n], epoch.elapsed().as_micros() as u32) {
             debug!("uTP SYN from {from}: answered with ST_RESET, so it uses TCP");
             let _ = socket.send_to(&reset, from);
+            if calls.admit(from, Instant::now()) {
+                debug!("uTP SYN from {from}: calling it back over TCP");
+                call_back(from);
+            }
         }
     }
 }
@@ -171,8 +228,39 @@ mod tests {
     }
 
     #[test]
+    fn call_backs_are_rationed() {
+        let (a, b): (SocketAddr, SocketAddr) = (
+            "10.0.0.1:51413".parse().unwrap(),
+            "10.0.0.2:51413".parse().unwrap(),
+        );
+        let t0 = Instant::now();
+        let mut c = CallBacks::default();
+        assert!(c.admit(a, t0), "a first SYN is called back");
+        assert!(!c.admit(a, t0 + CALL_BACK_GAP), "the same client again: no");
+        assert!(!c.admit(b, t0), "another client within the gap: no");
+        assert!(c.admit(b, t0 + CALL_BACK_GAP), "after the gap: yes");
+        assert!(
+            c.admit(a, t0 + CALL_BACK_EVERY),
+            "the first one, a minute later"
+        );
+        for i in 0..200u32 {
+            let forged = SocketAddr::from((i.to_be_bytes(), 6881));
+            c.admit(forged, t0 + CALL_BACK_EVERY + CALL_BACK_GAP * (i + 1));
+        }
+        assert_eq!(
+            c.recent.len(),
+            MAX_REMEMBERED,
+            "forged sources cannot grow the table"
+        );
+    }
+
+    #[test]
     fn the_twin_answers_over_real_udp_and_stops() {
-        let mut twin = UtpReset::start("127.0.0.1:0".parse().unwrap()).unwrap();
+        let (called_tx, called) = crossbeam_channel::unbounded();
+        let call_back: CallBack = Box::new(move |a| {
+            let _ = called_tx.send(a);
+        });
+        let mut twin = UtpReset::start("127.0.0.1:0".parse().unwrap(), call_back).unwrap();
         let client = UdpSocket::bind("127.0.0.1:0").unwrap();
         client
             .set_read_timeout(Some(Duration::from_secs(5)))
@@ -184,6 +272,12 @@ mod tests {
         assert_eq!(n, HEADER_LEN);
         assert_eq!(buf[0], 0x31);
         assert_eq!(&buf[2..4], &[0x12, 0x34]);
+        let back = called.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            back,
+            client.local_addr().unwrap(),
+            "the SYN's source is called back"
+        );
         twin.stop();
     }
 }

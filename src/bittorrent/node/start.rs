@@ -2,7 +2,7 @@
 //! start the coordinator, the verifier and the announcer (see `mod.rs` for the threads).
 
 use super::announcer::Announcer;
-use super::api::{new_peer_id, ClientConfig, Inputs, Published};
+use super::api::{new_peer_id, ClientConfig, Cmd, Inputs, Published};
 use super::coordinator::Coordinator;
 use super::{verify, Client};
 use crate::bittorrent::conn::gate::OurPieces;
@@ -11,7 +11,7 @@ use crate::bittorrent::metainfo::Metainfo;
 use crate::bittorrent::state::pieces::Pieces;
 use crate::bittorrent::state::State;
 use crate::bittorrent::storage::Storage;
-use crate::bittorrent::utp_reset::UtpReset;
+use crate::bittorrent::utp_reset::{CallBack, UtpReset};
 use crate::net::{Conns, Server, ServerConfig, TokenBucket};
 use crate::rng::Rng;
 use crossbeam_channel::{bounded, unbounded};
@@ -112,14 +112,19 @@ impl Client {
             conn::serve(c.clone(), stream, None)
         })?;
         let listen = server.local_addr();
-        // Without it a real client waits seconds for uTP before trying TCP; a node that
-        // cannot bind UDP still serves TCP, so this is worth a warning, not an error.
-        let utp_reset = UtpReset::start(listen)
-            .map_err(|e| warn!("no uTP reset on udp {listen}: {e}"))
-            .ok();
         let (verify_tx, verify_rx) = unbounded();
         let (verdict_tx, verdicts) = unbounded();
         let (cmds_tx, cmds) = unbounded();
+        // Without it a real client waits seconds for uTP before trying TCP, and Transmission
+        // never does: we call it back. A node that cannot bind UDP still serves TCP, so
+        // this is worth a warning, not an error.
+        let call = cmds_tx.clone();
+        let call_back: CallBack = Box::new(move |a| {
+            let _ = call.send(Cmd::Peers(vec![a]));
+        });
+        let utp_reset = UtpReset::start(listen, call_back)
+            .map_err(|e| warn!("no uTP reset on udp {listen}: {e}"))
+            .ok();
         let (done_tx, done) = bounded::<()>(0);
         let (completed_tx, completed_rx) = unbounded();
         let c = ctx.clone();
