@@ -223,3 +223,76 @@ fn a_registered_only_tracker_refuses_an_unknown_info_hash() {
     let (_, index) = get(&t, "/");
     assert!(index.contains("Only the torrents listed here are tracked."));
 }
+
+#[test]
+fn bt_make_publish_uploads_what_it_wrote() {
+    let t = tracker(true);
+    let dir = std::env::temp_dir().join(format!("p2plab-web-make-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("notes.bin");
+    std::fs::write(&file, vec![7u8; 300_000]).unwrap();
+    let out = dir.join("notes.torrent");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_p2plab"))
+        .args(["bt", "make"])
+        .arg(&file)
+        .arg("-o")
+        .arg(&out)
+        .args(["--announce", &t.announce_url(), "--publish", &t.site_url()])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stdout).into_owned();
+    assert!(
+        run.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        said.contains("published to") && said.contains("listed notes.bin"),
+        "{said}"
+    );
+    let written = std::fs::read(&out).unwrap();
+    let meta = Metainfo::from_bytes(&written).unwrap();
+    let (code, page) = get(&t, "/");
+    assert_eq!(code, 200);
+    assert!(page.contains(">notes.bin</a>"));
+    let url = format!(
+        "{}torrent/{}.torrent",
+        t.site_url(),
+        to_hex(&meta.info_hash)
+    );
+    assert_eq!(
+        p2plab::bittorrent::tracker::msg::get_file(&url, MAX_UPLOAD).unwrap(),
+        written
+    );
+    // Now registered: announces for it are tracked.
+    announce(
+        &t.announce_url(),
+        &ann(meta.info_hash, b"-PL0001-bbbbbbbbbbbb", 7001, 0),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_upload_trickled_past_the_deadline_is_cut_and_the_site_still_serves() {
+    let lim = TrackerLimits {
+        head_deadline: Duration::from_millis(300),
+        ..TrackerLimits::default()
+    };
+    let t = Tracker::start_with("127.0.0.1:0", TrackerConfig::default(), lim).unwrap();
+    let mut s = TcpStream::connect(t.local_addr()).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    s.write_all(b"POST /publish HTTP/1.0\r\nContent-Length: 1000\r\n\r\nd8:announce")
+        .unwrap();
+    // The rest never comes: the listener closes the connection at its opening deadline.
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest); // a reset or a clean close, never an answer
+    assert!(
+        !rest.starts_with(b"HTTP/1.0 201"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
+    let (code, index) = get(&t, "/");
+    assert_eq!(code, 200);
+    assert!(index.contains("No torrent yet."));
+}
