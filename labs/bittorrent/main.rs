@@ -5,7 +5,8 @@
 //! The swarm itself is `p2plab::bittorrent::swarm::run_swarm`. Handout: README.md here.
 //!
 //! `main` parses the options and calls the steps of [`Lab`] in the handout's order:
-//! `setup` (the swarm of the options), `banner`, `swarm` (steps 1-3 of the handout:
+//! `setup` (the swarm of the options), `website::website` (step 0: publish, take the
+//! torrent from the site, `website.rs`), `banner`, `swarm` (steps 1-3 of the handout:
 //! join, rarest first, tit-for-tat, narrated live by `view.rs`) and `the_end` (step 4:
 //! the table and the distribution time beside the bound).
 
@@ -25,6 +26,7 @@ use std::time::Duration;
 mod real_links;
 mod summary;
 mod view;
+mod website;
 use summary::{summary, MIB};
 use view::View;
 
@@ -111,6 +113,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = website::website(lab.seed, &lab.work) {
+        let _ = std::fs::remove_dir_all(&lab.work);
+        return p2plab::opts::finish("lab-bittorrent", Err(e));
+    }
     lab.banner();
     let result = lab.swarm().and_then(|(r, view)| {
         lab.the_end(&r, &view);

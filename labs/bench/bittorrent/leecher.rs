@@ -31,11 +31,14 @@ impl Drop for Killed {
 /// Spawns a leecher and times it to its exit. Peak memory: our leecher prints it on
 /// its `done:` line; for aria2c, /proc/PID/status is sampled every 10 ms (VmHWM only grows).
 pub fn time_leecher(mut cmd: Command, ours: bool) -> Res<Run> {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = Killed(cmd.spawn()?);
     let pid = child.0.id();
     let stdout = child.0.stdout.take().ok_or("no stdout")?;
+    let stderr = child.0.stderr.take().ok_or("no stderr")?;
+    // Its last line says why, should it fail.
+    let why = thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).last());
     let reader = thread::spawn(move || {
         BufReader::new(stdout)
             .lines()
@@ -59,7 +62,8 @@ pub fn time_leecher(mut cmd: Command, ours: bool) -> Res<Run> {
     };
     let seconds = start.elapsed().as_secs_f64();
     if !status.success() {
-        return Err(format!("leecher failed: {status}").into());
+        let why = why.join().ok().flatten().unwrap_or_default();
+        return Err(format!("leecher failed: {status}: {why}").into());
     }
     let reported = reader.join().ok().flatten();
     let vmhwm_kib = if ours {

@@ -6,7 +6,10 @@
 //! aria2c seeds and aria2c leeches the same torrent. Each leecher is timed from spawn
 //! to exit: start-up, announce, transfer, SHA-1 of every piece, and the last write.
 //! Prints a table and writes `target/bench/bittorrent.json`. Issue target: ours ≥ 320 MiB/s.
+//! Then the first-byte line (`first_byte.rs`): from a connection's first SYN to its first
+//! piece byte, plaintext and encrypted, ours and aria2c's.
 
+mod first_byte;
 mod leecher;
 mod scratch;
 
@@ -47,6 +50,11 @@ fn main() -> ExitCode {
         "DIR",
     );
     opts.optflag("", "no-aria2", "only our pair");
+    opts.optflag(
+        "",
+        "no-first-byte",
+        "skip the first-byte line (it captures loopback with dumpcap)",
+    );
     let m = match p2plab::opts::parse(
         &mut opts,
         std::env::args().skip(1),
@@ -73,13 +81,21 @@ fn main() -> ExitCode {
             num("piece-length", 256)?.max(16) * 1024,
             num("runs", 3)?.max(1) as usize,
             !m.opt_present("no-aria2"),
+            !m.opt_present("no-first-byte"),
         )
     })();
     let _ = fs::remove_dir_all(&scratch);
     p2plab::opts::finish("bench-bittorrent", result)
 }
 
-fn run(dir: &Path, size_mib: u64, piece: u64, runs: usize, with_aria: bool) -> Res<()> {
+fn run(
+    dir: &Path,
+    size_mib: u64,
+    piece: u64,
+    runs: usize,
+    with_aria: bool,
+    with_first_byte: bool,
+) -> Res<()> {
     let data_dir = dir.join("data");
     fs::create_dir_all(&data_dir)?;
     let src = data_dir.join("bench.bin");
@@ -162,10 +178,15 @@ fn run(dir: &Path, size_mib: u64, piece: u64, runs: usize, with_aria: bool) -> R
         let _ = seed.0.wait();
     }
     tracker.stop();
-    report(size_mib as f64, &ours, &aria)
+    let first = if with_first_byte {
+        first_byte::measure(dir, &p2plab, with_aria && have_aria)?
+    } else {
+        Vec::new()
+    };
+    report(size_mib as f64, &ours, &aria, first)
 }
 
-fn report(mib: f64, ours: &[Run], aria: &[Run]) -> Res<()> {
+fn report(mib: f64, ours: &[Run], aria: &[Run], first: Vec<(String, f64)>) -> Res<()> {
     let med = |runs: &[Run]| -> (f64, u64) {
         let mut s: Vec<f64> = runs.iter().map(|r| r.seconds).collect();
         s.sort_by(f64::total_cmp);
@@ -206,12 +227,44 @@ fn report(mib: f64, ours: &[Run], aria: &[Run]) -> Res<()> {
             "NOT met"
         }
     );
+    if !first.is_empty() {
+        let cell = |who: &str, mode: &str| {
+            let ms = |suffix: &str| {
+                let key = format!("first_byte_{who}_{mode}_{suffix}");
+                first.iter().find(|(k, _)| *k == key).map(|(_, ms)| *ms)
+            };
+            match (ms("ms"), ms("own_connection_ms")) {
+                (Some(a), Some(b)) => format!("{a:.1} ms ({b:.1} ms)"),
+                _ => "–".to_string(),
+            }
+        };
+        println!("\nfrom the first SYN between the two to the first piece byte (in brackets: from the SYN of the connection that carried it)");
+        println!("| seeder -> leecher | plaintext | encrypted (MSE) |");
+        println!("|---|---|---|");
+        for (who, name) in [
+            ("ours", "p2plab -> p2plab"),
+            ("aria2c", "aria2c -> aria2c"),
+            ("ours_to_aria2c", "p2plab -> aria2c"),
+        ] {
+            if first
+                .iter()
+                .any(|(k, _)| k.starts_with(&format!("first_byte_{who}_p")))
+            {
+                println!(
+                    "| {name} | {} | {} |",
+                    cell(who, "plaintext"),
+                    cell(who, "encrypted")
+                );
+            }
+        }
+        figs.extend(first);
+    }
     let path = p2plab::report::write_bench_json("bittorrent", &figs)?;
     println!("figures written to {}", path.display());
     Ok(())
 }
 
-fn aria_common() -> Vec<&'static str> {
+pub(crate) fn aria_common() -> Vec<&'static str> {
     vec![
         "--enable-dht=false",
         "--enable-dht6=false",

@@ -15,10 +15,12 @@
 //! | `msg/query.rs` | the server side of a request: the GET target checked and typed |
 //! | `msg/answer.rs` | the server side of a reply: announce, scrape and failure as HTTP + bencode |
 //! | `conn.rs` | one request's thread: read the head, ask the coordinator, write the answer |
+//! | `job.rs` | what a request asks the coordinator and what it answers (`Ask`, `Answer`) |
 //! | `node.rs` | [`Tracker`]: bind, accept with the listener's defences, the handle, stop |
 //! | `node/coordinator.rs` | the one thread that owns the swarm table and decides |
 //! | `state.rs` | the swarm table: per info-hash, who announced from where; bounded, expiring |
 //! | `policy.rs` | pure decisions: who a peer is, when it is forgotten, whom to hand out, whom to evict |
+//! | `site/` | the BT website (BT网站) on the same port: the torrent list, swarm pages, publishing |
 //!
 //! Where to look first: `policy.rs` (why a peer is its id AND its address), then
 //! `state.rs`, then `node/coordinator.rs`.
@@ -27,13 +29,16 @@
 //! (`src/bittorrent/node/announcer.rs`), which uses `msg.rs`.
 //!
 //! Simplified here: HTTP/1.0, one request per connection; no BEP 3 `key` or `ip`
-//! parameter (the address is the connection's); no IPv6 `peers6`; no whitelist of
-//! torrents (opentracker has one): any info-hash may be announced, within the caps.
+//! parameter (the address is the connection's); no IPv6 `peers6`. Any info-hash may be
+//! announced, within the caps, unless the tracker runs `registered_only` (opentracker's
+//! whitelist): then only the torrents published to its site (`site/catalog.rs`).
 
 mod conn;
+mod job;
 pub mod msg;
 pub mod node;
 pub mod policy;
+pub mod site;
 pub mod state;
 
 pub use node::{Tracker, TrackerConfig, TrackerLimits};

@@ -141,7 +141,7 @@ pub fn scrape(announce_url: &str, info_hash: &InfoHash) -> Result<(u64, u64, u64
 }
 
 /// Splits `http://host:port/path?query` into `host:port` and `/path?query`.
-fn split_url(url: &str) -> Result<(&str, &str), TrackerError> {
+pub(crate) fn split_url(url: &str) -> Result<(&str, &str), TrackerError> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| TrackerError::Url(url.into()))?;

@@ -17,12 +17,16 @@
 //! [`HEAD_DEADLINE`] however slowly it trickles; one address holds at most
 //! [`MAX_PER_ADDR`] connections; a full listener closes the connection that has dawdled
 //! longest to admit a newcomer; the table is bounded and evicts (see `state.rs`).
+//! The website on the same port (`site/`) adds an upload: capped at `site::MAX_UPLOAD`
+//! and due, like the head, within the opening deadline; its catalog is bounded too.
 
 mod coordinator;
 
 pub use coordinator::PEER_LIST_SEED;
 
-use super::conn::{self, Answer, Ask, Job};
+use super::conn;
+use super::job::{self, Answer, Ask, Job};
+use super::site::catalog::{Catalog, MAX_CATALOG_BYTES, MAX_PUBLISHED};
 use super::state::Swarms;
 use crate::bittorrent::metainfo::InfoHash;
 use crate::net::{Conns, Server, ServerConfig};
@@ -50,7 +54,7 @@ pub const HEAD_DEADLINE: Duration = Duration::from_secs(5);
 /// A client that stops reading its answer for this long is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests waiting for the coordinator; a request finding it full waits (at most
-/// `conn::ANSWER_TIMEOUT`), which slows only that client.
+/// `job::ANSWER_TIMEOUT`), which slows only that client.
 pub const JOB_QUEUE: usize = MAX_CONNS;
 
 #[derive(Debug, Clone)]
@@ -77,6 +81,12 @@ pub struct TrackerLimits {
     pub max_conns: usize,
     pub max_per_addr: usize,
     pub head_deadline: Duration,
+    /// Torrents and bytes of `.torrent` files the site's catalog holds.
+    pub max_published: usize,
+    pub max_catalog_bytes: usize,
+    /// Track only the torrents published to the site (`--registered-only`); an announce
+    /// for any other gets a bencoded `failure reason`.
+    pub registered_only: bool,
 }
 
 impl Default for TrackerLimits {
@@ -87,6 +97,9 @@ impl Default for TrackerLimits {
             max_conns: MAX_CONNS,
             max_per_addr: MAX_PER_ADDR,
             head_deadline: HEAD_DEADLINE,
+            max_published: MAX_PUBLISHED,
+            max_catalog_bytes: MAX_CATALOG_BYTES,
+            registered_only: false,
         }
     }
 }
@@ -128,7 +141,14 @@ impl Tracker {
         let (stop, stop_rx) = bounded::<()>(0);
         let stats = Arc::new(Stats::default());
         let swarms = Swarms::new(lim.max_torrents, lim.max_peers_per_torrent);
-        let coordinator = Coordinator::new(swarms, cfg.interval, stats.clone());
+        let catalog = Catalog::new(lim.max_published, lim.max_catalog_bytes);
+        let coordinator = Coordinator::new(
+            swarms,
+            catalog,
+            lim.registered_only,
+            cfg.interval,
+            stats.clone(),
+        );
         let conns = Conns::new();
         conns.spawn_worker("bt-tracker-coordinator".into(), move || {
             coordinator.run(jobs_rx, stop_rx)
@@ -160,12 +180,17 @@ impl Tracker {
         format!("http://{}/announce", self.local_addr())
     }
 
+    /// The website's front page (BT网站); `bt make --publish` takes this URL.
+    pub fn site_url(&self) -> String {
+        format!("http://{}/", self.local_addr())
+    }
+
     /// `(seeds, leechers)` known for an info-hash, asked of the coordinator.
     pub fn counts(&self, info_hash: &[u8]) -> (usize, usize) {
         let Ok(hash) = InfoHash::try_from(info_hash) else {
             return (0, 0);
         };
-        match conn::ask(&self.jobs, Ask::Counts(hash)) {
+        match job::ask(&self.jobs, Ask::Counts(hash)) {
             Some(Answer::Counts(s, l)) => (s as usize, l as usize),
             _ => (0, 0),
         }

@@ -78,6 +78,11 @@ impl Swarms {
         self.table.get(hash)
     }
 
+    /// The info-hashes held, in order.
+    pub fn hashes(&self) -> impl Iterator<Item = &InfoHash> {
+        self.table.keys()
+    }
+
     /// Torrents and peers held.
     pub fn len(&self) -> (usize, usize) {
         (self.table.len(), self.peers)

@@ -18,7 +18,8 @@ use super::common::{parse, run_until_stopped};
 use getopts::Options;
 use p2plab::bittorrent::make::make_torrent;
 use p2plab::bittorrent::metainfo::{Metainfo, DEFAULT_PIECE_LENGTH, MAX_TORRENT_BYTES};
-use p2plab::bittorrent::tracker::{Tracker, TrackerConfig};
+use p2plab::bittorrent::tracker::site::publish::publish;
+use p2plab::bittorrent::tracker::{Tracker, TrackerConfig, TrackerLimits};
 use p2plab::share::ids::to_hex;
 use std::io::Read;
 use std::path::Path;
@@ -64,8 +65,13 @@ pub fn bt_make(args: &[String]) -> Result<(), String> {
         "bytes per piece, a power of two (default 256K)",
         "N",
     );
-    let brief =
-        "Usage: p2plab bt make FILE|FOLDER -o X.torrent [--announce URL] [--piece-length N]";
+    opts.optopt(
+        "p",
+        "publish",
+        "then upload it to a tracker's website (e.g. http://127.0.0.1:6969/)",
+        "URL",
+    );
+    let brief = "Usage: p2plab bt make FILE|FOLDER -o X.torrent [--announce URL] [--piece-length N] [--publish URL]";
     let Some(m) = parse(&mut opts, args, brief)? else {
         return Ok(());
     };
@@ -84,12 +90,17 @@ pub fn bt_make(args: &[String]) -> Result<(), String> {
     let out = m
         .opt_str("output")
         .unwrap_or_else(|| format!("{}.torrent", meta.info.name));
-    std::fs::write(&out, meta.to_bytes()).map_err(|e| format!("cannot write {out}: {e}"))?;
+    let bytes = meta.to_bytes();
+    std::fs::write(&out, &bytes).map_err(|e| format!("cannot write {out}: {e}"))?;
     println!(
         "wrote {out}: {} pieces, info-hash {}",
         meta.info.num_pieces(),
         to_hex(&meta.info_hash)
     );
+    if let Some(site) = m.opt_str("publish") {
+        let said = publish(&site, &bytes).map_err(|e| format!("publishing to {site}: {e}"))?;
+        println!("published to {site}: {said}");
+    }
     Ok(())
 }
 
@@ -143,7 +154,15 @@ pub fn bt_tracker(args: &[String]) -> Result<(), String> {
         "re-announce interval told to clients, seconds (default 300)",
         "SECS",
     );
-    let brief = "Usage: p2plab bt tracker [--listen ADDR] [--interval SECS]";
+    opts.optflag(
+        "",
+        "registered-only",
+        "track only the torrents published to its website (others get a failure reason)",
+    );
+    let brief =
+        "Usage: p2plab bt tracker [--listen ADDR] [--interval SECS] [--registered-only]\n\n\
+                 It also serves the website (BT网站): GET / lists the torrents, POST /publish\n\
+                 takes a .torrent (p2plab bt make FILE --publish http://ADDR/).";
     let Some(m) = parse(&mut opts, args, brief)? else {
         return Ok(());
     };
@@ -154,9 +173,23 @@ pub fn bt_tracker(args: &[String]) -> Result<(), String> {
     if let Some(s) = m.opt_str("interval") {
         cfg.interval = Duration::from_secs(s.parse().map_err(|_| format!("bad interval '{s}'"))?);
     }
-    let tracker =
-        Tracker::start(&listen, cfg).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let registered_only = m.opt_present("registered-only");
+    let lim = TrackerLimits {
+        registered_only,
+        ..TrackerLimits::default()
+    };
+    let tracker = Tracker::start_with(&listen, cfg, lim)
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     println!("tracker on {}", tracker.announce_url());
+    println!(
+        "website on {}{}",
+        tracker.site_url(),
+        if registered_only {
+            " (registered torrents only)"
+        } else {
+            ""
+        }
+    );
     run_until_stopped();
     Ok(())
 }
