@@ -381,3 +381,54 @@ fn a_node_bound_to_every_interface_is_refused_with_a_reason() {
     };
     assert!(e.to_string().contains("0.0.0.0"), "{e}");
 }
+
+#[test]
+fn a_node_flooded_with_stores_keeps_its_cap_and_evicts_the_oldest() {
+    // Issue #13, bounded tables: STORE needs no proof of ownership, so a peer can send
+    // a node as many values as it likes. A lone node capped at 64 KiB takes 40
+    // datagrams of about 7 KiB each; it stays under its cap by evicting what it stored
+    // first, and it still takes a new put afterwards rather than refusing it.
+    let mut cfg = fast(160, 3);
+    cfg.store_bytes = 64 << 10;
+    let node = Node::start("127.0.0.1:0", cfg).unwrap();
+    node.put(b"early", b"127.0.0.1:6346").unwrap();
+    assert_eq!(node.get(b"early").unwrap().len(), 1);
+
+    let value = |d: usize, k: usize, v: usize| format!("{d}-{k}-{v:0>60}").into_bytes();
+    for d in 0..40 {
+        let entries = (0..10)
+            .map(|k| {
+                let values = (0..10).map(|v| value(d, k, v)).collect();
+                (format!("flood-{d}-{k}").into_bytes(), values)
+            })
+            .collect();
+        let body = encode_request(160, &Request::Store(entries));
+        let reply = raw(&node, &[datagram(d as u32, &body)], 1);
+        assert_eq!(
+            p2plab::dht::decode_reply(&reply[0].1).unwrap(),
+            p2plab::dht::Reply::Ok
+        );
+    }
+    let snap = node.snapshot();
+    assert!(
+        snap.stored_bytes <= 64 << 10,
+        "{} bytes stored over a cap of 64 KiB",
+        snap.stored_bytes
+    );
+    assert!(snap.evicted > 3_000, "{} values evicted", snap.evicted);
+    assert!(
+        node.get(b"early").unwrap().is_empty(),
+        "the oldest went first"
+    );
+    assert_eq!(
+        node.get(b"flood-39-9").unwrap(),
+        (0..10).map(|v| value(39, 9, v)).collect::<BTreeSet<_>>(),
+        "the newest are all held"
+    );
+    node.put(b"late", b"127.0.0.1:6347").unwrap();
+    assert_eq!(
+        node.get(b"late").unwrap().len(),
+        1,
+        "a full store takes the new"
+    );
+}

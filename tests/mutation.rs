@@ -1,7 +1,9 @@
 //! Seeded mutation tests of every decoder: bad input is an error, never a panic.
 //!
 //! Each decoder gets a few valid encodings made with the crate's own encoders (so they
-//! stay valid as the formats change), then ~10,000 inputs derived from them by seeded
+//! stay valid as the formats change; for the MSE handshake, a real exchange recorded
+//! with fixed keys, so mutations get past Diffie–Hellman), then ~10,000 inputs (2,000 for
+//! MSE, whose inputs each cost a DH step) derived from them by seeded
 //! mutations (bit flips, boundary bytes, truncation, random tails, duplicated slices,
 //! huge length fields, splices of two inputs) plus pure random inputs. Every input must
 //! give `Ok` or `Err`; an `Ok` must survive a round trip through the encoder where the
@@ -13,8 +15,11 @@
 //! `make test` (stable, no fuzzer) and `make fuzz` (nightly) test one contract.
 
 use p2plab::bittorrent::bencode::{self, Value};
-use p2plab::bittorrent::metainfo::Metainfo;
+use p2plab::bittorrent::metadata::{Assembler, Magnet, MetadataError, MAX_MAGNET_LEN};
+use p2plab::bittorrent::metainfo::{InfoHash, Metainfo};
+use p2plab::bittorrent::mse::{self, Policy};
 use p2plab::bittorrent::msg::bitfield::Bitfield;
+use p2plab::bittorrent::msg::extended::{self as ext, ExtHandshake, Extended, Metadata};
 use p2plab::bittorrent::msg::handshake::{Handshake, HANDSHAKE_LEN};
 use p2plab::bittorrent::msg::{self as btmsg, Message};
 use p2plab::bittorrent::tracker::msg::parse_reply;
@@ -24,11 +29,13 @@ use p2plab::gnutella::msg as gmsg;
 use p2plab::gnutella::msg::handshake as gh;
 use p2plab::kazaa::msg::Msg as KMsg;
 use p2plab::napster::{read_msg, Msg as NMsg};
+use p2plab::rng::Rng;
 use p2plab::share::ids::to_base32;
 use p2plab::share::url::percent_encode;
 use p2plab::share::{parse_range, parse_target, Target};
 use p2plab::wire::{read_frame, read_head, Prefix};
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 
 /// Bencode: a strict, canonical decoder, so an `Ok` re-encodes to the very input.
 pub fn check_bencode(data: &[u8]) {
@@ -227,6 +234,118 @@ pub fn check_http_range(data: &[u8]) {
 fn check_range(value: &str, size: u64) {
     if let Some(start) = parse_range(value, size) {
         assert!(start < size || start == 0, "start {start} past size {size}");
+    }
+}
+
+/// A BEP 10 message body (after id 20): an extended handshake round-trips; any other
+/// extended id is read as a ut_metadata message (BEP 9), as are the same bytes alone.
+pub fn check_extended(data: &[u8]) {
+    match ext::decode(data) {
+        Ok(Extended::Handshake(h)) => same(ExtHandshake::decode(&h.encode()), &h),
+        Ok(Extended::Message { id, payload }) => check_ut_metadata(id, payload),
+        Err(_) => {}
+    }
+    check_ut_metadata(ext::OUR_UT_METADATA, data);
+}
+
+/// A ut_metadata payload: an `Ok` round-trips, and a data block fits the assembler
+/// for the size it announced (the hash check at the end may still refuse it).
+fn check_ut_metadata(id: u8, payload: &[u8]) {
+    let Ok(m) = Metadata::decode(payload) else {
+        return;
+    };
+    let mut out = Vec::new();
+    m.encode_into(id, &mut out);
+    assert_eq!(out[..4], ((out.len() - 4) as u32).to_be_bytes());
+    assert_eq!(out[4..6], [ext::EXTENDED, id]);
+    same(Metadata::decode(&out[6..]), &m);
+    if let Metadata::Data {
+        piece,
+        total_size,
+        block,
+    } = m
+    {
+        let mut asm = Assembler::new([0; 20], total_size).expect("a decoded size is allowed");
+        let r = asm.add(piece, block);
+        assert!(
+            !matches!(r, Err(MetadataError::BadBlock { .. })),
+            "a decoded block does not fit: {r:?}"
+        );
+    }
+}
+
+/// A magnet link (BEP 9), as typed or pasted; an `Ok` printed again parses the same.
+pub fn check_magnet(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(m) = Magnet::parse(&text) {
+        let link = m.to_link();
+        if link.len() <= MAX_MAGNET_LEN {
+            same(Magnet::parse(&link), &m);
+        }
+    }
+}
+
+/// The torrent both MSE sides know, and the seeds of their keys: fixed, so that inputs
+/// recorded from a real exchange (`seeds::mse`) get past the Diffie–Hellman step.
+const MSE_TORRENT: InfoHash = [0x4d; 20];
+const MSE_SEED_A: u64 = 0x0a5e;
+const MSE_SEED_B: u64 = 0x0b5e;
+
+/// One side of a connection in memory: the peer's bytes are `input`; ours are kept.
+pub struct Wire<'a> {
+    input: &'a [u8],
+    pub out: Vec<u8>,
+}
+
+impl<'a> Wire<'a> {
+    pub fn new(input: &'a [u8]) -> Wire<'a> {
+        Wire {
+            input,
+            out: Vec::new(),
+        }
+    }
+}
+
+impl Read for Wire<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.input.read(buf)
+    }
+}
+
+impl Write for Wire<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What a finished MSE handshake yields: never more than the peer sent.
+fn drain<S: Read>(mut s: S, sent: usize) {
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(rest.len() <= sent, "{} bytes out of {sent} in", rest.len());
+}
+
+/// MSE as the acceptor (B) reads it: `data` is what the initiator sent.
+pub fn check_mse_accept(data: &[u8]) {
+    let mut w = Wire::new(data);
+    let mut rng = Rng::new(MSE_SEED_B);
+    if let Ok(s) = mse::accept(&mut w, &[], &[MSE_TORRENT], Policy::Prefer, &mut rng) {
+        assert!(s.info_hash().is_none_or(|h| h == MSE_TORRENT));
+        drain(s, data.len());
+    }
+}
+
+/// MSE as the initiator (A) reads it: `data` is what the acceptor sent back.
+pub fn check_mse_initiate(data: &[u8]) {
+    let mut w = Wire::new(data);
+    let mut rng = Rng::new(MSE_SEED_A);
+    let ia = Handshake::new(MSE_TORRENT, [1; 20]).encode();
+    if let Ok(s) = mse::initiate(&mut w, &MSE_TORRENT, Policy::Prefer, &ia, &mut rng) {
+        drain(s, data.len());
     }
 }
 
@@ -561,6 +680,13 @@ mod seeds {
                 forwards: 1,
             },
             Request::Store(vec![(b"k".to_vec(), vals)]),
+            Request::Get(b"k".to_vec()),
+            Request::GetAfter {
+                key: b"k".to_vec(),
+                after: b"127.0.0.1:9".to_vec(),
+            },
+            Request::GetPredecessor,
+            Request::GetSuccessors,
             Request::PredLeaving {
                 leaver: n[0],
                 pred: Some(n[1]),
@@ -583,10 +709,84 @@ mod seeds {
             Reply::Predecessor(None),
             Reply::Successors(n),
             Reply::Values([b"a".to_vec(), b"bb".to_vec()].into()),
+            Reply::More([b"c".to_vec()].into()),
             Reply::Ok,
             Reply::Error("no".into()),
         ];
         reps.iter().map(encode_reply).collect()
+    }
+
+    pub fn extended() -> Vec<Vec<u8>> {
+        let hs = ExtHandshake {
+            ut_metadata: Some(3),
+            metadata_size: Some(20_000),
+            client: Some("p2plab 0.1".into()),
+            port: Some(6881),
+        };
+        let block = vec![0x5a; 20_000 - ext::METADATA_BLOCK];
+        let msgs = [
+            Metadata::Request { piece: 0 },
+            Metadata::Data {
+                piece: 1,
+                total_size: 20_000,
+                block: &block,
+            },
+            Metadata::Reject { piece: 7 },
+        ];
+        let mut seeds = vec![[&[ext::HANDSHAKE][..], &hs.encode()].concat()];
+        for m in &msgs {
+            let mut out = Vec::new();
+            m.encode_into(3, &mut out);
+            seeds.push(out.split_off(5)); // after length and id 20
+        }
+        seeds
+    }
+
+    pub fn magnets() -> Vec<Vec<u8>> {
+        let m = Magnet {
+            info_hash: [0xc1; 20],
+            name: Some("lab song + ü.mp3".into()),
+            trackers: vec!["http://127.0.0.1:6969/announce".into(), "udp://t:1".into()],
+        };
+        vec![
+            m.to_link().into_bytes(),
+            b"magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&dn=a+b&x=1".to_vec(),
+        ]
+    }
+
+    /// A real MSE exchange between two in-memory sides with fixed keys, replayed step
+    /// by step: returns (what A sent, what B sent), each a whole handshake followed by
+    /// encrypted payload bytes.
+    pub fn mse() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+        let a = |input: &[u8]| {
+            let mut w = Wire::new(input);
+            let ia = Handshake::new(MSE_TORRENT, [1; 20]).encode();
+            let mut rng = Rng::new(MSE_SEED_A);
+            let ok = mse::initiate(&mut w, &MSE_TORRENT, Policy::Prefer, &ia, &mut rng).is_ok();
+            (w.out, ok)
+        };
+        let b = |input: &[u8]| {
+            let mut w = Wire::new(input);
+            let mut rng = Rng::new(MSE_SEED_B);
+            let ok = mse::accept(&mut w, &[], &[MSE_TORRENT], Policy::Prefer, &mut rng).is_ok();
+            (w.out, ok)
+        };
+        let (step1, _) = a(&[]); // Ya, PadA; then A waits for Yb
+        let (step2, _) = b(&step1); // Yb, PadB; then B waits for step 3
+        let (from_a, _) = a(&step2); // steps 1 and 3
+        let (from_b, ok) = b(&from_a); // steps 2 and 4
+        assert!(ok, "B finishes the handshake");
+        assert!(a(&from_b).1, "A finishes the handshake");
+        let payload = [0x77u8; 40];
+        let plain = Handshake::new(MSE_TORRENT, [2; 20]).encode();
+        (
+            vec![
+                from_a.clone(),
+                [&from_a[..], &payload].concat(),
+                [&plain[..], &payload].concat(),
+            ],
+            vec![from_b.clone(), [&from_b[..], &payload].concat()],
+        )
     }
 
     pub fn http_heads() -> Vec<Vec<u8>> {
@@ -616,17 +816,25 @@ mod engine {
 
     /// Inputs per decoder. Release builds run all of them in about a second in total.
     pub const INPUTS: usize = 10_000;
+    /// Inputs for the MSE handshake: each one past 96 bytes costs two 768-bit modular
+    /// exponentiations (about 0.25 ms), so fewer, to keep `make test` quick.
+    pub const INPUTS_DH: usize = 2_000;
     /// Mutated inputs never grow past this, so one test stays fast.
     const MAX_LEN: usize = 16 * 1024;
 
     /// Feeds `INPUTS` inputs derived from `seeds` to `check`; panics naming the input
     /// that made `check` panic.
     pub fn run(name: &str, seed: u64, seeds: &[Vec<u8>], check: fn(&[u8])) {
+        run_n(name, seed, seeds, check, INPUTS)
+    }
+
+    /// [`run`] with `inputs` inputs.
+    pub fn run_n(name: &str, seed: u64, seeds: &[Vec<u8>], check: fn(&[u8]), inputs: usize) {
         for s in seeds {
             check(s); // the valid inputs themselves, outside catch_unwind: a plain failure
         }
         let mut rng = Rng::new(seed);
-        for i in 0..INPUTS {
+        for i in 0..inputs {
             let input = if i % 10 == 0 {
                 let len = rng.below(80);
                 rng.bytes(len)
@@ -861,4 +1069,28 @@ fn http_range() {
         &seeds::http_ranges(),
         check_http_range,
     );
+}
+
+#[test]
+fn extended() {
+    engine::run("extended", 0xb7_0f, &seeds::extended(), check_extended);
+}
+
+#[test]
+fn magnet() {
+    engine::run("magnet", 0xb7_10, &seeds::magnets(), check_magnet);
+}
+
+#[test]
+fn mse_accept() {
+    let (from_a, _) = seeds::mse();
+    let n = engine::INPUTS_DH;
+    engine::run_n("mse_accept", 0xb7_11, &from_a, check_mse_accept, n);
+}
+
+#[test]
+fn mse_initiate() {
+    let (_, from_b) = seeds::mse();
+    let n = engine::INPUTS_DH;
+    engine::run_n("mse_initiate", 0xb7_12, &from_b, check_mse_initiate, n);
 }

@@ -1,8 +1,10 @@
 //! `make lab-gnutella`: flooding with a TTL, Ping/Pong join, a hit's reverse path, a
 //! direct download, and a servent leaving (notes 6.3 完全分布式). See README.md here.
 //!
-//! This file builds the overlay and runs the TTL sweep; `steps.rs` tells the rest.
+//! This file builds the overlay and runs the TTL sweep; `steps.rs` tells steps 3 to 5,
+//! `hostile.rs` step 6 (attackers that hold slots, `--no-eviction`).
 
+mod hostile;
 mod place;
 mod steps;
 
@@ -42,6 +44,8 @@ struct Params {
     seed: u64,
     base: u16,
     dedup: bool,
+    /// Replace an idle neighbour to admit a newcomer (issue #13's defence).
+    eviction: bool,
     netns: bool,
 }
 
@@ -83,6 +87,11 @@ fn main() {
     o.optflag("", "no-dedup", "the mistake: forward duplicates too");
     o.optflag(
         "",
+        "no-eviction",
+        "defence off: a full servent never replaces an idle neighbour (step 6)",
+    );
+    o.optflag(
+        "",
         "netns",
         "every servent on its own host (network namespaces; root)",
     );
@@ -96,6 +105,7 @@ fn main() {
             seed: num("seed", 7)?,
             base: clamped("port-base", num("port-base", 0)?, 0, 65000) as u16,
             dedup: !m.opt_present("no-dedup"),
+            eviction: !m.opt_present("no-eviction"),
             netns: m.opt_present("netns"),
         }))
     });
@@ -158,6 +168,7 @@ fn run(p: Params, dir: &Path) -> Result<(), String> {
     lab.join()?;
     let path = lab.ask_and_download()?;
     lab.leave(&path)?;
+    lab.idle_attack()?;
     println!("\n== measured");
     for (k, v) in &lab.measured {
         println!("   {k:<50} {v}");
@@ -217,6 +228,7 @@ impl Lab {
         let mut cfg = Config::new(Arc::new(folder));
         cfg.listen = self.listen(i);
         cfg.dedup = self.p.dedup;
+        cfg.idle_grace = hostile::idle_grace(self.p.eviction);
         cfg.cache = Some(self.cache.url());
         cfg.trace = Some(self.tx.clone());
         cfg.seed = self.p.seed + i as u64;

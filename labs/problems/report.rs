@@ -1,20 +1,22 @@
 //! What the lab prints and writes at the end: the side-by-side table, the bench figures
 //! and the scaling chart.
 
-use crate::designs::Entry;
+use crate::designs::{Entry, Fit};
 use p2plab::distribution::chart::{svg_axes, Axis, Series, Style};
 use p2plab::locate::measure::Column;
 use p2plab::report::Table;
 use std::path::Path;
 use std::time::Duration;
 
-/// A design's expected shape at `n`, scaled to pass through its first measured point:
-/// the chart compares how costs grow, not their units.
+/// A design's expected shape at `n`, fitted to pass through its first measured point
+/// (scaled, or shifted: [`Fit`]): the chart compares how costs grow, not their units.
 pub fn expected(e: &Entry, measured: &[Scaled], n: usize) -> f64 {
+    let shape = e.expected_shape;
     match measured.first() {
-        Some(first) if first.msgs_per_search.is_finite() => {
-            first.msgs_per_search / (e.expected_shape)(first.n) * (e.expected_shape)(n)
-        }
+        Some(first) if first.msgs_per_search.is_finite() => match e.fit {
+            Fit::Ratio => first.msgs_per_search / shape(first.n) * shape(n),
+            Fit::Offset => first.msgs_per_search - shape(first.n) + shape(n),
+        },
         _ => f64::NAN,
     }
 }

@@ -49,7 +49,7 @@
 //! | `policy.rs` | the decisions as pure functions: next hop, owner, finger starts, successor list |
 //! | `lookup.rs` | the iterative lookup's walk |
 //! | `id.rs` | ids on the ring and clockwise intervals |
-//! | `store.rs` | one node's share of the hash table (key → set of values); STORE batches that fit a datagram |
+//! | `store.rs` | one node's share of the hash table (key → set of values), capped node-wide ([`MAX_STORE_BYTES`], the oldest evicted); STORE batches that fit a datagram |
 //! | `local.rs` | [`LocalRing`]: many nodes in one process, for labs, tests and the bench |
 //! | `scale.rs` | [`scale::measure`]: build and settle a ring of up to [`scale::SCALE_MAX`] nodes, and what each node costs |
 //! | `locate.rs` | [`locate::Ring`]: the ring as a `locate::Design` of notes 6.4 (keyword → provider entries) |
@@ -65,8 +65,9 @@
 //! Simplified here:
 //! - Lookups are iterative only; a recursive version (each node forwards) is a
 //!   handout exercise. No virtual nodes, so keys per node are uneven.
-//! - Values are only ever added. There is no delete, and replicas that fall outside
-//!   the r-successor window after a join are kept, not pruned.
+//! - Values are only ever added. There is no delete (a full store evicts its oldest
+//!   values, see `store.rs`), and replicas that fall outside the r-successor window
+//!   after a join are kept, not pruned.
 //! - r is fixed per node (`Config::r`; `Config::r_for(n)` gives the default
 //!   for a ring of about n) rather than adapted to an estimate of N.
 //! - A node's id is checked against its address, but nothing stops one host from
@@ -105,4 +106,4 @@ pub use node::{Node, STACK_SIZE, THREADS_PER_NODE};
 pub use policy::{closest_preceding_finger, NodeRef, Routing};
 pub use rpc::{honest, Drops};
 pub use state::{Config, Snapshot};
-pub use store::Store;
+pub use store::{Store, MAX_STORE_BYTES};

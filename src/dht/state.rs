@@ -7,7 +7,7 @@
 use super::id::{in_half_open, Id};
 use super::policy::{NodeRef, Routing};
 use super::rpc::POOL_SIZE;
-use super::store::Store;
+use super::store::{Store, MAX_STORE_BYTES};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -32,6 +32,9 @@ pub struct Config {
     pub time_scale: f64,
     /// Idle private UDP sockets kept for outgoing calls (see `rpc/call.rs`).
     pub pool: usize,
+    /// Cap on the bytes this node stores, all keys together; full, it evicts the
+    /// oldest values (`store.rs`). [`MAX_STORE_BYTES`] by default.
+    pub store_bytes: usize,
 }
 
 impl Config {
@@ -43,6 +46,7 @@ impl Config {
             routing: Routing::Fingers,
             time_scale: 1.0,
             pool: POOL_SIZE,
+            store_bytes: MAX_STORE_BYTES,
         }
     }
 
@@ -85,13 +89,14 @@ pub(crate) struct State {
 }
 
 impl State {
-    pub fn new(bits: u32) -> State {
+    /// A node alone, its store capped at `store_bytes`.
+    pub fn new(bits: u32, store_bytes: usize) -> State {
         State {
             pred: None,
             succs: Vec::new(),
             fingers: vec![None; bits as usize],
             next_finger: 1,
-            store: Store::new(bits),
+            store: Store::with_cap(bits, store_bytes),
             bootstrap: None,
         }
     }
@@ -141,6 +146,10 @@ pub struct Snapshot {
     pub fingers: Vec<Option<NodeRef>>,
     /// Keys held, as owner or replica.
     pub keys: usize,
+    /// Bytes the store is charged for them, at most `Config::store_bytes`.
+    pub stored_bytes: usize,
+    /// Values evicted so far because the store was full.
+    pub evicted: u64,
 }
 
 #[cfg(test)]

@@ -3,16 +3,43 @@
 //! Values are sets and a put only adds, so merging two copies is a union: replicas and
 //! hand-overs can be sent twice, late or in any order and still agree. The lab stores
 //! a file's hash → the addresses of peers that hold the file.
+//!
+//! Defence (issue #13, bounded tables): anyone may PUT or STORE, so the whole store has
+//! a node-wide cap in bytes ([`MAX_STORE_BYTES`], `Config::store_bytes`). A full store
+//! evicts its oldest values to take a new one rather than refusing it: a flood of junk
+//! can push out old entries (the publisher's next put brings them back, and each
+//! replica evicts on its own clock), but it can never grow the node's memory without
+//! bound. Per key, [`MAX_VALUES`] still caps what one GET must page through.
 
 use super::id::{in_half_open, Id};
 use super::msg::{Entry, MAX_BODY, MAX_ENTRIES, MAX_KEY, MAX_VALUE, MAX_VALUES};
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Default, Clone, Debug)]
+/// A node's default cap on stored bytes, every role together (owner and replica).
+/// 16 MiB holds about 250,000 "file hash → address" entries, far more than any lab
+/// stores, and keeps a lab of 1,000 nodes in one process under attack within 16 GiB.
+pub const MAX_STORE_BYTES: usize = 16 << 20;
+
+/// What one value is charged beside its key's and its own bytes: the map nodes and the
+/// age index. Without it, a flood of empty values would cost nothing.
+pub const ENTRY_OVERHEAD: usize = 64;
+
+/// One key's values, each with its age: the number it was stored under.
+type Aged = BTreeMap<Vec<u8>, u64>;
+
+#[derive(Clone, Debug)]
 pub struct Store {
     bits: u32,
     /// Keyed by the raw key; the id is kept beside it to answer range questions.
-    map: BTreeMap<Vec<u8>, (Id, BTreeSet<Vec<u8>>)>,
+    map: BTreeMap<Vec<u8>, (Id, Aged)>,
+    /// Age → (key, value), oldest first: what eviction takes.
+    ages: BTreeMap<u64, (Vec<u8>, Vec<u8>)>,
+    next_age: u64,
+    /// What the values held are charged (see [`ENTRY_OVERHEAD`]), at most `cap`.
+    bytes: usize,
+    cap: usize,
+    /// Values evicted to make room, since the node started.
+    evicted: u64,
 }
 
 /// Why a put was refused.
@@ -34,15 +61,32 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+/// What one value under `key` is charged.
+fn cost(key: &[u8], value: &[u8]) -> usize {
+    key.len() + value.len() + ENTRY_OVERHEAD
+}
+
 impl Store {
+    /// An empty store for an m-bit ring, capped at [`MAX_STORE_BYTES`].
     pub fn new(bits: u32) -> Store {
+        Store::with_cap(bits, MAX_STORE_BYTES)
+    }
+
+    /// An empty store holding at most `cap` bytes; never less than one largest value.
+    pub fn with_cap(bits: u32, cap: usize) -> Store {
         Store {
             bits,
             map: BTreeMap::new(),
+            ages: BTreeMap::new(),
+            next_age: 0,
+            bytes: 0,
+            cap: cap.max(MAX_KEY + MAX_VALUE + ENTRY_OVERHEAD),
+            evicted: 0,
         }
     }
 
-    /// Adds `value` under `key`; `Ok(true)` if it was new.
+    /// Adds `value` under `key`; `Ok(true)` if it was new. When the store is full, the
+    /// oldest values go to make room (a value stored again keeps its first age).
     pub fn insert(&mut self, key: &[u8], value: &[u8]) -> Result<bool, StoreError> {
         if key.len() > MAX_KEY {
             return Err(StoreError::KeyTooLong);
@@ -50,18 +94,52 @@ impl Store {
         if value.len() > MAX_VALUE {
             return Err(StoreError::ValueTooLong);
         }
-        let bits = self.bits;
-        let slot = self
-            .map
+        if let Some((_, values)) = self.map.get(key) {
+            if values.contains_key(value) {
+                return Ok(false);
+            }
+            if values.len() >= MAX_VALUES {
+                return Err(StoreError::Full);
+            }
+        }
+        let c = cost(key, value);
+        while self.bytes + c > self.cap && self.evict_oldest() {}
+        let (bits, age) = (self.bits, self.next_age);
+        self.next_age += 1;
+        self.map
             .entry(key.to_vec())
-            .or_insert_with(|| (Id::hash(key, bits), BTreeSet::new()));
-        if slot.1.contains(value) {
-            return Ok(false);
+            .or_insert_with(|| (Id::hash(key, bits), BTreeMap::new()))
+            .1
+            .insert(value.to_vec(), age);
+        self.ages.insert(age, (key.to_vec(), value.to_vec()));
+        self.bytes += c;
+        Ok(true)
+    }
+
+    /// Drops the oldest value (and its key, if it was the last); false if empty.
+    fn evict_oldest(&mut self) -> bool {
+        let Some((_, (key, value))) = self.ages.pop_first() else {
+            return false;
+        };
+        if let Some((_, values)) = self.map.get_mut(&key) {
+            values.remove(&value);
+            if values.is_empty() {
+                self.map.remove(&key);
+            }
         }
-        if slot.1.len() >= MAX_VALUES {
-            return Err(StoreError::Full);
-        }
-        Ok(slot.1.insert(value.to_vec()))
+        self.bytes -= cost(&key, &value);
+        self.evicted += 1;
+        true
+    }
+
+    /// Bytes charged for the values held (see [`ENTRY_OVERHEAD`]); never above the cap.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Values evicted to make room so far.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
     }
 
     /// Unions entries received from another node (replication, hand-over). Values over
@@ -77,7 +155,10 @@ impl Store {
     }
 
     pub fn get(&self, key: &[u8]) -> BTreeSet<Vec<u8>> {
-        self.map.get(key).map(|e| e.1.clone()).unwrap_or_default()
+        self.map
+            .get(key)
+            .map(|e| e.1.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Keys held, whatever the role (owner or replica).
@@ -112,7 +193,7 @@ impl Store {
         self.map
             .iter()
             .filter(|(_, (id, _))| keep(id))
-            .map(|(k, (_, v))| (k.clone(), v.clone()))
+            .map(|(k, (_, v))| (k.clone(), v.keys().cloned().collect()))
             .collect()
     }
 }
@@ -203,6 +284,40 @@ mod tests {
             s.insert(b"k", format!("{i}").as_bytes()).unwrap();
         }
         assert_eq!(s.insert(b"k", b"one more"), Err(StoreError::Full));
+    }
+
+    #[test]
+    fn a_full_store_evicts_its_oldest_values_to_take_a_new_one() {
+        // Room for exactly 16 values of "k" + 10 bytes.
+        let one = cost(b"k", b"0000000000");
+        let cap = 16 * one;
+        let mut s = Store::with_cap(160, cap.max(MAX_KEY + MAX_VALUE + ENTRY_OVERHEAD));
+        let cap = s.cap;
+        let fits = cap / one;
+        for i in 0..fits + 5 {
+            assert_eq!(s.insert(b"k", format!("{i:010}").as_bytes()), Ok(true));
+        }
+        assert!(s.bytes() <= cap, "{} bytes over a cap of {cap}", s.bytes());
+        assert_eq!(s.evicted(), 5);
+        let held = s.get(b"k");
+        assert!(!held.contains(&b"0000000000"[..]), "the oldest went");
+        assert!(
+            held.contains(format!("{:010}", fits + 4).as_bytes()),
+            "the newest stays"
+        );
+        // A value stored again keeps its age and costs nothing.
+        let before = (s.bytes(), s.evicted());
+        assert_eq!(
+            s.insert(b"k", format!("{:010}", fits + 4).as_bytes()),
+            Ok(false)
+        );
+        assert_eq!((s.bytes(), s.evicted()), before);
+        // Evicting a key's last value removes the key.
+        let mut t = Store::with_cap(160, 0);
+        t.insert(b"a", &[1; MAX_VALUE]).unwrap();
+        t.insert(b"b", &[2; MAX_VALUE]).unwrap();
+        assert!(!t.contains(b"a") && t.contains(b"b"), "a was evicted whole");
+        assert_eq!(t.len(), 1);
     }
 
     #[test]

@@ -187,3 +187,79 @@ fn unrequested_blocks_are_dropped_and_not_credited() {
     leecher.stop();
     pusher.join().unwrap();
 }
+
+/// Plays a seed that unchokes and then never answers a request. Sends `()` on `asked`
+/// for each request it reads; returns how many it read when the leecher hangs up.
+fn silent_seed(mut s: TcpStream, meta: &Metainfo, asked: crossbeam_channel::Sender<()>) -> usize {
+    let theirs = Handshake::read_from(&mut s).unwrap();
+    assert_eq!(theirs.info_hash, meta.info_hash);
+    Handshake::new(meta.info_hash, [9; 20])
+        .write_to(&mut s)
+        .unwrap();
+    let n = meta.info.num_pieces();
+    let mut bits = vec![0xffu8; n.div_ceil(8)];
+    *bits.last_mut().unwrap() &= 0xffu8 << (bits.len() * 8 - n);
+    send(&mut s, &Message::Bitfield(&bits));
+    send(&mut s, &Message::Unchoke);
+    let mut requests = 0;
+    read_until(&mut s, |m| {
+        if matches!(m, Message::Request { .. }) {
+            requests += 1;
+            let _ = asked.send(());
+        }
+        false
+    });
+    requests
+}
+
+#[test]
+fn a_peer_that_never_answers_is_snubbed_and_its_requests_go_to_another() {
+    // Issue #13, claims are checked: a request unanswered past REQUEST_DEADLINE goes
+    // back to the pool and the peer is snubbed (one request at a time).
+    const PIPELINE: usize = 8;
+    let dir = TempDir::new("hostile-bt-silent");
+    let (meta, mut seeder) = seed(&dir, 8 * 32 * 1024, 4); // 16 blocks
+    let out = dir.sub("out");
+    let cfg = ClientConfig {
+        use_tracker: false,
+        pipeline: PIPELINE,
+        time_scale: 0.05, // the deadline: 30 s x 0.05 = 1.5 s
+        ..ClientConfig::default()
+    };
+    let mut leecher = Client::start(meta.clone(), &download_paths(&meta, &out), true, cfg).unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    leecher.connect(l.local_addr().unwrap()).unwrap();
+    let (s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    let (asked_tx, asked) = crossbeam_channel::unbounded();
+    let m = meta.clone();
+    let silent = std::thread::spawn(move || silent_seed(s, &m, asked_tx));
+
+    // The pipeline fills with PIPELINE requests. The silent peer answers none and sends
+    // nothing, so one more request can only come once the leecher took those back.
+    for i in 0..=PIPELINE {
+        asked
+            .recv_timeout(LIMIT)
+            .unwrap_or_else(|_| panic!("request {} never came", i + 1));
+    }
+    // The blocks taken back go to a real seed, which finishes the download.
+    leecher.connect(seeder.local_addr()).unwrap();
+    assert!(leecher.wait_complete(LIMIT), "download did not finish");
+    assert_eq!(
+        sha1_file(&out.join("data.bin")).unwrap(),
+        sha1_file(&dir.path().join("data.bin")).unwrap()
+    );
+    let stats = leecher.peer_stats();
+    let from = |id: [u8; 20]| stats.iter().find(|s| s.peer_id == id).map(|s| s.down);
+    assert_eq!(from([9; 20]), Some(0), "nothing came from the silent peer");
+    assert_eq!(from(seeder.peer_id()), Some(8 * 32 * 1024));
+    leecher.stop();
+    seeder.stop();
+    // Snubbed, it is asked one block per deadline; unsnubbed, the refill after the
+    // take-back would have sent it PIPELINE requests at once.
+    let after_first_wave = silent.join().unwrap() - PIPELINE;
+    assert!(
+        after_first_wave < PIPELINE,
+        "{after_first_wave} requests after the take-back: not snubbed"
+    );
+}

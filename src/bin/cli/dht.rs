@@ -1,6 +1,6 @@
 //! `p2plab dht node`: one ring node per terminal, with a prompt to put, get and look up.
 
-use super::common::parse;
+use super::common::{parse, shown, shown_bytes};
 use getopts::Options;
 use p2plab::dht::{Config, Node, Routing};
 use std::io::{BufRead, Write};
@@ -111,14 +111,12 @@ fn prompt(node: Node) -> Result<(), String> {
             [] => {}
             ["put", k, v] => match node.put(k.as_bytes(), v.as_bytes()) {
                 Ok(owner) => println!("stored on {} (id {})", owner.addr, owner.id),
-                Err(e) => println!("put failed: {e}"),
+                Err(e) => println!("put failed: {}", shown(&e.to_string())),
             },
             ["get", k] => match node.get(k.as_bytes()) {
                 Ok(vals) if vals.is_empty() => println!("(no values)"),
-                Ok(vals) => vals
-                    .iter()
-                    .for_each(|v| println!("{}", String::from_utf8_lossy(v))),
-                Err(e) => println!("get failed: {e}"),
+                Ok(vals) => vals.iter().for_each(|v| println!("{}", shown_bytes(v))),
+                Err(e) => println!("get failed: {}", shown(&e.to_string())),
             },
             ["lookup", k] => lookup(&node, k),
             ["ring"] => match node.walk_ring(4096) {

@@ -1,6 +1,6 @@
 //! `p2plab gnutella node` (a servent with a prompt) and `p2plab gnutella cache`.
 
-use super::common::{parse, wait_for_quit};
+use super::common::{parse, shown, shown_path, wait_for_quit};
 use getopts::Options;
 use p2plab::gnutella::{Config, Hit, HostCache, Servent, DEFAULT_DEGREE, DEFAULT_TTL};
 use p2plab::net::parse_addr;
@@ -156,7 +156,7 @@ fn print_hits(hits: crossbeam_channel::Receiver<Hit>, results: Results) {
             println!(
                 "  [{}] {} ({} bytes) at http://{} ({} hops)",
                 all.len(),
-                r.name,
+                shown(&r.name),
                 r.size,
                 hit.http,
                 hit.hops
@@ -239,11 +239,11 @@ fn get(n: &str, results: &Results, out: &Path) {
     match fetch(&d, out, &mut |_| {}) {
         Ok(p) => println!(
             "saved {} ({} bytes, SHA-1 {} checked)",
-            p.display(),
+            shown_path(&p),
             d.size,
             ids::to_hex(&d.sha1)
         ),
-        Err(e) => println!("download failed: {e}"),
+        Err(e) => println!("download failed: {}", shown(&e.to_string())),
     }
 }
 

@@ -4,7 +4,7 @@
 //! run commands first: `-r CMD` (repeatable) and `--script FILE` (one command a line);
 //! `-b`/`--batch` exits after them instead of reading the prompt.
 
-use super::common::parse;
+use super::common::{parse, shown, shown_path};
 use getopts::{Matches, Options};
 use p2plab::kazaa::{Hit, Leader, LeaderConfig, Node, NodeConfig, DEFAULT_TTL};
 use p2plab::net::parse_addr;
@@ -220,7 +220,7 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
                     for (i, h) in a.hits.iter().enumerate() {
                         println!(
                             "  [{i}] {}  {} bytes  sha1 {}  at {}",
-                            h.name,
+                            shown(&h.name),
                             h.size,
                             ids::to_base32(&h.sha1),
                             h.holder
@@ -228,7 +228,7 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
                     }
                     results = a.hits;
                 }
-                Err(e) => println!("query failed: {e}"),
+                Err(e) => println!("query failed: {}", shown(&e.to_string())),
             },
             ("ttl", n) => match n.parse() {
                 Ok(n) => ttl = n,
@@ -236,8 +236,8 @@ pub fn kazaa_node(args: &[String]) -> Result<(), String> {
             },
             ("get", n) => match n.parse::<usize>().ok().and_then(|i| results.get(i)) {
                 Some(h) => match node.download(h, &out) {
-                    Ok(p) => println!("saved {} (SHA-1 checked)", p.display()),
-                    Err(e) => println!("download failed: {e}"),
+                    Ok(p) => println!("saved {} (SHA-1 checked)", shown_path(&p)),
+                    Err(e) => println!("download failed: {}", shown(&e.to_string())),
                 },
                 None => println!("get N: N is a result number from the last query"),
             },

@@ -1,6 +1,6 @@
 //! `p2plab napster server` and `p2plab napster peer`.
 
-use super::common::{parse, wait_for_quit};
+use super::common::{parse, shown, shown_path, wait_for_quit};
 use getopts::Options;
 use p2plab::napster::{DirectoryServer, Peer, PeerConfig, SearchHit, ServerOptions, DEFAULT_PORT};
 use p2plab::net::parse_addr;
@@ -142,7 +142,7 @@ pub fn peer(args: &[String]) -> Result<(), String> {
 
 fn search(peer: &mut Peer, words: &str) -> Result<Vec<SearchHit>, String> {
     let t = Instant::now();
-    let hits = peer.search(words, 100).map_err(|e| e.to_string())?;
+    let hits = peer.search(words, 100).map_err(|e| shown(&e.to_string()))?;
     println!(
         "{} results in {:.1} ms",
         hits.len(),
@@ -151,7 +151,10 @@ fn search(peer: &mut Peer, words: &str) -> Result<Vec<SearchHit>, String> {
     for (i, h) in hits.iter().enumerate() {
         println!(
             "  [{i}] {:<40} {:>10} bytes  {} at {}",
-            h.file.name, h.file.size, h.nick, h.ip
+            shown(&h.file.name),
+            h.file.size,
+            shown(&h.nick),
+            h.ip
         );
     }
     Ok(hits)
@@ -171,14 +174,14 @@ fn get(peer: &mut Peer, hit: &SearchHit, out: &Path) -> Result<(), String> {
                 );
             }
         })
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| shown(&e.to_string()))?;
     let secs = t.elapsed().as_secs_f64();
     let sha1 = ids::sha1_file(&path).map_err(|e| e.to_string())?;
     eprint!("\r");
     println!(
         "got {} from {} in {secs:.2} s ({:.1} MiB/s), SHA-1 {} verified",
-        path.display(),
-        hit.nick,
+        shown_path(&path),
+        shown(&hit.nick),
         hit.file.size as f64 / secs / 1048576.0,
         ids::to_hex(&sha1)
     );

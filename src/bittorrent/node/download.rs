@@ -28,6 +28,11 @@ use std::time::{Duration, Instant};
 /// A peer that unchoked us and sends no block for this long (scaled by `time_scale`)
 /// has its requests taken back: they go to the pool, for whoever is faster.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// However small the time scale: the coordinator's generic 20 ms floor would snub a
+/// sound peer whose thread a loaded machine left unscheduled for a moment, and its
+/// requests would bounce between peers. One second is many round trips on any link
+/// the labs use.
+pub const MIN_REQUEST_DEADLINE: Duration = Duration::from_secs(1);
 /// A peer useful within this long (scaled) is reported useful to the listener at each
 /// rechoke: one rechoke period.
 const USEFUL_GRACE: Duration = crate::bittorrent::policy::choke::RECHOKE_PERIOD;
@@ -117,7 +122,8 @@ impl Coordinator {
 
     /// Takes back the requests of peers that answered none for [`REQUEST_DEADLINE`].
     pub(super) fn expire_requests(&mut self) {
-        let (now, limit) = (Instant::now(), self.scaled(REQUEST_DEADLINE));
+        let limit = self.scaled(REQUEST_DEADLINE).max(MIN_REQUEST_DEADLINE);
+        let now = Instant::now();
         let State { peers, pieces, .. } = &mut self.st;
         for p in peers.values_mut() {
             let late = p

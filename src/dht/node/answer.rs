@@ -223,7 +223,7 @@ mod tests {
     fn a_lone_node_owns_a_put_and_answers_at_once() {
         let cfg = Config::new(160);
         let me = node(4000, 160);
-        let mut st = State::new(160);
+        let mut st = State::new(160, crate::dht::store::MAX_STORE_BYTES);
         let a = answer(&me, &cfg, &mut st, FROM, Request::Get(b"k".to_vec()));
         assert!(matches!(a, Answer::Reply(Reply::Values(v)) if v.is_empty()));
         let put = Request::Put {
@@ -242,7 +242,7 @@ mod tests {
     fn an_owner_with_successors_answers_a_put_after_its_replicas() {
         let cfg = Config::new(160);
         let me = node(4000, 160);
-        let mut st = State::new(160);
+        let mut st = State::new(160, crate::dht::store::MAX_STORE_BYTES);
         st.set_succs(vec![node(4001, 160), node(4002, 160)]);
         let put = Request::Put {
             key: b"k".to_vec(),
@@ -259,7 +259,7 @@ mod tests {
     fn a_notify_from_a_liar_is_refused_and_changes_nothing() {
         let cfg = Config::new(160);
         let me = node(4000, 160);
-        let mut st = State::new(160);
+        let mut st = State::new(160, crate::dht::store::MAX_STORE_BYTES);
         let liar = NodeRef {
             id: me.id.sub(&Id::pow2(0), 160),
             addr: "127.0.0.1:9".parse().unwrap(),

@@ -69,7 +69,7 @@ impl Coordinator {
     pub fn new(me: NodeRef, cfg: Config, w: Wiring) -> Coordinator {
         Coordinator {
             me,
-            st: State::new(cfg.bits),
+            st: State::new(cfg.bits, cfg.store_bytes),
             cfg,
             rounds: Rounds::default(),
             w,
@@ -177,6 +177,8 @@ impl Coordinator {
                     succs: st.succs.clone(),
                     fingers: st.fingers.clone(),
                     keys: st.store.len(),
+                    stored_bytes: st.store.bytes(),
+                    evicted: st.store.evicted(),
                 });
             }
             Command::Holds(key, tx) => {

@@ -92,6 +92,8 @@ impl Node {
             succs: Vec::new(),
             fingers: Vec::new(),
             keys: 0,
+            stored_bytes: 0,
+            evicted: 0,
         })
     }
 

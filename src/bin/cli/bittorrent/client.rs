@@ -1,6 +1,6 @@
 //! `p2plab bt seed`, and the options every node takes (`bt seed`, `bt get`).
 
-use super::super::common::{parse, run_until_stopped};
+use super::super::common::{parse, run_until_stopped, shown};
 use super::load;
 use getopts::Options;
 use p2plab::bittorrent::mse::Policy;
@@ -125,7 +125,7 @@ pub fn bt_seed(args: &[String]) -> Result<(), String> {
     };
     let meta = load(torrent)?;
     let paths = seed_paths(&meta, Path::new(data));
-    let (name, hash) = (meta.info.name.clone(), to_hex(&meta.info_hash));
+    let (name, hash) = (shown(&meta.info.name), to_hex(&meta.info_hash));
     let client = Client::start(meta, &paths, false, client_config(&m)?)
         .map_err(|e| format!("cannot seed {data}: {e}"))?;
     connect_peers(&client, &m)?;

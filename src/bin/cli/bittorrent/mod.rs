@@ -14,7 +14,7 @@ mod source;
 pub use client::bt_seed;
 pub use get::bt_get;
 
-use super::common::{parse, run_until_stopped};
+use super::common::{parse, run_until_stopped, shown};
 use getopts::Options;
 use p2plab::bittorrent::make::make_torrent;
 use p2plab::bittorrent::metainfo::{Metainfo, DEFAULT_PIECE_LENGTH, MAX_TORRENT_BYTES};
@@ -115,7 +115,7 @@ pub fn bt_show(args: &[String]) -> Result<(), String> {
     };
     let meta = load(path)?;
     let i = &meta.info;
-    println!("name:         {}", i.name);
+    println!("name:         {}", shown(&i.name));
     println!(
         "size:         {} bytes ({:.1} MiB)",
         i.total_length(),
@@ -129,12 +129,12 @@ pub fn bt_show(args: &[String]) -> Result<(), String> {
     println!("info-hash:    {}", to_hex(&meta.info_hash));
     println!(
         "announce:     {}",
-        meta.announce.as_deref().unwrap_or("(none)")
+        meta.announce.as_deref().map_or("(none)".into(), shown)
     );
     if i.multi_file {
         println!("files:        {}", i.files.len());
         for f in &i.files {
-            println!("  {:>12}  {}", f.length, f.path.join("/"));
+            println!("  {:>12}  {}", f.length, shown(&f.path.join("/")));
         }
     }
     Ok(())

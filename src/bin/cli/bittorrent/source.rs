@@ -3,6 +3,7 @@
 //! info dict is fetched from the peers the link's trackers name (BEP 9), checked
 //! against its info-hash, and parsed like a file.
 
+use super::super::common::shown;
 use super::load;
 use p2plab::bittorrent::metadata::fetch::{fetch, metainfo_from, FetchConfig};
 use p2plab::bittorrent::metadata::Magnet;
@@ -71,14 +72,14 @@ fn from_magnet(
         match fetch(&m.info_hash, &peers, &fc) {
             Ok(info) => break info,
             Err(e) if Instant::now() > give_up => return Err(e),
-            Err(e) => eprintln!("{e}; asking again in {RETRY:?}"),
+            Err(e) => eprintln!("{}; asking again in {RETRY:?}", shown(&e)),
         }
         std::thread::sleep(RETRY);
     };
     let meta = metainfo_from(&info, m.trackers.first().map(String::as_str))?;
     println!(
         "metadata: {} ({} bytes, verified against the info-hash)",
-        meta.info.name,
+        shown(&meta.info.name),
         info.len()
     );
     Ok(meta)
@@ -111,7 +112,7 @@ fn ask_trackers(
                     }
                 }
             }
-            Err(e) => eprintln!("tracker {tr}: {e}"),
+            Err(e) => eprintln!("tracker {}: {}", shown(tr), shown(&e.to_string())),
         }
     }
     peers
