@@ -139,6 +139,7 @@ fn scale(max: usize, lookups: usize, seed: u64) {
         put("threads_per_node", row.threads_per_node);
         put("rss_kib_per_node", row.rss_kib_per_node);
         put("fds_per_node", row.fds_per_node);
+        put("load1", row.load1);
     }
     match p2plab::report::write_bench_json("dht_scale", &figures) {
         Ok(p) => println!("\nfigures written to {}", p.display()),
@@ -185,6 +186,7 @@ fn build(n: usize, pool: usize) -> (LocalRing, f64) {
     cfg.pool = pool;
     cfg.r = Config::r_for(n);
     cfg.time_scale = Config::lab_time_scale(n);
+    cfg.scale_with_ring = true;
     let t = Instant::now();
     let ring = LocalRing::start(n, &cfg).expect("start ring");
     assert!(

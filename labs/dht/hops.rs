@@ -54,6 +54,7 @@ impl Lab {
         while n <= self.o.max {
             let mut cfg = fast(160, Config::r_for(n));
             cfg.time_scale = Config::lab_time_scale(n);
+            cfg.scale_with_ring = true;
             let ring = LocalRing::start(n, &cfg).map_err(|e| format!("step 5, N = {n}: {e}"))?;
             if !ring.wait_settled(true, SETTLE) {
                 return Err(format!(

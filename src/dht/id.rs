@@ -99,6 +99,15 @@ impl Id {
         Id(out).masked(bits)
     }
 
+    /// `self / 2^bits`: the share of the ring a clockwise distance covers (0 up to 1).
+    pub fn fraction(&self, bits: u32) -> f64 {
+        let v = self
+            .0
+            .iter()
+            .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b));
+        v / 2f64.powi(bits as i32)
+    }
+
     /// The low 64 bits, for printing small rings.
     pub fn low_u64(&self) -> u64 {
         let mut b = [0u8; 8];

@@ -38,7 +38,7 @@
 //! one process: a reader and a writer thread per connection, and a pool of idle ones
 //! per node, took about 8,300 threads and 17,900 files for 512 nodes, and most lookup
 //! hops still opened a fresh connection (168 lookups/s at 128 nodes). A UDP node has
-//! one socket and four threads, whatever the size of the ring.
+//! one socket and three threads (four once it stores keys), whatever the size of the ring.
 //!
 //! | file | role |
 //! |---|---|
@@ -55,11 +55,12 @@
 //! | `locate.rs` | [`locate::Ring`]: the ring as a `locate::Design` of notes 6.4 (keyword → provider entries) |
 //! | `error.rs` | [`DhtError`] |
 //!
-//! Threads of one node ([`THREADS_PER_NODE`] = 4, each on a [`STACK_SIZE`] stack): a
+//! Threads of one node ([`THREADS_PER_NODE`] = 3, each on a [`STACK_SIZE`] stack): a
 //! reader that receives, rate-limits and decodes datagrams; one coordinator that owns the
 //! state, answers every request with one datagram (waiting at most `SEND_TIMEOUT`), and runs the
-//! maintenance ticks; two workers that make the outgoing calls the coordinator decides
-//! on, each from a private socket. A lookup asked through the handle walks on the
+//! maintenance rounds; a worker that makes the outgoing calls the coordinator decides
+//! on, from a private socket. A second worker, for STOREs only, starts at the node's
+//! first STORE (a put's replicas, a hand-over). A lookup asked through the handle walks on the
 //! caller's own thread, starting from the coordinator's first step.
 //!
 //! Simplified here:
@@ -75,14 +76,21 @@
 //!   believed as UDP delivers it: on a real network it can be forged, which is why
 //!   BEP 5 adds tokens to announce_peer (we have none).
 //! - A put during a join or leave can miss the newest owner for one replication period.
+//! - Two departures from the paper's rounds, both for cost: stabilize sends no NOTIFY
+//!   to a successor that already names us its predecessor (it would change nothing),
+//!   and a fix-fingers round repairs up to `PER_ROUND` wrong fingers instead of one,
+//!   walking back along predecessors before it pays for a lookup (`node/fingers.rs`).
 //! - A call is tried [`rpc::TRIES`] times with doubling waits, then the callee is taken
 //!   for failed; there is no measured round-trip time as in Kademlia implementations.
 //! - A node's calls come from private sockets (other ports), so a callee cannot tell a
 //!   node's calls from anyone else's; only leave notices are sent from the node's own
 //!   address, because only they are believed from the leaver alone.
 //! - All nodes of the labs share one process and two cores: maintenance periods grow
-//!   with the ring (`Config::lab_time_scale`), and rounds that find nothing to change
-//!   run less often (`node/maintain.rs`).
+//!   with the ring (`Config::lab_time_scale` of the size each node estimates from its
+//!   successor list), and rounds that find nothing to change run less often
+//!   (`node/maintain.rs`). Real deployments keep fixed periods (MIT's lsd about a
+//!   second; Kademlia refreshes a bucket after an hour without traffic) because each
+//!   node has a machine of its own.
 
 mod error;
 pub mod id;

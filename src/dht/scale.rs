@@ -10,10 +10,12 @@
 //! | limit | value | per node |
 //! |---|---|---|
 //! | `ulimit -n` (files) | 20,000 | 1 socket, and 1 to 3 private sockets for its calls |
-//! | `kernel.pid_max` (threads) | 32,768 | `THREADS_PER_NODE` = 4 |
-//! | `vm.max_map_count` | 65,530 | 2 per thread (stack and guard page) |
+//! | `kernel.pid_max` (threads) | 32,768 | `THREADS_PER_NODE` = 3 (no keys: no store worker) |
+//! | `vm.max_map_count` | 65,530 | 4 per thread (stack, guard page, signal stack, its guard) |
 //!
-//! So [`SCALE_MAX`] = 4,096 nodes use about 16,400 threads and 12,000 files.
+//! So [`SCALE_MAX`] = 4,096 nodes use about 12,300 threads, 49,000 maps and 12,000
+//! files. With four threads per node they needed 65,536 maps, and the 4,096th node's
+//! threads could not start (measured: "failed to allocate an alternative stack").
 
 use super::local::LocalRing;
 use super::policy::Routing;
@@ -38,6 +40,9 @@ pub struct ScaleRow {
     pub threads_per_node: f64,
     pub rss_kib_per_node: f64,
     pub fds_per_node: f64,
+    /// The machine's 1-minute load average when the ring was measured: the timings
+    /// depend on what else the two cores were doing.
+    pub load1: f64,
 }
 
 impl ScaleRow {
@@ -47,11 +52,11 @@ impl ScaleRow {
     }
 
     pub const HEADER: &'static str =
-        "     N  build s  settle s  total s  mean hops  ½·log2 N   error  threads/node  RSS KiB/node  fds/node";
+        "     N  build s  settle s  total s  mean hops  ½·log2 N   error  threads/node  RSS KiB/node  fds/node   load";
 
     pub fn line(&self) -> String {
         format!(
-            "{:>6} {:>8.1} {:>9.1} {:>8.1} {:>10.2} {:>9.2} {:>+6.1}% {:>13.2} {:>13.0} {:>9.2}",
+            "{:>6} {:>8.1} {:>9.1} {:>8.1} {:>10.2} {:>9.2} {:>+6.1}% {:>13.2} {:>13.0} {:>9.2} {:>6.1}",
             self.n,
             self.build_s,
             self.settle_s,
@@ -61,7 +66,8 @@ impl ScaleRow {
             self.hops_error(),
             self.threads_per_node,
             self.rss_kib_per_node,
-            self.fds_per_node
+            self.fds_per_node,
+            self.load1
         )
     }
 }
@@ -90,6 +96,15 @@ pub fn process_status() -> (usize, u64) {
     (field("Threads:") as usize, field("VmRSS:"))
 }
 
+/// The 1-minute load average, from `/proc/loadavg` (0 elsewhere).
+pub fn load1() -> f64 {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// Open files of this process.
 pub fn open_files() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
@@ -103,6 +118,7 @@ pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<S
     let mut cfg = Config::new(160);
     cfg.r = Config::r_for(n);
     cfg.time_scale = Config::lab_time_scale(n);
+    cfg.scale_with_ring = true;
     let t = Instant::now();
     let mut ring = LocalRing::start(n, &cfg).map_err(|e| format!("N = {n}: {e}"))?;
     let build_s = t.elapsed().as_secs_f64();
@@ -129,5 +145,6 @@ pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<S
         threads_per_node: per(threads as f64, threads0 as f64),
         rss_kib_per_node: per(rss as f64, rss0 as f64),
         fds_per_node: per(fds as f64, fds0 as f64),
+        load1: load1(),
     })
 }

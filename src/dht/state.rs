@@ -35,6 +35,10 @@ pub struct Config {
     /// Cap on the bytes this node stores, all keys together; full, it evicts the
     /// oldest values (`store.rs`). [`MAX_STORE_BYTES`] by default.
     pub store_bytes: usize,
+    /// Labs and benches: use [`Config::lab_time_scale`] of the ring's size as this node
+    /// estimates it ([`State::estimate_n`]; `time_scale` until it knows a successor), so
+    /// a ring that grows from 2 to 4,096 nodes slows its maintenance as it grows.
+    pub scale_with_ring: bool,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
             time_scale: 1.0,
             pool: POOL_SIZE,
             store_bytes: MAX_STORE_BYTES,
+            scale_with_ring: false,
         }
     }
 
@@ -59,17 +64,24 @@ impl Config {
 
     /// The time scale labs and benches give a ring of `n` nodes in one process: the
     /// periods grow with n (n / 2,048 of real time, at least 0.05, at most 1), so the
-    /// whole ring's maintenance stays near a constant number of calls per second
-    /// (about 8,000 before the quiet rounds of `node/maintain.rs` thin it out) and
+    /// whole ring's maintenance stays near a constant number of calls per second and
     /// leaves the two cores to the lookups being measured. Real time for 2,048 nodes
     /// and up: one process then plays a ring that would span thousands of machines.
+    /// With [`Config::scale_with_ring`] each node applies it to its own estimate of n,
+    /// so the small rings of a growing ring's first join waves run fast.
     pub fn lab_time_scale(n: usize) -> f64 {
         (n as f64 / 2048.0).clamp(0.05, 1.0)
     }
 
-    /// A maintenance period at this node's time scale.
-    pub fn period(&self, base: Duration) -> Duration {
-        base.mul_f64(self.time_scale.max(0.001))
+    /// A maintenance period at this node's time scale, for a ring of about `n` nodes
+    /// (None: not known yet, so `time_scale`; a node waiting to join must not tick at
+    /// the pace of a ring of one).
+    pub fn period(&self, base: Duration, n: Option<f64>) -> Duration {
+        let scale = match n {
+            Some(n) if self.scale_with_ring => Config::lab_time_scale(n.round() as usize),
+            _ => self.time_scale,
+        };
+        base.mul_f64(scale.max(0.001))
     }
 }
 
@@ -105,6 +117,21 @@ impl State {
     /// act as owner, as Chord's lone node does.
     pub fn owns(&self, me: &NodeRef, id: &Id) -> bool {
         self.pred.is_none_or(|p| in_half_open(id, &p.id, &me.id))
+    }
+
+    /// The ring's size as seen from here: k successors cover a share d of the ring, so
+    /// about k / d nodes fill all of it (the density estimate of the Chord paper). With
+    /// r = log2 N successors it is within a few tens of percent, enough to pick a period.
+    /// None while we know no successor (alone, or not yet joined).
+    pub fn estimate_n(&self, me: &NodeRef, bits: u32) -> Option<f64> {
+        let last = self.succs.last()?;
+        let d = last.id.sub(&me.id, bits).fraction(bits);
+        let k = self.succs.len() as f64;
+        Some(if d > 0.0 {
+            (k / d).max(k + 1.0)
+        } else {
+            k + 1.0
+        })
     }
 
     /// Every node we know, for routing around failures.
@@ -164,5 +191,38 @@ mod tests {
         assert_eq!(Config::r_for(32), 5);
         assert_eq!(Config::r_for(64), 6);
         assert_eq!(Config::r_for(100), 7);
+    }
+
+    #[test]
+    fn the_ring_size_is_estimated_from_the_successor_list() {
+        // 8 nodes evenly on a 2^8 ring (0, 32, 64, ...), 3 successors each.
+        let node = |v: u64| NodeRef {
+            id: Id::from_u64(v, 8),
+            addr: SocketAddr::from(([127, 0, 0, 1], 4000 + v as u16)),
+        };
+        let mut st = State::new(8);
+        assert_eq!(st.estimate_n(&node(0), 8), None, "alone");
+        st.set_succs(vec![node(32), node(64), node(96)]);
+        assert!((st.estimate_n(&node(0), 8).unwrap() - 8.0).abs() < 1e-9);
+        st.set_succs(vec![node(0), node(32), node(64)]);
+        let n = st.estimate_n(&node(224), 8).unwrap();
+        assert!((n - 8.0).abs() < 1e-9, "wraps round 0");
+    }
+
+    #[test]
+    fn a_lab_ring_slows_its_periods_as_it_grows() {
+        let mut cfg = Config::new(160);
+        cfg.time_scale = 0.5;
+        let second = Duration::from_secs(1);
+        assert_eq!(cfg.period(second, Some(64.0)), Duration::from_millis(500));
+        cfg.scale_with_ring = true;
+        assert_eq!(cfg.period(second, Some(64.0)), Duration::from_millis(50));
+        assert_eq!(cfg.period(second, Some(1024.0)), Duration::from_millis(500));
+        assert_eq!(cfg.period(second, Some(4096.0)), second);
+        assert_eq!(
+            cfg.period(second, None),
+            Duration::from_millis(500),
+            "not joined"
+        );
     }
 }

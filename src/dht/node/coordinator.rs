@@ -4,7 +4,7 @@
 //!               reader ──Incoming───┐
 //!   handle (Node) ──Command─────────┤
 //!               workers ──Done──────┼──► select! ──► answer.rs / maintain.rs ──► state
-//!   ticks: stabilize, fix-fingers,  │         │
+//!   rounds due: stabilize, fingers, │         │
 //!          check-pred, replicate ───┘         ├──reply (send_to, never waits)──► caller
 //!                                             └──Job (try_send)──► a worker
 //! ```
@@ -16,16 +16,26 @@
 //! order between requests, so nothing else waits for it.
 
 use super::answer::{answer, Answer};
-use super::jobs::{Done, Job};
+use super::jobs::{Done, Job, Lazy};
 use super::maintain::Rounds;
 use crate::dht::id::Id;
 use crate::dht::msg::{Entry, Reply, Request};
 use crate::dht::policy::{next_step, NodeRef, Routing, Step};
 use crate::dht::rpc::{Incoming, Replier};
 use crate::dht::state::*;
-use crossbeam_channel::{select, tick, Receiver, Sender};
+use crossbeam_channel::{select, Receiver, Sender};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Base periods of the rounds, in the order `Coordinator::round` numbers them:
+/// stabilize, fix-fingers, check-predecessor, replicate.
+const ROUNDS: [Duration; 4] = [
+    STABILIZE_EVERY,
+    FIX_FINGERS_EVERY,
+    CHECK_PREDECESSOR_EVERY,
+    REPLICATE_EVERY,
+];
 
 /// What the public handle asks of its coordinator; each question carries its reply channel.
 pub(crate) enum Command {
@@ -52,6 +62,8 @@ pub(crate) struct Wiring {
     pub done: Receiver<Done>,
     pub maint: Sender<Job>,
     pub store: Sender<Job>,
+    /// The thread that takes `store`'s jobs, started at the first.
+    pub store_worker: Lazy,
     pub stop: Receiver<()>,
     /// The node's socket, to reply on.
     pub out: Replier,
@@ -76,12 +88,16 @@ impl Coordinator {
         }
     }
 
-    /// The loop: until the node stops.
+    /// The loop: until the node stops. Each round kind is due at its own instant; the
+    /// loop waits for a message or the next due round, whichever comes first.
     pub fn run(mut self) {
-        let every = |base| tick(self.cfg.period(base));
-        let (stab, fix) = (every(STABILIZE_EVERY), every(FIX_FINGERS_EVERY));
-        let (check, repl) = (every(CHECK_PREDECESSOR_EVERY), every(REPLICATE_EVERY));
+        let mut due = [Instant::now(); 4];
+        for (k, d) in due.iter_mut().enumerate() {
+            *d += self.period(k);
+        }
         loop {
+            let next = due.iter().min().copied().unwrap_or_else(Instant::now);
+            let wait = next.saturating_duration_since(Instant::now());
             select! {
                 recv(self.w.incoming) -> ev => match ev {
                     Ok(ev) => self.answer(ev),
@@ -94,36 +110,51 @@ impl Coordinator {
                 recv(self.w.done) -> d => if let Ok(d) = d {
                     self.on_done(d);
                 },
-                recv(stab) -> _ => {
-                    let job = self.rounds.stabilize(&self.me, &self.cfg, &mut self.st);
-                    self.maint(job);
-                },
-                recv(fix) -> _ => {
-                    let job = self.rounds.fix_fingers(&self.me, &self.cfg, &self.st);
-                    self.maint(job);
-                },
-                recv(check) -> _ => {
-                    let job = self.rounds.check_predecessor(&self.st);
-                    self.maint(job);
-                },
-                recv(repl) -> _ => {
-                    let job = self.rounds.replicate(&self.me, &self.cfg, &self.st);
-                    self.maint(job);
-                },
                 recv(self.w.stop) -> _ => return,
+                default(wait) => {},
+            }
+            let now = Instant::now();
+            for (k, d) in due.iter_mut().enumerate() {
+                if now >= *d {
+                    self.round(k);
+                    *d = now + self.period(k);
+                }
             }
         }
+    }
+
+    /// Round kind `k`'s period now: its base ([`ROUNDS`]) at this node's time scale, for
+    /// the ring's size as this node estimates it.
+    fn period(&self, k: usize) -> Duration {
+        let n = self.st.estimate_n(&self.me, self.cfg.bits);
+        self.cfg.period(ROUNDS[k], n)
+    }
+
+    /// Starts round kind `k` (in [`ROUNDS`] order), if it is not sitting out.
+    fn round(&mut self, k: usize) {
+        let job = match k {
+            0 => self.rounds.stabilize(&self.me, &self.cfg, &mut self.st),
+            1 => self.rounds.fix_fingers(&self.cfg, &self.st),
+            2 => self.rounds.check_predecessor(&self.st),
+            _ => self.rounds.replicate(&self.me, &self.cfg, &self.st),
+        };
+        self.maint(job);
     }
 
     fn answer(&mut self, ev: Incoming) {
         let Incoming { from, txid, req } = ev;
         if matches!(
             req,
-            Request::Notify(_) | Request::PredLeaving { .. } | Request::SuccLeaving { .. }
+            Request::PredLeaving { .. } | Request::SuccLeaving { .. }
         ) {
             self.rounds.churn(); // a neighbour changes: look again soon
         }
-        match answer(&self.me, &self.cfg, &mut self.st, from, req) {
+        let pred = self.st.pred;
+        let a = answer(&self.me, &self.cfg, &mut self.st, from, req);
+        if self.st.pred != pred {
+            self.rounds.churn(); // a NOTIFY that changed our predecessor
+        }
+        match a {
             Answer::Reply(rep) => self.w.out.reply(from, txid, &rep),
             Answer::ReplyThen(rep, job) => {
                 self.w.out.reply(from, txid, &rep);
@@ -135,7 +166,7 @@ impl Coordinator {
                     entries,
                     answer: Some((from, txid)),
                 };
-                if self.w.store.try_send(job).is_err() {
+                if !self.w.store_worker.ensure() || self.w.store.try_send(job).is_err() {
                     // Too busy to wait: answer now; replication rounds catch up.
                     self.w.out.reply(from, txid, &Reply::Ok);
                 }

@@ -86,7 +86,34 @@ impl Node {
 
     /// A copy of the routing state and the number of keys held (all empty once stopped).
     pub fn snapshot(&self) -> Snapshot {
-        self.ask(Command::Snapshot).unwrap_or_else(|_| Snapshot {
+        self.ask(Command::Snapshot)
+            .unwrap_or_else(|_| self.stopped_snapshot())
+    }
+
+    /// The snapshots of many nodes: every coordinator is asked first, then the answers
+    /// are collected. Asked one after the other, a check of 4,096 nodes took the sum of
+    /// 4,096 coordinators' delays in being scheduled (seconds on a busy machine); this
+    /// way it takes about the longest one.
+    pub fn snapshots(nodes: &[Node]) -> Vec<Snapshot> {
+        let asked: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let (tx, rx) = bounded(1);
+                n.commands.send(Command::Snapshot(tx)).ok().map(|_| rx)
+            })
+            .collect();
+        asked
+            .into_iter()
+            .zip(nodes)
+            .map(|(rx, n)| {
+                rx.and_then(|rx| rx.recv_timeout(ASK_TIMEOUT).ok())
+                    .unwrap_or_else(|| n.stopped_snapshot())
+            })
+            .collect()
+    }
+
+    fn stopped_snapshot(&self) -> Snapshot {
+        Snapshot {
             me: self.me,
             pred: None,
             succs: Vec::new(),
@@ -94,7 +121,7 @@ impl Node {
             keys: 0,
             stored_bytes: 0,
             evicted: 0,
-        })
+        }
     }
 
     /// Whether this node holds `key` (as owner or replica), and its values here.

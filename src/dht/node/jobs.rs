@@ -1,4 +1,5 @@
-//! The node's two workers: the threads that make its outgoing calls.
+//! The node's two workers, the threads that make its outgoing calls (the store worker
+//! only once it has a job).
 //!
 //! The coordinator decides *what* to ask and of whom, and hands a [`Job`] to a worker
 //! through a bounded queue; the worker makes the blocking calls and sends back a
@@ -8,6 +9,7 @@
 //! ```text
 //!   coordinator ──Job──► "dht-maint-ADDR"  stabilize, fix-fingers, ping, replicate, pass a put back
 //!   coordinator ──Job──► "dht-store-ADDR"  STORE only: replicas of a put, a hand-over
+//!                                           (started at the first one: [`Lazy`])
 //!   coordinator ◄─Done── either
 //! ```
 //!
@@ -17,21 +19,58 @@
 //! nodes waiting on each other always ends, even when every node of a ring notifies its
 //! successor at the same moment.
 
+use super::fingers::{fix_round, Fixed};
 use crate::dht::id::Id;
-use crate::dht::lookup::{lookup_via, walk_from};
+use crate::dht::lookup::lookup_via;
 use crate::dht::msg::{Entry, Reply, Request};
-use crate::dht::policy::{better_successor, finger_confirmed, NodeRef, Routing, Step};
+use crate::dht::policy::{better_successor, NodeRef, Routing};
 use crate::dht::rpc::Caller;
 use crate::dht::store::batches;
 use crossbeam_channel::{select, Receiver, Sender};
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 /// Jobs waiting for the maintenance worker; a round that finds the queue full is skipped.
 pub const MAINT_QUEUE: usize = 16;
 /// Jobs waiting for the store worker; when it is full a put is answered without
 /// waiting for its replicas (the next replication round copies them).
 pub const STORE_QUEUE: usize = 256;
+
+/// Starts a thread; what [`Lazy`] keeps until it is needed.
+pub(crate) type Spawn = Box<dyn FnOnce() -> std::io::Result<JoinHandle<()>> + Send>;
+
+/// The store worker, started by the coordinator when it first hands out a STORE job. A
+/// ring without keys (the scale runs) never needs it, and 4,096 nodes of four threads
+/// each need more memory maps than a process may have (`dht/scale.rs`).
+pub(crate) struct Lazy {
+    pub spawn: Option<Spawn>,
+    /// Where the started thread's handle goes, for the node to join when it stops.
+    pub started: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Lazy {
+    /// Starts the worker if it has not been; false if it cannot be started.
+    pub fn ensure(&mut self) -> bool {
+        let Some(spawn) = self.spawn.take() else {
+            return true;
+        };
+        match spawn() {
+            Ok(h) => {
+                self.started
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(h);
+                true
+            }
+            Err(e) => {
+                log::warn!("dht: cannot start the store worker: {e}");
+                false
+            }
+        }
+    }
+}
 
 /// Where a delayed reply goes: the caller's address and its transaction id.
 pub(crate) type ReplyTo = (SocketAddr, u32);
@@ -45,13 +84,12 @@ pub(crate) enum Job {
         candidates: Vec<NodeRef>,
         bootstrap: Option<SocketAddr>,
     },
-    /// Fix finger `i`: confirm `current` still owns `start`, or look `start` up from
-    /// `first` (the coordinator's own step for it).
-    FixFinger {
-        i: u32,
-        start: Id,
-        current: Option<NodeRef>,
-        first: Step,
+    /// Fix fingers from `from` on (`fingers.rs`), with copies of our successors and
+    /// fingers to route the lookups by.
+    FixFingers {
+        from: u32,
+        succs: Vec<NodeRef>,
+        fingers: Vec<Option<NodeRef>>,
     },
     /// Chord's check_predecessor.
     Ping(NodeRef),
@@ -80,11 +118,7 @@ pub(crate) enum Done {
         /// Everyone failed: the owner of our id, looked up through the bootstrap node.
         rejoined: Option<NodeRef>,
     },
-    Finger {
-        i: u32,
-        owner: Option<NodeRef>,
-        failed: Vec<NodeRef>,
-    },
+    Fingers(Fixed),
     Pinged {
         node: NodeRef,
         alive: bool,
@@ -118,24 +152,11 @@ fn run(c: &Caller, job: Job) -> Done {
             candidates,
             bootstrap,
         } => stabilize(c, candidates, bootstrap),
-        Job::FixFinger {
-            i,
-            start,
-            current,
-            first,
-        } => {
-            let mut failed = Vec::new();
-            let confirmed = current.filter(|f| match c.call(f, &Request::GetPredecessor) {
-                Ok(Reply::Predecessor(Some(p))) => finger_confirmed(&start, f, &p),
-                _ => false,
-            });
-            let owner = confirmed.or_else(|| {
-                walk_from(c, first, &start, Routing::Fingers, &mut failed)
-                    .ok()
-                    .map(|l| l.owner)
-            });
-            Done::Finger { i, owner, failed }
-        }
+        Job::FixFingers {
+            from,
+            succs,
+            fingers,
+        } => Done::Fingers(fix_round(c, from, &succs, fingers)),
         Job::Ping(node) => Done::Pinged {
             node,
             alive: c.call(&node, &Request::Ping).is_ok(),
@@ -208,8 +229,14 @@ fn stabilize(c: &Caller, candidates: Vec<NodeRef>, bootstrap: Option<SocketAddr>
             failed.push(s);
             continue;
         };
-        if let Err(e) = c.call(&succ, &Request::Notify(c.me)) {
-            log::warn!("{}: notify {} refused: {e}", c.me.addr, succ.addr);
+        // A successor that already names us its predecessor has nothing to learn: the
+        // NOTIFY would change nothing, and skipping it saves a third of a settled
+        // ring's stabilize calls.
+        let known = succ == s && x == Some(c.me);
+        if !known {
+            if let Err(e) = c.call(&succ, &Request::Notify(c.me)) {
+                log::warn!("{}: notify {} refused: {e}", c.me.addr, succ.addr);
+            }
         }
         return Done::Stabilized {
             failed,

@@ -66,8 +66,15 @@ impl Node {
     /// Stops without a word to anyone (a crash, as the ring sees it): ends the reader,
     /// the coordinator and the workers, joins them, and closes the sockets.
     pub fn stop(&mut self) {
+        self.caller.shut();
         self.halt();
         self.caller.close_all();
+    }
+
+    /// Makes this node's calls fail from now on (see `Caller::shut`): a ring stopping
+    /// all its nodes does this first, so no worker waits on a node stopped before it.
+    pub(crate) fn shut_calls(&self) {
+        self.caller.shut();
     }
 
     /// Ends and joins every thread of the node; the socket stays open while `self` lives.
@@ -82,6 +89,15 @@ impl Node {
             let _ = s.send_to(&[], self.me.addr);
         }
         for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        // Started by the coordinator, which has ended: no more can come.
+        let late: Vec<_> = self
+            .late
+            .lock()
+            .map(|mut v| v.drain(..).collect())
+            .unwrap_or_default();
+        for t in late {
             let _ = t.join();
         }
     }

@@ -3,12 +3,14 @@
 //! ```text
 //!   stabilize          ask successor for its predecessor x; x between us? adopt x;
 //!                      copy its successor list; notify it that we exist
-//!   fix-fingers        look up one finger's start; fill every finger that node covers
+//!   fix-fingers        confirm the next finger; while they are wrong, repair them
+//!                      (walk back along predecessors, or look the start up): fingers.rs
 //!   check-predecessor  ping the predecessor; forget it if it does not answer
 //!   replicate          copy the keys we own to our r successors
 //! ```
 //!
-//! Each is a tick of the coordinator, every `period x time_scale` (`state.rs`). A round
+//! Each is due every `period x time_scale` (`state.rs`; with `Config::scale_with_ring`
+//! the time scale follows the ring's size as the node estimates it). A round
 //! starts here with what the state says (a [`Job`] for a worker, which makes the calls),
 //! and ends here with what the calls found (a [`Done`]), applied to the state. One round
 //! of each kind is in flight at a time: a tick that comes while its round is still
@@ -16,22 +18,26 @@
 //!
 //! Fewer rounds as the ring settles: a stabilize round that changed nothing makes the
 //! next ones sit out 1, then 3 ticks ([`QUIET_STABILIZE`]); a fix-fingers round that
-//! confirmed its finger makes them sit out 1, 3, then 7 ([`QUIET_FINGERS`]). Any change
-//! (a new successor, a finger moved, a NOTIFY or leave notice, a node found dead) brings
-//! both back to every tick. So a settled ring of N nodes costs about N/4 stabilize and
-//! N/8 finger calls per period instead of 3N and N, and churn is still seen within a
-//! few periods.
+//! only confirmed a finger makes them sit out 1, then 3 ([`QUIET_FINGERS`]). Any
+//! change (a new successor, a finger moved, a NOTIFY that changed our predecessor, a
+//! leave notice, a node found dead) brings both back to every tick. A NOTIFY that
+//! changes nothing does not count, and is not even sent when the successor already
+//! names us (`jobs.rs`): otherwise every node's predecessor would wake it every period
+//! and no ring would ever be quiet. So a settled ring of N nodes costs about N/4
+//! stabilize rounds of 2 calls and N/4 finger confirmations per period, instead of N
+//! rounds of 3 calls and N confirmations, and churn is still seen within a few periods.
 
 use super::jobs::{Done, Job};
-use crate::dht::lookup::STEP_NODES;
-use crate::dht::policy::{by_distance_from, fill_fingers, finger_start, next_step};
-use crate::dht::policy::{successor_list, NodeRef, Routing};
+use crate::dht::policy::{by_distance_from, fill_fingers, successor_list, NodeRef};
 use crate::dht::state::{Config, State};
 
 /// Most quiet steps of stabilize: it then runs every 2^2 = 4th tick.
 pub const QUIET_STABILIZE: u32 = 2;
-/// Most quiet steps of fix-fingers: it then runs every 2^3 = 8th tick.
-pub const QUIET_FINGERS: u32 = 3;
+/// Most quiet steps of fix-fingers: it then runs every 2^2 = 4th tick. A node has about
+/// log2 N distinct fingers and confirms one per round, so a finger gone wrong unseen is
+/// found within about 4·log2 N ticks. Every 8th tick (the old setting) saved an eighth
+/// of a call per node and period, and doubled how long a ring's last wrong fingers wait.
+pub const QUIET_FINGERS: u32 = 2;
 
 /// How many ticks a round sits out after rounds that changed nothing.
 #[derive(Default)]
@@ -97,30 +103,19 @@ impl Rounds {
         })
     }
 
-    /// Chord's `fix_fingers`, one finger per round (index 0, the successor, is kept by
-    /// stabilize). A finger that is still right is confirmed by asking it for its
-    /// predecessor, one call on a connection we already hold; only a wrong or missing
-    /// finger costs a lookup.
-    pub fn fix_fingers(&mut self, me: &NodeRef, cfg: &Config, st: &State) -> Option<Job> {
-        if self.fixing || cfg.bits < 2 || self.quiet_fix.sit_out() {
+    /// Chord's `fix_fingers` (index 0, the successor, is kept by stabilize): a round
+    /// starts at the next finger and goes on while it finds fingers wrong
+    /// (`fingers.rs`).
+    pub fn fix_fingers(&mut self, cfg: &Config, st: &State) -> Option<Job> {
+        // Alone, every finger is ourselves: nothing to call, nothing to fix.
+        if self.fixing || cfg.bits < 2 || st.succs.is_empty() || self.quiet_fix.sit_out() {
             return None;
         }
-        let i = st.next_finger.clamp(1, cfg.bits - 1);
-        let start = finger_start(&me.id, i, cfg.bits);
-        let first = next_step(
-            me,
-            &st.succs,
-            &st.fingers,
-            &start,
-            Routing::Fingers,
-            STEP_NODES,
-        );
         self.fixing = true;
-        Some(Job::FixFinger {
-            i,
-            start,
-            current: st.fingers[i as usize],
-            first,
+        Some(Job::FixFingers {
+            from: st.next_finger.clamp(1, cfg.bits - 1),
+            succs: st.succs.clone(),
+            fingers: st.fingers.clone(),
         })
     }
 
@@ -150,7 +145,7 @@ impl Rounds {
     pub fn skipped(&mut self, job: &Job) {
         match job {
             Job::Stabilize { .. } => self.stabilizing = false,
-            Job::FixFinger { .. } => self.fixing = false,
+            Job::FixFingers { .. } => self.fixing = false,
             Job::Ping(_) => self.checking = false,
             Job::Replicate { .. } => self.replicating = false,
             Job::Forward { .. } | Job::Store { .. } => {}
@@ -181,14 +176,13 @@ impl Rounds {
                     self.churn();
                 }
             }
-            Done::Finger { i, owner, failed } => {
+            Done::Fingers(fixed) => {
                 self.fixing = false;
-                failed.iter().for_each(|n| st.forget(n));
-                let same = owner.is_some() && st.fingers[i as usize] == owner;
-                if let Some(owner) = owner {
-                    st.next_finger = fill_fingers(me, &mut st.fingers, i, &owner, cfg.bits);
+                fixed.failed.iter().for_each(|n| st.forget(n));
+                for (i, owner) in &fixed.found {
+                    st.next_finger = fill_fingers(me, &mut st.fingers, *i, owner, cfg.bits);
                 }
-                if same && failed.is_empty() {
+                if fixed.confirmed && fixed.found.len() == 1 && fixed.failed.is_empty() {
                     self.quiet_fix.quiet(QUIET_FINGERS);
                 } else {
                     self.quiet_fix.busy();

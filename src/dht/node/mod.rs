@@ -5,16 +5,18 @@
 //! | `mod.rs` | [`Node`]: start (bind, spawn the threads) |
 //! | `handle.rs` | join, put/get/lookup, snapshots: what the handle asks |
 //! | `leave.rs` | leave (notices from the node's own socket), stop, drop |
-//! | `coordinator.rs` | the one thread that owns the node's state: a `select!` over requests, commands, workers' results and ticks |
+//! | `coordinator.rs` | the one thread that owns the node's state: a `select!` over requests, commands, workers' results and rounds due |
 //! | `answer.rs` | what the node answers to each request (state in, answer out) |
 //! | `maintain.rs` | the rounds: stabilize, fix-fingers, check-predecessor, replicate |
-//! | `jobs.rs` | the two workers that make the node's outgoing calls |
+//! | `jobs.rs` | the two workers that make the node's outgoing calls (the store worker started at its first job) |
+//! | `fingers.rs` | the calls of a fix-fingers round: confirm, walk back, look up |
 //!
 //! ```text
 //!   Node::start ─► bind one UDP socket (the node's address and id)
 //!              ├─► reader "dht-recv-ADDR"        datagrams → requests (rpc/serve.rs)
 //!              ├─► coordinator "dht-node-ADDR"   owns State, decides, replies
-//!              └─► workers "dht-maint-ADDR", "dht-store-ADDR"   blocking calls
+//!              └─► worker "dht-maint-ADDR" (blocking calls); "dht-store-ADDR"
+//!                  is started by the coordinator at the first STORE job
 //!   join(known) ─► lookup_via(known, my id) = my successor ─► stabilize now
 //!   lookup(id)  ─► the coordinator's first step, then the walk on the caller's thread
 //!   leave()     ─► keys to successor; stop the threads; both neighbours told from
@@ -24,6 +26,7 @@
 
 mod answer;
 mod coordinator;
+mod fingers;
 mod handle;
 mod jobs;
 mod leave;
@@ -39,7 +42,7 @@ use coordinator::{Command, Coordinator, Wiring};
 use crossbeam_channel::{bounded, Sender};
 use std::net::UdpSocket;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -48,8 +51,12 @@ use std::time::Duration;
 pub const EVENT_QUEUE: usize = 1024;
 /// Longest wait for the coordinator to answer the handle. It answers in microseconds.
 pub const ASK_TIMEOUT: Duration = Duration::from_secs(10);
-/// Threads of one node: reader, coordinator, two workers.
-pub const THREADS_PER_NODE: usize = 4;
+/// Threads of one node: reader, coordinator, maintenance worker; a fourth, the store
+/// worker, starts at the node's first STORE job (a ring without keys never has one).
+/// Four from the start did not fit 4,096 nodes in one process: each thread takes four
+/// memory maps (stack, its guard page, the signal stack and its guard), and 16,384
+/// threads need 65,536 maps, above `vm.max_map_count` (65,530).
+pub const THREADS_PER_NODE: usize = 3;
 /// Stack of each of a node's threads. Measured with [`STACK_KIB_ENV`]: the lookup,
 /// bad-input, paging and join/leave tests of `tests/dht.rs` (release build) pass with
 /// 16 KiB, the smallest stack the platform gives a thread (PTHREAD_STACK_MIN); this is
@@ -74,6 +81,8 @@ pub struct Node {
     /// Dropping it tells the coordinator and the workers to end.
     stop_tx: Option<Sender<()>>,
     threads: Vec<JoinHandle<()>>,
+    /// Threads started later by the coordinator (the store worker), joined after it.
+    late: Arc<Mutex<Vec<JoinHandle<()>>>>,
 }
 
 /// Spawns one of a node's threads, named, on a [`STACK_SIZE`] stack.
@@ -137,6 +146,7 @@ impl Node {
             stopping: Arc::new(AtomicBool::new(false)),
             stop_tx: Some(stop_tx),
             threads: Vec::new(),
+            late: Arc::default(),
         };
         let ctx = rpc::Ctx {
             out: out.clone(),
@@ -146,19 +156,23 @@ impl Node {
         };
         node.threads
             .push(spawn(format!("dht-recv-{addr}"), move || rpc::reader(ctx))?);
-        for (name, rx) in [("maint", maint_rx), ("store", store_rx)] {
+        let worker = |name: &str, rx| {
             let (c, d, s) = (caller.clone(), done_tx.clone(), stop.clone());
-            let t = spawn(format!("dht-{name}-{addr}"), move || {
-                jobs::worker(c, rx, d, s)
-            })?;
-            node.threads.push(t);
-        }
+            let name = format!("dht-{name}-{addr}");
+            move || spawn(name, move || jobs::worker(c, rx, d, s))
+        };
+        node.threads.push(worker("maint", maint_rx)()?);
+        let store_worker = jobs::Lazy {
+            spawn: Some(Box::new(worker("store", store_rx))),
+            started: node.late.clone(),
+        };
         let w = Wiring {
             incoming,
             commands: commands_rx,
             done,
             maint,
             store,
+            store_worker,
             stop,
             out,
         };

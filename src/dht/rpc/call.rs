@@ -21,7 +21,7 @@ use crate::dht::policy::NodeRef;
 use crate::locate::Traffic;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,7 @@ struct Inner {
     /// The owning node's counts: every datagram sent or received here.
     traffic: Traffic,
     next_txid: AtomicU32,
+    shut: AtomicBool,
 }
 
 /// One node's way to call others: its own ref (lookups start from it), its ring size
@@ -65,6 +66,7 @@ impl Caller {
             keep,
             traffic,
             next_txid: AtomicU32::new(seed),
+            shut: AtomicBool::new(false),
         };
         Caller {
             me,
@@ -76,6 +78,9 @@ impl Caller {
     /// One remote call; every node named in the reply must be honest about its id. An
     /// ERROR reply becomes [`DhtError::Remote`].
     pub fn call(&self, to: &NodeRef, req: &Request) -> Result<Reply, DhtError> {
+        if self.inner.shut.load(Ordering::Relaxed) {
+            return Err(DhtError::Stopped);
+        }
         let (sock, mut buf) = self.take()?;
         let txid = self.inner.next_txid.fetch_add(1, Ordering::Relaxed);
         let body = encode_request(self.bits, req);
@@ -93,6 +98,13 @@ impl Caller {
     /// Closes every idle socket (the node is stopping).
     pub fn close_all(&self) {
         self.lock().clear();
+    }
+
+    /// The node is stopping: every later call fails at once with [`DhtError::Stopped`],
+    /// so a worker half-way through a round of calls to nodes that are gone ends
+    /// within one call's tries instead of trying each of them.
+    pub fn shut(&self) {
+        self.inner.shut.store(true, Ordering::Relaxed);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Slot>> {
