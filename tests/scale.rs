@@ -87,7 +87,7 @@ fn a_kazaa_query_touches_the_leaders_only() {
 #[test]
 fn a_small_swarm_is_measured_beside_both_bounds() {
     const MIB: u64 = 1 << 20;
-    let r = bittorrent_scale::measure(2, MIB, 0.05, 7).unwrap();
+    let r = bittorrent_scale::measure(2, MIB, 0.05, 7, None).unwrap();
     assert!(r.verified);
     assert!(r.measured_s.is_some(), "the swarm finished");
     // C/S: 2 copies of 1 MiB at 4 MiB/s.

@@ -38,6 +38,12 @@ fn main() -> ExitCode {
         "X",
     );
     opts.optopt("", "seed", "random seed (default 1)", "N");
+    opts.optopt(
+        "",
+        "neighbours",
+        "peers each peer calls (default: the swarm's, 10)",
+        "K",
+    );
     let parsed = p2plab::opts::parse(
         &mut opts,
         std::env::args().skip(1),
@@ -50,9 +56,15 @@ fn main() -> ExitCode {
             p2plab::opts::value(&m, "file-mb", 32u64)?.max(1),
             p2plab::opts::value(&m, "time-scale", 0.05f64)?,
             p2plab::opts::value(&m, "seed", 1u64)?,
+            m.opt_str("neighbours")
+                .map(|v| {
+                    v.parse::<usize>()
+                        .map_err(|e| format!("--neighbours {v}: {e}"))
+                })
+                .transpose()?,
         )))
     });
-    let (ns, file_mb, time_scale, seed) = match parsed {
+    let (ns, file_mb, time_scale, seed, neighbours) = match parsed {
         Ok(Some(v)) => v,
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return p2plab::opts::finish("bench-bittorrent_swarm", Err(e)),
@@ -72,7 +84,13 @@ fn main() -> ExitCode {
     let (mut ok, mut verified) = (true, true);
     let mut rows = Vec::new();
     for &n in &ns {
-        let r = match scale::measure(scale::clamp_peers(n), file_mb * MIB, time_scale, seed) {
+        let r = match scale::measure(
+            scale::clamp_peers(n),
+            file_mb * MIB,
+            time_scale,
+            seed,
+            neighbours,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("{e}");
@@ -95,6 +113,8 @@ fn main() -> ExitCode {
         figures.push((format!("n{n}_bound_s"), bound));
         figures.push((format!("n{n}_measured_s"), measured));
         figures.push((format!("n{n}_ratio"), ratio));
+        figures.push((format!("n{n}_first_done_s"), r.first_s));
+        figures.push((format!("n{n}_median_done_s"), r.median_s));
         figures.push((format!("scale_n{n}_run_s"), r.wall_s));
         figures.push((format!("scale_n{n}_threads_per_node"), r.peak.threads));
         figures.push((format!("scale_n{n}_rss_kib_per_node"), r.peak.rss_kib));

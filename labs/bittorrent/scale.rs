@@ -35,6 +35,10 @@ pub struct Row {
     pub cs_s: f64,
     /// The distribution time (None: a peer never finished).
     pub measured_s: Option<f64>,
+    /// When half the peers had the file, and when the first did: a last peer far
+    /// behind the median is a straggler; all of them late is a slow swarm.
+    pub median_s: f64,
+    pub first_s: f64,
     /// Seconds of the whole run: files written, nodes started, swarm, stop, SHA-1 checks.
     pub wall_s: f64,
     /// The most threads, resident KiB and files the run held at once, per node
@@ -69,10 +73,20 @@ pub fn work_base() -> PathBuf {
 
 /// Runs one swarm of `n` altruistic peers on a `file_size` file and measures it,
 /// sampling the process's threads and memory at every observer call (4 per second).
-pub fn measure(n: usize, file_size: u64, time_scale: f64, seed: u64) -> Result<Row, String> {
+/// `neighbours`: how many peers each one calls (None: `SwarmConfig::uniform`'s).
+pub fn measure(
+    n: usize,
+    file_size: u64,
+    time_scale: f64,
+    seed: u64,
+    neighbours: Option<usize>,
+) -> Result<Row, String> {
     let work = work_base().join(format!("p2plab-swarm-scale-{}-{n}", std::process::id()));
     let mut cfg = SwarmConfig::uniform(n, file_size, Some(SEED_UP), Some(PEER_UP), work.clone());
     cfg.time_scale = time_scale;
+    if let Some(k) = neighbours {
+        cfg.neighbours = k;
+    }
     cfg.seed = seed;
     cfg.timeout = Duration::from_secs(600);
     let before = Usage::now();
@@ -88,7 +102,15 @@ pub fn measure(n: usize, file_size: u64, time_scale: f64, seed: u64) -> Result<R
     let wall_s = t.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&work);
     let r = r.map_err(|e| format!("N = {n}: {e}"))?;
+    let mut done: Vec<f64> = r
+        .peers
+        .iter()
+        .filter_map(|p| Some(p.completed?.as_secs_f64()))
+        .collect();
+    done.sort_by(f64::total_cmp);
     Ok(Row {
+        median_s: done.get(done.len() / 2).copied().unwrap_or(f64::NAN),
+        first_s: done.first().copied().unwrap_or(f64::NAN),
         n,
         file_size,
         bound: r.bound,
@@ -105,6 +127,8 @@ pub fn table(rows: &[Row]) -> Table {
         "N",
         "C/S N·F/u_s (s)",
         "P2P bound (s)",
+        "first (s)",
+        "median (s)",
         "measured (s)",
         "ratio",
         "run (s)",
@@ -118,6 +142,8 @@ pub fn table(rows: &[Row]) -> Table {
             &r.n,
             &format!("{:.1}", r.cs_s),
             &format!("{:.2}", r.bound.seconds),
+            &format!("{:.2}", r.first_s),
+            &format!("{:.2}", r.median_s),
             &r.measured_s.map_or("-".into(), |m| format!("{m:.2}")),
             &format!("{:.3}", r.ratio()),
             &format!("{:.1}", r.wall_s),
@@ -200,7 +226,7 @@ pub fn run(
     );
     let mut rows = Vec::new();
     for n in sizes(max) {
-        let r = measure(n, file_size, time_scale, seed)?;
+        let r = measure(n, file_size, time_scale, seed, None)?;
         println!(
             "   N = {n:>3}: {} against a bound of {:.2} s, run {:.1} s",
             r.measured_s
