@@ -28,6 +28,7 @@
 //! - [`seen`]: the bounded seen-table (duplicate suppression, reverse routes).
 //! - [`wait`]: one way to wait for a condition with a deadline.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
+//! - [`usage`]: threads, resident memory and open files of this process, per node at scale.
 //! - [`opts`]: command-line options, the same way in every binary.
 
 pub mod bittorrent;
@@ -44,5 +45,6 @@ pub mod rng;
 pub mod seen;
 pub mod share;
 pub mod testnet;
+pub mod usage;
 pub mod wait;
 pub mod wire;

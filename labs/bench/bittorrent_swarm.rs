@@ -1,19 +1,22 @@
 //! bench-bittorrent_swarm: how close does a real swarm come to the notes' lower bound?
 //!
-//! One seed with u_s = 4 MiB/s, N = 8, 16, 32 peers with u_i = 1 MiB/s each, one
+//! One seed with u_s = 4 MiB/s, N = 8, 16, 32, 128 peers with u_i = 1 MiB/s each, one
 //! 32 MiB file in 256 KiB pieces, rarest first and tit-for-tat on, peers altruistic
 //! (they keep seeding, as the formula assumes). The byte rates are the real token-bucket
 //! rates; only the protocol's periods are scaled (`--time-scale`, default 0.05: rechoke
 //! every 0.5 s instead of 10 s), so the swarm has time to settle within a 20–30 s run.
 //! Prints measured time / max{F/u_s, F/d_min, N·F/(u_s + Σu_i)} per N and writes
 //! `target/bench/bittorrent_swarm.json`. Issue target: at most 1.3 for every N.
+//!
+//! The `scale` section (issue #16): per N, the run's peak threads, resident memory and
+//! open files per node, and how the run time grows from N to 4N (`labs/bittorrent/scale.rs`).
+
+#[path = "../bittorrent/scale.rs"]
+mod scale;
 
 use getopts::Options;
-use p2plab::bittorrent::swarm::{run_swarm, SwarmConfig};
 use p2plab::report::{write_bench_json, Table};
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 const MIB: u64 = 1 << 20;
 const TARGET: f64 = 1.3;
@@ -24,7 +27,7 @@ fn main() -> ExitCode {
     opts.optopt(
         "",
         "peers",
-        "comma-separated N values (default 8,16,32)",
+        "comma-separated N values (default 8,16,32,128; at most 128)",
         "LIST",
     );
     opts.optopt("", "file-mb", "file size in MiB (default 32)", "MIB");
@@ -35,6 +38,12 @@ fn main() -> ExitCode {
         "X",
     );
     opts.optopt("", "seed", "random seed (default 1)", "N");
+    opts.optopt(
+        "",
+        "neighbours",
+        "peers each peer calls (default: the swarm's, 10)",
+        "K",
+    );
     let parsed = p2plab::opts::parse(
         &mut opts,
         std::env::args().skip(1),
@@ -43,24 +52,25 @@ fn main() -> ExitCode {
     .and_then(|m| {
         let Some(m) = m else { return Ok(None) };
         Ok(Some((
-            p2plab::opts::list(&m, "peers", &[8usize, 16, 32])?,
+            p2plab::opts::list(&m, "peers", &[8usize, 16, 32, 128])?,
             p2plab::opts::value(&m, "file-mb", 32u64)?.max(1),
             p2plab::opts::value(&m, "time-scale", 0.05f64)?,
             p2plab::opts::value(&m, "seed", 1u64)?,
+            m.opt_str("neighbours")
+                .map(|v| {
+                    v.parse::<usize>()
+                        .map_err(|e| format!("--neighbours {v}: {e}"))
+                })
+                .transpose()?,
         )))
     });
-    let (ns, file_mb, scale, seed) = match parsed {
+    let (ns, file_mb, time_scale, seed, neighbours) = match parsed {
         Ok(Some(v)) => v,
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return p2plab::opts::finish("bench-bittorrent_swarm", Err(e)),
     };
-    let base = if std::path::Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
     println!(
-        "bench-bittorrent_swarm: u_s = 4 MiB/s, u_i = 1 MiB/s, F = {file_mb} MiB, time scale {scale}"
+        "bench-bittorrent_swarm: u_s = 4 MiB/s, u_i = 1 MiB/s, F = {file_mb} MiB, time scale {time_scale}"
     );
     let mut table = Table::new(&[
         "N",
@@ -72,40 +82,52 @@ fn main() -> ExitCode {
     ]);
     let mut figures: Vec<(String, f64)> = Vec::new();
     let (mut ok, mut verified) = (true, true);
+    let mut rows = Vec::new();
     for &n in &ns {
-        let work = base.join(format!("p2plab-bench-swarm-{}-{n}", std::process::id()));
-        let mut cfg =
-            SwarmConfig::uniform(n, file_mb * MIB, Some(4 * MIB), Some(MIB), work.clone());
-        cfg.time_scale = scale;
-        cfg.seed = seed;
-        cfg.timeout = Duration::from_secs(300);
-        let r = run_swarm(&cfg, None);
-        let _ = std::fs::remove_dir_all(&work);
-        let r = match r {
+        let r = match scale::measure(
+            scale::clamp_peers(n),
+            file_mb * MIB,
+            time_scale,
+            seed,
+            neighbours,
+        ) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("N = {n}: {e}");
+                eprintln!("{e}");
                 return ExitCode::FAILURE;
             }
         };
-        let bound = r.bound.seconds;
-        let measured = r.distribution_time.map_or(f64::NAN, |d| d.as_secs_f64());
-        let ratio = measured / bound;
+        let (bound, measured, ratio) =
+            (r.bound.seconds, r.measured_s.unwrap_or(f64::NAN), r.ratio());
         ok &= ratio <= TARGET;
-        verified &= r.all_verified;
+        verified &= r.verified;
         table.row(&[
-            &n,
+            &r.n,
             &format!("{bound:.2}"),
             &r.bound.binding,
             &format!("{measured:.2}"),
             &format!("{ratio:.3}"),
-            &if r.all_verified { "ok" } else { "WRONG" },
+            &if r.verified { "ok" } else { "WRONG" },
         ]);
+        let n = r.n;
         figures.push((format!("n{n}_bound_s"), bound));
         figures.push((format!("n{n}_measured_s"), measured));
         figures.push((format!("n{n}_ratio"), ratio));
+        figures.push((format!("n{n}_first_done_s"), r.first_s));
+        figures.push((format!("n{n}_median_done_s"), r.median_s));
+        figures.push((format!("scale_n{n}_run_s"), r.wall_s));
+        figures.push((format!("scale_n{n}_threads_per_node"), r.peak.threads));
+        figures.push((format!("scale_n{n}_rss_kib_per_node"), r.peak.rss_kib));
+        figures.push((format!("scale_n{n}_fds_per_node"), r.peak.fds));
+        rows.push(r);
     }
     table.print();
+    println!("\n== scale: what each node costs, and how the run time grows");
+    scale::table(&rows).print();
+    for (a, b, ratio) in scale::growth(&rows) {
+        println!("   run time from N = {a} to {b}: × {ratio:.2}");
+        figures.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
+    }
     match write_bench_json("bittorrent_swarm", &figures) {
         Ok(p) => println!("figures in {}", p.display()),
         Err(e) => eprintln!("cannot write the figures: {e}"),

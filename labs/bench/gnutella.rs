@@ -1,7 +1,13 @@
 //! `make bench` (gnutella): how many queries a 50-servent overlay floods per second,
-//! and what the seen-table holds after 1,000,000 distinct descriptors.
+//! and what the seen-table holds after 1,000,000 distinct descriptors; then the `scale`
+//! section (issue #16): overlays of 250 and 1,000 servents flooding a TTL 1..7 sweep,
+//! their messages against the flood bound, threads and memory per servent, and how the
+//! run time grows from N to 4N (`labs/gnutella/scale.rs`).
 //!
 //! Prints a table and writes the same figures to `target/bench/gnutella.json`.
+
+#[path = "../gnutella/scale.rs"]
+mod scale;
 
 use getopts::Options;
 use p2plab::gnutella::overlay::random_regular;
@@ -46,6 +52,12 @@ fn main() {
         "Q",
     );
     o.optopt("", "seed", "overlay seed (default 1)", "S");
+    o.optopt(
+        "",
+        "scale-max",
+        "largest overlay of the scale section, N/4 and N (default 1000; 0 skips it)",
+        "N",
+    );
     let parsed =
         p2plab::opts::parse(&mut o, args, "Usage: bench-gnutella [options]").and_then(|m| {
             let Some(m) = m else { return Ok(None) };
@@ -53,9 +65,10 @@ fn main() {
                 p2plab::opts::value(&m, "peers", 50usize)?.max(2),
                 p2plab::opts::value(&m, "queries", 2000usize)?,
                 p2plab::opts::value(&m, "seed", 1u64)?,
+                p2plab::opts::value(&m, "scale-max", 1000usize)?.min(1000),
             )))
         });
-    let (n, q, seed) = match parsed {
+    let (n, q, seed, scale_max) = match parsed {
         Ok(Some(v)) => v,
         Ok(None) => return,
         Err(e) => {
@@ -120,9 +133,54 @@ fn main() {
     fig.push(("seen_capacity".into(), SEEN_CAPACITY as f64));
     fig.push(("unbounded_bytes_after_1m".into(), u_bytes as f64));
 
+    if scale_max >= 8 {
+        scale_section(scale_max, seed, &mut fig);
+    }
+
     match p2plab::report::write_bench_json("gnutella", &fig) {
         Ok(p) => println!("\nwrote {}", p.display()),
         Err(e) => eprintln!("cannot write the figures: {e}"),
+    }
+}
+
+/// Overlays of `max` and `max`/4 servents (the larger first, see `scale::sizes`).
+fn scale_section(max: usize, seed: u64, fig: &mut Vec<(String, f64)>) {
+    const TTL: u8 = 7;
+    println!(
+        "\n== scale: overlays of {} and {max} servents, degree 4, TTL 1..{TTL} from #0",
+        max / 4
+    );
+    let mut rows = Vec::new();
+    for n in [max, max / 4] {
+        match scale::measure(n, 4, TTL, seed) {
+            Ok(r) => rows.push(r),
+            Err(e) => return eprintln!("scale: {e}"),
+        }
+    }
+    rows.sort_by_key(|r| r.n);
+    scale::table(&rows, TTL).print();
+    for r in &rows {
+        let (n, (_, reached, msgs, dups)) = (r.n, r.last());
+        fig.push((format!("scale_n{n}_build_s"), r.build_s));
+        fig.push((format!("scale_n{n}_sweep_s"), r.sweep_s));
+        fig.push((format!("scale_n{n}_run_s"), r.total_s()));
+        fig.push((format!("scale_n{n}_reached_ttl7"), reached as f64));
+        fig.push((format!("scale_n{n}_messages_ttl7"), msgs as f64));
+        fig.push((format!("scale_n{n}_duplicates_ttl7"), dups as f64));
+        fig.push((format!("scale_n{n}_threads_per_node"), r.per_node.threads));
+        fig.push((format!("scale_n{n}_rss_kib_per_node"), r.per_node.rss_kib));
+        fig.push((format!("scale_n{n}_fds_per_node"), r.per_node.fds));
+        if let Some(k) = r.stack_kib {
+            fig.push((format!("scale_n{n}_stack_kib_deepest"), k as f64));
+        }
+    }
+    fig.push((
+        "scale_flood_bound_ttl7".into(),
+        p2plab::gnutella::policy::flood_bound(4, TTL as u32) as f64,
+    ));
+    for (a, b, ratio) in scale::growth(&rows) {
+        println!("   run time from N = {a} to {b}: × {ratio:.2}");
+        fig.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
     }
 }
 

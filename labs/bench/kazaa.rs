@@ -1,11 +1,15 @@
 //! `bench-kazaa`: queries per second through 4 group leaders with 40 nodes, and what
 //! each query costs in messages. Prints a table and writes `target/bench/kazaa.json`.
+//! The `scale` section (issue #16): 250 and 1,000 nodes under 8 and 32 leaders, per
+//! query and per node, and the run time from N to 4N (`labs/kazaa/scale.rs`).
 
 #[path = "../kazaa/catalog.rs"]
 mod catalog;
 #[path = "../kazaa/flood.rs"]
 mod flood;
 mod kazaa_hostile;
+#[path = "../kazaa/scale.rs"]
+mod scale;
 #[path = "../kazaa/world.rs"]
 mod world;
 
@@ -176,31 +180,68 @@ fn run(o: Opts) -> Result<(), String> {
         "\n{} slow senders at a leader of 256 slots: {} still held; a fresh child's join + first answer took at most {:.1} ms",
         attack.attackers, attack.held, attack.fresh_ms
     );
-    let figures = [
-        ("hostile_slow_senders", attack.attackers as f64),
-        ("hostile_slow_senders_held", attack.held as f64),
-        ("hostile_fresh_child_ms", attack.fresh_ms),
-        ("queries_per_s", qps),
-        ("threads", o.threads as f64),
-        ("queries_per_s_sequential", seq.per_second),
-        ("messages_per_query", msgs),
-        ("forwards_per_query", fwd),
-        ("duplicates_per_query", dups),
-        ("leaders_touched_per_query", seq.touched),
-        ("hits_per_query", hits),
-        ("leaders", 4.0),
-        ("nodes", 40.0),
-        ("ttl", o.ttl as f64),
-        ("compared_queries", flooded as f64),
-        ("kazaa_messages_per_query_compared", kaz.messages),
-        ("gnutella_messages_per_query", g.messages),
-        ("gnutella_servents_touched_per_query", g.touched),
-        ("gnutella_hits_per_query", g.hits),
-        ("gnutella_queries_per_s_sequential", g.per_second),
-        ("gnutella_ttl", flood::TTL as f64),
-        ("gnutella_degree", flood::DEGREE as f64),
-    ];
+    drop(w);
+    let mut figures: Vec<(String, f64)> = scale_section(o.seed)?;
+    figures.extend(
+        [
+            ("hostile_slow_senders", attack.attackers as f64),
+            ("hostile_slow_senders_held", attack.held as f64),
+            ("hostile_fresh_child_ms", attack.fresh_ms),
+            ("queries_per_s", qps),
+            ("threads", o.threads as f64),
+            ("queries_per_s_sequential", seq.per_second),
+            ("messages_per_query", msgs),
+            ("forwards_per_query", fwd),
+            ("duplicates_per_query", dups),
+            ("leaders_touched_per_query", seq.touched),
+            ("hits_per_query", hits),
+            ("leaders", 4.0),
+            ("nodes", 40.0),
+            ("ttl", o.ttl as f64),
+            ("compared_queries", flooded as f64),
+            ("kazaa_messages_per_query_compared", kaz.messages),
+            ("gnutella_messages_per_query", g.messages),
+            ("gnutella_servents_touched_per_query", g.touched),
+            ("gnutella_hits_per_query", g.hits),
+            ("gnutella_queries_per_s_sequential", g.per_second),
+            ("gnutella_ttl", flood::TTL as f64),
+            ("gnutella_degree", flood::DEGREE as f64),
+        ]
+        .map(|(k, v)| (k.to_string(), v)),
+    );
     let path = p2plab::report::write_bench_json("kazaa", &figures).map_err(|e| e.to_string())?;
     println!("figures written to {}", path.display());
     Ok(())
+}
+
+/// 250 nodes under 8 leaders and 1,000 under 32 (the larger first: `scale::sizes`).
+fn scale_section(seed: u64) -> Result<Vec<(String, f64)>, String> {
+    const QUERIES: usize = 200;
+    println!("\n== scale: 250 and 1000 nodes, one leader per 31, {QUERIES} queries one at a time");
+    let mut rows = Vec::new();
+    for n in scale::sizes(scale::MAX_NODES)
+        .into_iter()
+        .filter(|n| [250, 1000].contains(n))
+    {
+        rows.push(scale::measure(n, QUERIES, seed)?);
+    }
+    rows.sort_by_key(|r| r.nodes);
+    scale::table(&rows).print();
+    let mut fig = Vec::new();
+    for r in &rows {
+        let n = r.nodes;
+        fig.push((format!("scale_n{n}_leaders"), r.leaders as f64));
+        fig.push((format!("scale_n{n}_build_s"), r.build_s));
+        fig.push((format!("scale_n{n}_run_s"), r.total_s()));
+        fig.push((format!("scale_n{n}_messages_per_query"), r.m.messages));
+        fig.push((format!("scale_n{n}_queries_per_s"), r.m.per_second));
+        fig.push((format!("scale_n{n}_threads_per_node"), r.per_node.threads));
+        fig.push((format!("scale_n{n}_rss_kib_per_node"), r.per_node.rss_kib));
+        fig.push((format!("scale_n{n}_fds_per_node"), r.per_node.fds));
+    }
+    for (a, b, ratio) in scale::growth(&rows) {
+        println!("   run time from N = {a} to {b}: × {ratio:.2}");
+        fig.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
+    }
+    Ok(fig)
 }

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod real_links;
+mod scale;
 mod summary;
 mod view;
 mod website;
@@ -33,7 +34,17 @@ use view::View;
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let mut o = Options::new();
-    o.optopt("", "peers", "leechers (default 20)", "N");
+    o.optopt(
+        "",
+        "peers",
+        "leechers (default 20, at most 128; with --scale the largest swarm)",
+        "N",
+    );
+    o.optflag(
+        "",
+        "scale",
+        "only the growth curve: swarms of 8..128 peers, F = --file-mb (default 8), time scale 0.05 (scale.rs)",
+    );
     o.optopt("", "file-mb", "file size in MiB (default 32)", "MIB");
     o.optopt(
         "",
@@ -106,6 +117,9 @@ fn main() -> ExitCode {
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return p2plab::opts::finish("lab-bittorrent", Err(e)),
     };
+    if m.opt_present("scale") {
+        return p2plab::opts::finish("lab-bittorrent", run_scale(&m));
+    }
     let lab = match Lab::setup(&m) {
         Ok(lab) => lab,
         Err(e) => {
@@ -130,6 +144,21 @@ fn main() -> ExitCode {
     p2plab::opts::finish("lab-bittorrent", result)
 }
 
+/// `--scale`: the growth curve of `scale.rs`, from the same options.
+fn run_scale(m: &getopts::Matches) -> Result<(), String> {
+    let num = |k: &str, d: f64| p2plab::opts::value(m, k, d);
+    let max = scale::clamp_peers(num("peers", scale::MAX_PEERS as f64)? as usize);
+    let file = (num("file-mb", 8.0)?.max(1.0) * MIB) as u64;
+    let svg = std::path::Path::new("target/bittorrent-scale.svg");
+    scale::run(
+        max,
+        file,
+        num("time-scale", 0.05)?,
+        num("seed", 7.0)? as u64,
+        svg,
+    )
+}
+
 /// The lab: one swarm, built from the options, run and measured.
 struct Lab {
     cfg: SwarmConfig,
@@ -147,7 +176,7 @@ impl Lab {
     /// The swarm of the options: N capped leechers, free-riders, churn.
     fn setup(m: &getopts::Matches) -> Result<Lab, String> {
         let num = |k: &str, d: f64| p2plab::opts::value(m, k, d);
-        let n = num("peers", 20.0)? as usize;
+        let n = scale::clamp_peers(num("peers", 20.0)? as usize);
         if n == 0 {
             return Err("--peers: expected at least 1 leecher".into());
         }

@@ -6,6 +6,7 @@
 
 mod hostile;
 mod place;
+mod scale;
 mod steps;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
@@ -47,6 +48,7 @@ struct Params {
     /// Replace an idle neighbour to admit a newcomer (issue #13's defence).
     eviction: bool,
     netns: bool,
+    scale: bool,
 }
 
 pub struct Lab {
@@ -69,7 +71,17 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut o = Options::new();
-    o.optopt("", "peers", "servents in the overlay (default 30)", "N");
+    o.optopt(
+        "",
+        "peers",
+        "servents in the overlay (default 30; with --scale the largest, default 1000)",
+        "N",
+    );
+    o.optflag(
+        "",
+        "scale",
+        "only the growth curve: overlays of 125, 250, 500 and 1000 servents (see scale.rs)",
+    );
     o.optopt(
         "",
         "degree",
@@ -98,8 +110,10 @@ fn main() {
     let parsed = opts::parse(&mut o, args, "Usage: lab-gnutella [options]").and_then(|m| {
         let Some(m) = m else { return Ok(None) };
         let num = |k: &str, d: u64| opts::value(&m, k, d);
+        let scale = m.opt_present("scale");
+        let peers = num("peers", if scale { MAX_PEERS } else { 30 })?;
         Ok(Some(Params {
-            n: clamped("peers", num("peers", 30)?, 3, MAX_PEERS) as usize,
+            n: clamped("peers", peers, 3, MAX_PEERS) as usize,
             d: clamped("degree", num("degree", 4)?, 2, 9) as usize,
             t_max: clamped("ttl", num("ttl", 7)?, 1, 7) as u8,
             seed: num("seed", 7)?,
@@ -107,6 +121,7 @@ fn main() {
             dedup: !m.opt_present("no-dedup"),
             eviction: !m.opt_present("no-eviction"),
             netns: m.opt_present("netns"),
+            scale,
         }))
     });
     let p = match parsed {
@@ -114,6 +129,13 @@ fn main() {
         Ok(None) => return,
         Err(e) => fail(&e),
     };
+    if p.scale {
+        let svg = Path::new("target/gnutella-scale.svg");
+        if let Err(e) = scale::run(p.n, p.d, p.t_max, p.seed, svg) {
+            fail(&e);
+        }
+        return;
+    }
     let dir = std::env::temp_dir().join(format!("p2plab-lab-gnutella-{}", std::process::id()));
     let result = run(p, &dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -122,8 +144,9 @@ fn main() {
     }
 }
 
-/// Servents the lab is tested with: 200 take about 550 MB and both cores.
-const MAX_PEERS: u64 = 200;
+/// Servents the lab is tested with (`--scale`): 1,000 take about 13 threads and
+/// MEASURED KiB of resident memory each.
+const MAX_PEERS: u64 = 1000;
 
 /// `v` within `lo..=hi`, saying so when it had to change it.
 fn clamped(option: &str, v: u64, lo: u64, hi: u64) -> u64 {

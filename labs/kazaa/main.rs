@@ -8,6 +8,7 @@
 
 mod catalog;
 mod flood;
+mod scale;
 mod steps;
 mod world;
 
@@ -33,12 +34,23 @@ struct Opts {
     seed: u64,
     flood_ttl: u8,
     gnutella: bool,
+    scale: bool,
 }
 
 fn options() -> Result<Option<Opts>, String> {
     let mut o = Options::new();
-    o.optopt("", "leaders", "group leaders (default 4)", "N");
-    o.optopt("", "nodes", "ordinary nodes (default 40)", "N");
+    o.optopt("", "leaders", "group leaders (default 4, at most 64)", "N");
+    o.optopt(
+        "",
+        "nodes",
+        "ordinary nodes (default 40, at most 1000; with --scale the largest, default 1000)",
+        "N",
+    );
+    o.optflag(
+        "",
+        "scale",
+        "only the growth curve: 125, 250, 500, 1000 nodes under 4, 8, 16, 32 leaders (scale.rs)",
+    );
     o.optopt("", "files", "files per node (default 3)", "N");
     o.optopt(
         "",
@@ -107,9 +119,11 @@ fn options() -> Result<Option<Opts>, String> {
         return Ok(None);
     };
     let num = |name: &str, d: usize| p2plab::opts::value(&m, name, d);
+    let scale = m.opt_present("scale");
+    let nodes = num("nodes", if scale { scale::MAX_NODES } else { 40 })?;
     Ok(Some(Opts {
-        leaders: num("leaders", 4)?.max(1),
-        nodes: num("nodes", 40)?.max(2),
+        leaders: scale::clamp("leaders", num("leaders", 4)?, 1, scale::MAX_LEADERS),
+        nodes: scale::clamp("nodes", nodes, 2, scale::MAX_NODES),
         files: num("files", 3)?,
         songs: num("songs", 60)?.max(1),
         ttl: num("ttl", 2)?.min(7) as u8,
@@ -121,6 +135,7 @@ fn options() -> Result<Option<Opts>, String> {
         flood_ttl: num("flood-ttl", flood::TTL as usize)?.min(7) as u8,
         gnutella: !m.opt_present("no-gnutella"),
         seed: num("seed", 7)? as u64,
+        scale,
     }))
 }
 
@@ -131,6 +146,10 @@ fn main() -> ExitCode {
 
 /// The steps in the handout's order; the first failure ends the lab with its reason.
 fn run(o: Opts) -> Result<(), String> {
+    if o.scale {
+        let svg = std::path::Path::new("target/kazaa-scale.svg");
+        return scale::run(o.nodes, o.queries, o.seed, svg);
+    }
     let mut lab = Lab::build(o)?;
     lab.query_across_leaders()?;
     lab.download_by_hash()?;

@@ -207,6 +207,10 @@ fn run_neighbour(
         std::net::IpAddr::V4(ip) => ip,
         std::net::IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
     };
+    // The reader, the outbox and the registry each hold their own descriptor of the
+    // socket: this one is spare. One fewer per neighbour is 4,000 fewer open files for
+    // 1,000 servents, under a limit of 20,000 (`ulimit -n`).
+    drop(stream);
     let up = Event::Up {
         id,
         addr,

@@ -24,6 +24,8 @@ pub struct Conns {
 
 #[derive(Default)]
 struct Inner {
+    /// Stack of every thread spawned here; `None`: Rust's default (2 MiB).
+    stack: Option<usize>,
     next_id: u64,
     streams: HashMap<u64, Slot>,
     handles: Vec<JoinHandle<()>>,
@@ -33,6 +35,29 @@ struct Inner {
 impl Conns {
     pub fn new() -> Conns {
         Conns::default()
+    }
+
+    /// A registry whose threads get `bytes` of stack instead of Rust's 2 MiB. Only the
+    /// pages a thread touches are resident, so this saves address space and lets many
+    /// thousands of threads fit in one process; each architecture names its size and
+    /// says what it measured (`gnutella::STACK_SIZE`).
+    pub fn with_stack(bytes: usize) -> Conns {
+        let c = Conns::default();
+        c.lock().stack = Some(bytes);
+        c
+    }
+
+    /// The stack size given to [`Conns::with_stack`], for threads a caller spawns itself.
+    pub fn stack(&self) -> Option<usize> {
+        self.lock().stack
+    }
+
+    fn builder(name: String, stack: Option<usize>) -> thread::Builder {
+        let b = thread::Builder::new().name(name);
+        match stack {
+            Some(bytes) => b.stack_size(bytes),
+            None => b,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -62,7 +87,7 @@ impl Conns {
         inner.streams.insert(id, slot);
         let registry = self.clone();
         let thread_name = name.clone();
-        let handle = thread::Builder::new().name(name).spawn(move || {
+        let handle = Conns::builder(name, inner.stack).spawn(move || {
             mark.install();
             match serve(stream) {
                 Ok(()) => debug!("{thread_name}: closed"),
@@ -98,7 +123,7 @@ impl Conns {
             ));
         }
         inner.handles.retain(|h| !h.is_finished());
-        let h = thread::Builder::new().name(name).spawn(work)?;
+        let h = Conns::builder(name, inner.stack).spawn(work)?;
         inner.handles.push(h);
         Ok(())
     }
@@ -195,6 +220,34 @@ impl Conns {
                     let _ = h.join();
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossbeam_channel::bounded;
+
+    #[test]
+    fn threads_of_a_registry_with_a_stack_size_get_that_stack() {
+        const STACK: usize = 176 * 1024; // a size no other mapping of the test has
+        let conns = Conns::with_stack(STACK);
+        assert_eq!(conns.stack(), Some(STACK));
+        let (ready_tx, ready) = bounded::<()>(1);
+        let (done_tx, done) = bounded::<()>(0);
+        conns
+            .spawn_worker("stack-test".into(), move || {
+                let _ = ready_tx.send(());
+                let _ = done.recv();
+            })
+            .unwrap();
+        ready.recv().unwrap();
+        let found = crate::usage::deepest_stack_kib(STACK);
+        drop(done_tx);
+        conns.join_all();
+        if cfg!(target_os = "linux") {
+            assert!(found.is_some(), "no {STACK}-byte stack in /proc/self/smaps");
         }
     }
 }

@@ -108,9 +108,11 @@ impl Server {
         };
         let (flag, registry) = (stopping.clone(), conns.clone());
         let own = listener.try_clone()?;
-        let accept = thread::Builder::new()
-            .name(format!("{}-accept-{}", cfg.name, addr))
-            .spawn(move || accept_loop(listener, cfg, flag, registry, handler))?;
+        let mut accept = thread::Builder::new().name(format!("{}-accept-{}", cfg.name, addr));
+        if let Some(bytes) = conns.stack() {
+            accept = accept.stack_size(bytes);
+        }
+        let accept = accept.spawn(move || accept_loop(listener, cfg, flag, registry, handler))?;
         Ok(Server {
             addr,
             stopping,

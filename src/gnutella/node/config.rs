@@ -14,10 +14,36 @@ use std::time::Duration;
 pub const DEFAULT_DEGREE: usize = 4;
 /// Never more neighbours than this: "给定一个对等方，通常所连接的节点少于10个".
 pub const MAX_DEGREE: usize = 10;
-/// Events (descriptors, connections) waiting for the coordinator.
-pub const EVENT_QUEUE: usize = 8192;
-/// QueryHits kept for the handle until read; more are dropped.
+/// Events (descriptors, connections) waiting for the coordinator; a reader that finds
+/// it full waits, and TCP slows its neighbour down. A bounded crossbeam channel makes
+/// every slot when it is made (~190 bytes each here): 8,192 of them were 1.5 MiB of
+/// each servent's 2.9 MiB (`lab-gnutella --scale`). With at most [`MAX_DEGREE`]
+/// readers, each waiting with one event, 1,024 still absorbs a flood's burst.
+pub const EVENT_QUEUE: usize = 1024;
+/// QueryHits kept for the handle until read; more are dropped. Counted, not allocated:
+/// the channel grows only while hits wait.
 pub const HIT_QUEUE: usize = 4096;
+/// Stack of each of a servent's threads (accept, coordinator, dialer, and the reader
+/// and writer of each neighbour). Measured with [`STACK_KIB_ENV`]: `tests/gnutella.rs`
+/// and `lab-gnutella` (release) pass with 16 KiB, the smallest stack a thread gets
+/// (PTHREAD_STACK_MIN), and the deepest stack `lab-gnutella --scale` finds touched is
+/// its "stack KiB" column (under 16 KiB); this is four times the minimum, for debug
+/// builds and log formatting. Only touched pages are resident, so the size saves
+/// address space and map count (1,000 servents: ~13,000 stacks), not RSS.
+pub const STACK_SIZE: usize = 64 * 1024;
+/// Environment variable that overrides [`STACK_SIZE`] (in KiB), to measure how small a
+/// stack the servent's threads survive on.
+pub const STACK_KIB_ENV: &str = "P2PLAB_GNUTELLA_STACK_KIB";
+
+/// [`STACK_SIZE`], or the size [`STACK_KIB_ENV`] asks for.
+pub fn stack_size() -> usize {
+    static STACK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *STACK.get_or_init(|| {
+        let kib = std::env::var(STACK_KIB_ENV).ok();
+        kib.and_then(|v| v.parse().ok())
+            .map_or(STACK_SIZE, |k: usize| k * 1024)
+    })
+}
 /// Two keepalive rounds unanswered: the neighbour is idle (see `Config::idle_grace`).
 pub const IDLE_GRACE: Duration = Duration::from_secs(60);
 /// Initial TTL of our own queries and pings.

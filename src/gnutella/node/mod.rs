@@ -21,7 +21,8 @@ mod dial;
 mod relay;
 
 pub use config::{
-    Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, HIT_QUEUE, IDLE_GRACE, MAX_DEGREE,
+    stack_size, Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, IDLE_GRACE, MAX_DEGREE,
+    STACK_KIB_ENV, STACK_SIZE,
 };
 
 use crate::gnutella::conn::{self, Ctx};
@@ -69,7 +70,8 @@ impl Servent {
         cfg.max_degree = cfg.max_degree.clamp(1, MAX_DEGREE);
         let share = ShareServer::start(cfg.share.clone(), &cfg.http_listen, HttpConfig::default())?;
         let http = share.local_addr();
-        let conns = Conns::new();
+        // Every thread of the servent, its connections' included, on a small stack.
+        let conns = Conns::with_stack(stack_size());
         let cell: Arc<OnceLock<Ctx>> = Arc::new(OnceLock::new());
         let mut sc = ServerConfig::new("gnutella");
         // Room for handshakes in progress beyond the neighbours (they get a 503).
@@ -95,7 +97,8 @@ impl Servent {
         let (events, events_rx) = bounded(EVENT_QUEUE);
         let (cmds, cmds_rx) = unbounded();
         let (jobs, jobs_rx) = bounded(1);
-        let (hits_tx, hits) = bounded(HIT_QUEUE);
+        // Bounded by the coordinator's count (`HIT_QUEUE`), so no buffer is made up front.
+        let (hits_tx, hits) = unbounded();
         let (stop, stop_rx) = bounded(0);
         let ctx = Ctx {
             me: addr,

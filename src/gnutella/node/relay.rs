@@ -12,6 +12,7 @@
 //! Descriptors we start are remembered in the seen-table as ours (route SELF), so
 //! that their replies stop here. Every function takes the coordinator's [`State`].
 
+use super::config::HIT_QUEUE;
 use crate::gnutella::msg::{self, Descriptor, Guid, HitResult, Kind, Payload, Pong, QueryHit};
 use crate::gnutella::policy::{self, Hop, PeerId, SELF};
 use crate::gnutella::state::State;
@@ -123,7 +124,9 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
         Payload::QueryHit(h) => {
             st.useful(from);
             st.push_routes.put(h.servent_id, from, Instant::now());
-            if route_back(st, &desc, Kind::Query) {
+            // The handle's queue is unbounded as a channel (no buffer made up front)
+            // and bounded here: past HIT_QUEUE unread hits, more are dropped.
+            if route_back(st, &desc, Kind::Query) && st.hits.len() < HIT_QUEUE {
                 let _ = st.hits.try_send(Hit {
                     guid: desc.guid,
                     hops: desc.hops,
