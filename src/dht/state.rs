@@ -200,7 +200,7 @@ mod tests {
             id: Id::from_u64(v, 8),
             addr: SocketAddr::from(([127, 0, 0, 1], 4000 + v as u16)),
         };
-        let mut st = State::new(8);
+        let mut st = State::new(8, MAX_STORE_BYTES);
         assert_eq!(st.estimate_n(&node(0), 8), None, "alone");
         st.set_succs(vec![node(32), node(64), node(96)]);
         assert!((st.estimate_n(&node(0), 8).unwrap() - 8.0).abs() < 1e-9);
