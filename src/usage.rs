@@ -86,6 +86,20 @@ pub fn deepest_stack_kib(stack: usize) -> Option<u64> {
     deepest
 }
 
+/// The sizes of a scale run, largest first: `max`, then `first`, 2·`first`, ... below
+/// it. Largest first, because a process keeps freed memory for reuse: the largest
+/// network's figures then come from a process that has run no other network yet.
+pub fn sizes_largest_first(first: usize, max: usize) -> Vec<usize> {
+    let mut v = vec![max];
+    let mut n = first;
+    while n < max {
+        v.push(n);
+        n *= 2;
+    }
+    v[1..].reverse();
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use p2plab::gnutella::overlay::{distances, random_regular};
 use p2plab::gnutella::{observe, policy, Config, Servent, STACK_SIZE};
 use p2plab::report::Table;
 use p2plab::share::Folder;
+use p2plab::usage::sizes_largest_first;
 use p2plab::usage::{self, Usage};
 use std::path::Path;
 use std::sync::Arc;
@@ -52,19 +53,9 @@ impl Row {
     }
 }
 
-/// The sizes of a scale run, largest first: `max`, then FIRST, 2·FIRST, ... below it, from
-/// the largest down.
-/// Largest first, because a process keeps freed memory for reuse: the largest overlay's
-/// figures then come from a process that has run no other overlay yet.
+/// The sizes of a scale run up to `max`, largest first (see [`sizes_largest_first`]).
 pub fn sizes(max: usize) -> Vec<usize> {
-    let mut v = vec![max];
-    let mut n = FIRST;
-    while n < max {
-        v.push(n);
-        n *= 2;
-    }
-    v[1..].reverse();
-    v
+    sizes_largest_first(FIRST, max)
 }
 
 /// Starts `n` servents (no files, degree 0: the overlay is drawn here, from `seed`),

@@ -10,6 +10,7 @@ use super::world::{self, Measure, Setup, World};
 use p2plab::distribution::chart::{svg, Series, Style};
 use p2plab::kazaa::Mode;
 use p2plab::report::Table;
+use p2plab::usage::sizes_largest_first;
 use p2plab::usage::Usage;
 use std::path::Path;
 use std::time::Instant;
@@ -62,18 +63,9 @@ pub fn leaders_for(nodes: usize) -> usize {
     ((nodes as f64 / NODES_PER_LEADER).round() as usize).max(1)
 }
 
-/// The sizes of a scale run, largest first (so that its memory is read from a process
-/// that has run no other network yet): `max`, then FIRST, 2·FIRST, ... below it, from
-/// the largest down.
+/// The sizes of a scale run up to `max`, largest first (see [`sizes_largest_first`]).
 pub fn sizes(max: usize) -> Vec<usize> {
-    let mut v = vec![max];
-    let mut n = FIRST;
-    while n < max {
-        v.push(n);
-        n *= 2;
-    }
-    v[1..].reverse();
-    v
+    sizes_largest_first(FIRST, max)
 }
 
 /// Builds `nodes` nodes under [`leaders_for`] leaders (full mesh, no promotion), runs
