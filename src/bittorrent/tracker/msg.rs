@@ -168,13 +168,7 @@ fn http_get_limited(url: &str, query: &str, max: u64) -> Result<Vec<u8>, Tracker
         (false, true) => "&",
         (false, false) => "?",
     };
-    let addr = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    };
-    let mut stream = crate::net::connect(addr.as_str(), Some(TRACKER_TIMEOUT))?;
-    stream.set_write_timeout(Some(TRACKER_TIMEOUT))?;
+    let mut stream = connect_http(host)?;
     let req = format!(
         "GET {path}{sep}{query} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: p2plab/0.1\r\nConnection: close\r\n\r\n"
     );
@@ -255,6 +249,19 @@ pub fn parse_reply(body: &[u8]) -> Result<Reply, TrackerError> {
         incomplete: count("incomplete"),
         peers,
     })
+}
+
+/// A connection to an HTTP `host` (port 80 unless it names one), with the tracker's
+/// timeouts: announces, scrapes and the site's uploads all open theirs here.
+pub(crate) fn connect_http(host: &str) -> Result<std::net::TcpStream, TrackerError> {
+    let addr = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:80")
+    };
+    let stream = crate::net::connect(addr.as_str(), Some(TRACKER_TIMEOUT))?;
+    stream.set_write_timeout(Some(TRACKER_TIMEOUT))?;
+    Ok(stream)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //!   ◄── 413 / 400 / 507 with the reason as text
 //! ```
 
-use crate::bittorrent::tracker::msg::{split_url, TrackerError, TRACKER_TIMEOUT};
+use crate::bittorrent::tracker::msg::{connect_http, split_url, TrackerError};
 use crate::wire::{read_body, read_head};
 use std::io::{BufReader, Read, Write};
 use std::net::Shutdown;
@@ -25,13 +25,7 @@ pub fn publish(site: &str, torrent: &[u8]) -> Result<String, TrackerError> {
         p if p.ends_with("/publish") => p.to_string(),
         p => format!("{p}/publish"),
     };
-    let addr = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    };
-    let mut stream = crate::net::connect(addr.as_str(), Some(TRACKER_TIMEOUT))?;
-    stream.set_write_timeout(Some(TRACKER_TIMEOUT))?;
+    let mut stream = connect_http(host)?;
     let head = format!(
         "POST {path} HTTP/1.0\r\nHost: {host}\r\nUser-Agent: p2plab/0.1\r\n\
          Content-Type: application/x-bittorrent\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
