@@ -92,7 +92,7 @@ fn a_small_swarm_is_measured_beside_both_bounds() {
     assert!(r.measured_s.is_some(), "the swarm finished");
     // C/S: 2 copies of 1 MiB at 4 MiB/s.
     assert!((r.cs_s - 0.5).abs() < 1e-9, "{}", r.cs_s);
-    assert_eq!(bittorrent_scale::growth(std::slice::from_ref(&r)), vec![]);
+    assert_eq!(p2plab::scale::growth(std::slice::from_ref(&r)), vec![]);
     if LINUX {
         assert!(r.peak.threads > 0.0, "{:?}", r.peak);
     }
