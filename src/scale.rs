@@ -103,6 +103,15 @@ pub fn print_growth<R: Measured>(rows: &[R]) {
     }
 }
 
+/// The growth section that ends a lab's `--scale` run: the table, the N -> 4N ratios,
+/// and how the cost per node was read (`per_node`: "growth of ..., divided by N").
+pub fn print_growth_section<R: Measured>(table: &CostTable, rows: &[R], per_node: &str) {
+    println!("\n== growth");
+    table.print();
+    print_growth(rows);
+    println!("   threads, RSS and fds per node: {per_node}");
+}
+
 /// The bench figures of a scale section: per row `scale_n{N}_run_s` and the cost per
 /// node (`_threads_per_node`, `_rss_kib_per_node`, `_fds_per_node`); per growth pair
 /// `scale_run_growth_n{N}_to_n{4N}`. A bench adds its own figures beside them.

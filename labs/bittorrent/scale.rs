@@ -220,10 +220,8 @@ pub fn run(
             )
         },
     )?;
-    println!("\n== growth");
-    table(&rows).print();
-    scale::print_growth(&rows);
-    println!("   threads, RSS and fds per node: the run's peak /proc/self figures above the start, divided by N + 1 (the seed)");
+    let how = "the run's peak /proc/self figures above the start, divided by N + 1 (the seed)";
+    scale::print_growth_section(&table(&rows), &rows, how);
     chart(&rows, path)?;
     println!("\nchart: {}", path.display());
     if rows.iter().all(|r| r.verified) {

@@ -229,10 +229,8 @@ pub fn run(max: usize, d: usize, t_max: u8, seed: u64, path: &Path) -> Result<()
         }
         t.print();
     }
-    println!("\n== growth");
-    table(&rows, t_max).print();
-    scale::print_growth(&rows);
-    println!("   threads, RSS and fds per node: growth of this process's /proc/self figures, divided by N");
+    let how = "growth of this process's /proc/self figures, divided by N";
+    scale::print_growth_section(&table(&rows, t_max), &rows, how);
     println!(
         "   stack KiB: the deepest any servent thread's stack was touched (of {} KiB)",
         STACK_SIZE / 1024

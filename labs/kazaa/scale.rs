@@ -185,10 +185,8 @@ pub fn run(max: usize, queries: usize, seed: u64, path: &Path) -> Result<(), Str
             )
         },
     )?;
-    println!("\n== growth");
-    table(&rows).print();
-    scale::print_growth(&rows);
-    println!("   threads, RSS and fds per node: growth of this process's /proc/self figures, divided by nodes + leaders");
+    let how = "growth of this process's /proc/self figures, divided by nodes + leaders";
+    scale::print_growth_section(&table(&rows), &rows, how);
     chart(&rows, path)?;
     println!("\nchart: {}", path.display());
     Ok(())

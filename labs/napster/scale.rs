@@ -224,10 +224,8 @@ pub fn run(max: usize, seed: u64, path: &Path) -> Result<(), String> {
             )
         },
     )?;
-    println!("\n== growth");
-    table(&rows).print();
-    scale::print_growth(&rows);
-    println!("   threads, RSS and fds per node: growth of this process's /proc/self figures with every peer logged in, divided by N");
+    let how = "growth of this process's /proc/self figures with every peer logged in, divided by N";
+    scale::print_growth_section(&table(&rows), &rows, how);
     println!("   (per peer: the directory's reader and writer threads, its socket and two clones; the peer's socket and its clone)");
     chart(&rows, path)?;
     println!("\nchart: {}", path.display());
