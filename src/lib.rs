@@ -29,6 +29,7 @@
 //! - [`wait`]: one way to wait for a condition with a deadline.
 //! - [`report`]: the tables that labs and benches end with, and the bench JSON files.
 //! - [`usage`]: threads, resident memory and open files of this process, per node at scale.
+//! - [`scale`]: what every scale run shares: its sizes, the growth from N to 4N, the cost table.
 //! - [`opts`]: command-line options, the same way in every binary.
 
 pub mod bittorrent;
@@ -42,6 +43,7 @@ pub mod net;
 pub mod opts;
 pub mod report;
 pub mod rng;
+pub mod scale;
 pub mod seen;
 pub mod share;
 pub mod testnet;

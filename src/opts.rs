@@ -3,9 +3,12 @@
 //! Every binary parses with getopts the same way: `--help` prints the usage and exits
 //! cleanly, an unknown option prints the problem and the usage, and a value that does
 //! not parse is an error naming the option (`--peers: 'x' is not a valid value`), never
-//! a silent fall-back to the default.
+//! a silent fall-back to the default. A size above what a lab was tested with is
+//! clamped to it, and one line says so ([`clamp`]): a network the lab never ran could
+//! exhaust the process's threads or files half-way, which teaches nothing.
 
 use getopts::{Matches, Options};
+use std::fmt::Display;
 use std::process::ExitCode;
 use std::str::FromStr;
 
@@ -61,6 +64,31 @@ pub fn list<T: FromStr + Clone>(m: &Matches, name: &str, default: &[T]) -> Resul
     Ok(items)
 }
 
+/// `v` within `lo..=hi`, the tested range of `program`'s `--name`; prints what it did
+/// when it had to change it (see [`clamp_note`]).
+pub fn clamp<T: Ord + Copy + Display>(program: &str, name: &str, v: T, lo: T, hi: T) -> T {
+    let (c, note) = clamp_note(program, name, v, lo, hi);
+    if let Some(note) = note {
+        println!("{note}");
+    }
+    c
+}
+
+/// [`clamp`]'s value, and its line when the value changed:
+/// `lab-dht: --max 9000 is outside the tested 8..=4096; using 4096`.
+pub fn clamp_note<T: Ord + Copy + Display>(
+    program: &str,
+    name: &str,
+    v: T,
+    lo: T,
+    hi: T,
+) -> (T, Option<String>) {
+    let c = v.clamp(lo, hi);
+    let note = (c != v)
+        .then(|| format!("{program}: --{name} {v} is outside the tested {lo}..={hi}; using {c}"));
+    (c, note)
+}
+
 /// The end of a binary's `main`: success, or the error after the program's name.
 pub fn finish<E: std::fmt::Display>(program: &str, result: Result<(), E>) -> ExitCode {
     match result {
@@ -112,6 +140,24 @@ mod tests {
         assert!(parse(&mut opts(), args(&["--nope"]), "Usage: t")
             .unwrap_err()
             .contains("Usage: t"));
+    }
+
+    #[test]
+    fn a_clamped_option_says_what_it_became() {
+        assert_eq!(
+            clamp_note("lab-dht", "max", 9000usize, 8, 4096),
+            (
+                4096,
+                Some("lab-dht: --max 9000 is outside the tested 8..=4096; using 4096".into())
+            )
+        );
+        assert_eq!(clamp_note("lab-x", "ttl", 0u8, 1, 7).0, 1);
+        assert_eq!(
+            clamp_note("lab-x", "ttl", 5u8, 1, 7),
+            (5, None),
+            "inside: silent"
+        );
+        assert_eq!(clamp("lab-x", "peers", 3u64, 3, 1000), 3);
     }
 
     #[test]

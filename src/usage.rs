@@ -5,7 +5,8 @@
 //! A lab or bench that runs N nodes in one process takes a [`Usage`] before and after
 //! starting them; the difference divided by N is what one node costs
 //! ([`Usage::per_node`]). Resident memory counts the pages touched, not what was
-//! reserved: a thread's 64 KiB stack that used 12 KiB is 12 KiB of it.
+//! reserved: a thread's 64 KiB stack that used 12 KiB is 12 KiB of it. What a scale run
+//! does with these figures (sizes, growth, tables) is in [`crate::scale`].
 
 use std::fs;
 
@@ -86,18 +87,14 @@ pub fn deepest_stack_kib(stack: usize) -> Option<u64> {
     deepest
 }
 
-/// The sizes of a scale run, largest first: `max`, then `first`, 2·`first`, ... below
-/// it. Largest first, because a process keeps freed memory for reuse: the largest
-/// network's figures then come from a process that has run no other network yet.
-pub fn sizes_largest_first(first: usize, max: usize) -> Vec<usize> {
-    let mut v = vec![max];
-    let mut n = first;
-    while n < max {
-        v.push(n);
-        n *= 2;
-    }
-    v[1..].reverse();
-    v
+/// The machine's 1-minute load average, from `/proc/loadavg` (0 elsewhere). A scale
+/// run's timings depend on what else the cores were doing: print it beside them.
+pub fn load1() -> f64 {
+    let text = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]

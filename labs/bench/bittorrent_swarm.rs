@@ -115,19 +115,13 @@ fn main() -> ExitCode {
         figures.push((format!("n{n}_ratio"), ratio));
         figures.push((format!("n{n}_first_done_s"), r.first_s));
         figures.push((format!("n{n}_median_done_s"), r.median_s));
-        figures.push((format!("scale_n{n}_run_s"), r.wall_s));
-        figures.push((format!("scale_n{n}_threads_per_node"), r.peak.threads));
-        figures.push((format!("scale_n{n}_rss_kib_per_node"), r.peak.rss_kib));
-        figures.push((format!("scale_n{n}_fds_per_node"), r.peak.fds));
         rows.push(r);
     }
     table.print();
     println!("\n== scale: what each node costs, and how the run time grows");
     scale::table(&rows).print();
-    for (a, b, ratio) in scale::growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-        figures.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
-    }
+    p2plab::scale::print_growth(&rows);
+    figures.extend(p2plab::scale::figures(&rows));
     match write_bench_json("bittorrent_swarm", &figures) {
         Ok(p) => println!("figures in {}", p.display()),
         Err(e) => eprintln!("cannot write the figures: {e}"),

@@ -122,24 +122,31 @@ fn main() {
 
 /// The scale table (issue #16): rings of 64, 256, 1,024 ... nodes, built and settled.
 fn scale(max: usize, lookups: usize, seed: u64) {
-    if max > SCALE_MAX {
-        println!("\n--scale-max {max} is above the tested {SCALE_MAX}; using {SCALE_MAX}");
-    }
+    let max = p2plab::opts::clamp("bench-dht", "scale-max", max, 1, SCALE_MAX);
     println!("\nscale: build, settle, hops and cost per node ({lookups} lookups per ring)");
     println!("{}", ScaleRow::HEADER);
+    let rows = p2plab::scale::run_sizes(
+        &sizes(64, max),
+        |n| measure(n, lookups, seed, SCALE_LIMIT),
+        |row| println!("{}", row.line()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let mut figures: Vec<(String, f64)> = Vec::new();
-    for n in sizes(64, max) {
-        let row = measure(n, lookups, seed, SCALE_LIMIT).unwrap_or_else(|e| panic!("{e}"));
-        println!("{}", row.line());
-        let mut put = |k: &str, v: f64| figures.push((format!("{k}_{n}"), v));
+    for row in &rows {
+        let mut put = |k: &str, v: f64| figures.push((format!("{k}_{}", row.n), v));
         put("build_s", row.build_s);
         put("settle_s", row.settle_s);
         put("mean_hops", row.mean_hops);
         put("half_log2", row.half_log2);
-        put("threads_per_node", row.threads_per_node);
-        put("rss_kib_per_node", row.rss_kib_per_node);
-        put("fds_per_node", row.fds_per_node);
+        put("threads_per_node", row.per_node.threads);
+        put("rss_kib_per_node", row.per_node.rss_kib);
+        put("fds_per_node", row.per_node.fds);
         put("load1", row.load1);
+    }
+    // Build and settle time from N to 4N, named as in the other benches' scale figures.
+    p2plab::scale::print_growth(&rows);
+    for (a, b, ratio) in p2plab::scale::growth(&rows) {
+        figures.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
     }
     match p2plab::report::write_bench_json("dht_scale", &figures) {
         Ok(p) => println!("\nfigures written to {}", p.display()),

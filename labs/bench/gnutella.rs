@@ -150,26 +150,22 @@ fn scale_section(max: usize, seed: u64, fig: &mut Vec<(String, f64)>) {
         "\n== scale: overlays of {} and {max} servents, degree 4, TTL 1..{TTL} from #0",
         max / 4
     );
-    let mut rows = Vec::new();
-    for n in [max, max / 4] {
-        match scale::measure(n, 4, TTL, seed) {
-            Ok(r) => rows.push(r),
-            Err(e) => return eprintln!("scale: {e}"),
-        }
-    }
-    rows.sort_by_key(|r| r.n);
+    let measured =
+        p2plab::scale::run_sizes(&[max, max / 4], |n| scale::measure(n, 4, TTL, seed), |_| ());
+    let rows = match measured {
+        Ok(rows) => rows,
+        Err(e) => return eprintln!("scale: {e}"),
+    };
     scale::table(&rows, TTL).print();
+    p2plab::scale::print_growth(&rows);
+    fig.extend(p2plab::scale::figures(&rows));
     for r in &rows {
         let (n, (_, reached, msgs, dups)) = (r.n, r.last());
         fig.push((format!("scale_n{n}_build_s"), r.build_s));
         fig.push((format!("scale_n{n}_sweep_s"), r.sweep_s));
-        fig.push((format!("scale_n{n}_run_s"), r.total_s()));
         fig.push((format!("scale_n{n}_reached_ttl7"), reached as f64));
         fig.push((format!("scale_n{n}_messages_ttl7"), msgs as f64));
         fig.push((format!("scale_n{n}_duplicates_ttl7"), dups as f64));
-        fig.push((format!("scale_n{n}_threads_per_node"), r.per_node.threads));
-        fig.push((format!("scale_n{n}_rss_kib_per_node"), r.per_node.rss_kib));
-        fig.push((format!("scale_n{n}_fds_per_node"), r.per_node.fds));
         if let Some(k) = r.stack_kib {
             fig.push((format!("scale_n{n}_stack_kib_deepest"), k as f64));
         }
@@ -178,10 +174,6 @@ fn scale_section(max: usize, seed: u64, fig: &mut Vec<(String, f64)>) {
         "scale_flood_bound_ttl7".into(),
         p2plab::gnutella::policy::flood_bound(4, TTL as u32) as f64,
     ));
-    for (a, b, ratio) in scale::growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-        fig.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
-    }
 }
 
 struct Run {

@@ -218,30 +218,20 @@ fn run(o: Opts) -> Result<(), String> {
 fn scale_section(seed: u64) -> Result<Vec<(String, f64)>, String> {
     const QUERIES: usize = 200;
     println!("\n== scale: 250 and 1000 nodes, one leader per 31, {QUERIES} queries one at a time");
-    let mut rows = Vec::new();
-    for n in scale::sizes(scale::MAX_NODES)
+    let sizes: Vec<usize> = scale::sizes(scale::MAX_NODES)
         .into_iter()
         .filter(|n| [250, 1000].contains(n))
-    {
-        rows.push(scale::measure(n, QUERIES, seed)?);
-    }
-    rows.sort_by_key(|r| r.nodes);
+        .collect();
+    let rows = p2plab::scale::run_sizes(&sizes, |n| scale::measure(n, QUERIES, seed), |_| ())?;
     scale::table(&rows).print();
-    let mut fig = Vec::new();
+    p2plab::scale::print_growth(&rows);
+    let mut fig = p2plab::scale::figures(&rows);
     for r in &rows {
         let n = r.nodes;
         fig.push((format!("scale_n{n}_leaders"), r.leaders as f64));
         fig.push((format!("scale_n{n}_build_s"), r.build_s));
-        fig.push((format!("scale_n{n}_run_s"), r.total_s()));
         fig.push((format!("scale_n{n}_messages_per_query"), r.m.messages));
         fig.push((format!("scale_n{n}_queries_per_s"), r.m.per_second));
-        fig.push((format!("scale_n{n}_threads_per_node"), r.per_node.threads));
-        fig.push((format!("scale_n{n}_rss_kib_per_node"), r.per_node.rss_kib));
-        fig.push((format!("scale_n{n}_fds_per_node"), r.per_node.fds));
-    }
-    for (a, b, ratio) in scale::growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-        fig.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
     }
     Ok(fig)
 }

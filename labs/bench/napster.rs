@@ -3,6 +3,13 @@
 //! A directory holding 10,000 files (100 peers × 100 made-up songs), then 1, 8 and 64
 //! peers searching at once over real sockets. Prints a table and writes
 //! `target/bench/napster.json`. Issue target: ≥ 20,000 searches/s at 64 peers.
+//!
+//! The `scale` section (issue #16): a directory with 250 and 1,000 logged-in peers, each
+//! sharing and searching; threads, memory and files per peer, and how the run time grows
+//! from N to 4N (`labs/napster/scale.rs`).
+
+#[path = "../napster/scale.rs"]
+mod scale;
 
 use getopts::Options;
 use p2plab::napster::load::{publish_catalogue, queries_from, search_load};
@@ -23,6 +30,12 @@ fn main() -> ExitCode {
         "N",
     );
     o.optopt("", "clients", "concurrency levels (default 1,8,64)", "LIST");
+    o.optopt(
+        "",
+        "scale-max",
+        "most peers of the scale section, N/4 and N (default 1000, at most 3000; 0 skips it)",
+        "N",
+    );
     let result = opts::parse(
         &mut o,
         std::env::args().skip(1),
@@ -33,12 +46,26 @@ fn main() -> ExitCode {
         let files = opts::value(&m, "files", 10_000usize)?.max(100);
         let total = opts::value(&m, "searches", 60_000usize)?.max(1);
         let levels = opts::list(&m, "clients", &[1usize, 8, 64])?;
-        run(files, total, &levels).map_err(|e| e.to_string())
+        let scale_max = opts::value(&m, "scale-max", 1000usize)?;
+        let mut figures = run(files, total, &levels).map_err(|e| e.to_string())?;
+        if scale_max > 0 {
+            let max = opts::clamp("bench-napster", "scale-max", scale_max, 8, scale::MAX_PEERS);
+            figures.extend(scale_section(max)?);
+        }
+        let path = write_bench_json("napster", &figures).map_err(|e| e.to_string())?;
+        println!("figures written to {}", path.display());
+        Ok(())
     });
     opts::finish("bench-napster", result)
 }
 
-fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::error::Error>> {
+type Figures = Vec<(String, f64)>;
+
+fn run(
+    files: usize,
+    total: usize,
+    levels: &[usize],
+) -> Result<Figures, Box<dyn std::error::Error>> {
     let server = DirectoryServer::start("127.0.0.1:0", ServerOptions::default())?;
     let peers = files.div_ceil(100);
     let (_library, names) = publish_catalogue(server.local_addr(), peers, files / peers, 1)?;
@@ -82,7 +109,30 @@ fn run(files: usize, total: usize, levels: &[usize]) -> Result<(), Box<dyn std::
         ));
     }
     table.print();
-    let path = write_bench_json("napster", &figures)?;
-    println!("figures written to {}", path.display());
-    Ok(())
+    Ok(figures)
+}
+
+/// Directories of `max`/4 and `max` peers (the larger first: `scale::sizes`).
+fn scale_section(max: usize) -> Result<Figures, String> {
+    println!(
+        "\n== scale: a directory with {} and {max} peers; each logs in, shares {} files, searches {} times ({} at a time)",
+        max / 4,
+        scale::FILES,
+        scale::SEARCHES,
+        scale::SEARCHERS
+    );
+    let rows = p2plab::scale::run_sizes(&[max, max / 4], |n| scale::measure(n, 1), |_| ())?;
+    scale::table(&rows).print();
+    p2plab::scale::print_growth(&rows);
+    let mut fig = p2plab::scale::figures(&rows);
+    for r in &rows {
+        let n = r.n;
+        fig.push((format!("scale_n{n}_files"), r.files as f64));
+        fig.push((format!("scale_n{n}_login_s"), r.login_s));
+        fig.push((format!("scale_n{n}_ms_per_login"), r.login_ms()));
+        fig.push((format!("scale_n{n}_search_s"), r.search_s));
+        fig.push((format!("scale_n{n}_searches_per_s"), r.searches_per_s()));
+        fig.push((format!("scale_n{n}_load1"), r.load1));
+    }
+    Ok(fig)
 }

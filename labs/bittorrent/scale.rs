@@ -8,16 +8,16 @@
 #![allow(dead_code)]
 
 use p2plab::bittorrent::swarm::{run_swarm, Snapshot, SwarmConfig};
-use p2plab::distribution::chart::{svg, Series, Style};
+use p2plab::distribution::chart::{save, svg, Series, Style};
 use p2plab::distribution::{cs_bound, Bound};
-use p2plab::report::Table;
+use p2plab::scale::{self, CostTable, Measured, Point};
 use p2plab::usage::Usage;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1 << 20;
-/// The swarm sizes of the curve.
-pub const SIZES: [usize; 5] = [8, 16, 32, 64, 128];
+/// The smallest swarm of the curve; each next one is twice as large: 8, 16, ... 128.
+pub const FIRST: usize = 8;
 /// The largest swarm the lab is tested with (issue #16: 128 peers within 1.3 × the bound).
 pub const MAX_PEERS: usize = 128;
 /// The seed's and each peer's upload caps, as in the lab's defaults.
@@ -47,6 +47,12 @@ pub struct Row {
     pub verified: bool,
 }
 
+impl Measured for Row {
+    fn point(&self) -> Point {
+        Point::new(self.n, self.wall_s, self.peak)
+    }
+}
+
 impl Row {
     pub fn ratio(&self) -> f64 {
         self.measured_s.map_or(f64::NAN, |m| m / self.bound.seconds)
@@ -55,11 +61,7 @@ impl Row {
 
 /// `v` peers, at most [`MAX_PEERS`], saying so when it had to change it.
 pub fn clamp_peers(v: usize) -> usize {
-    let c = v.clamp(1, MAX_PEERS);
-    if c != v {
-        println!("lab-bittorrent: --peers {v} is outside 1..={MAX_PEERS}; using {c}");
-    }
-    c
+    p2plab::opts::clamp("lab-bittorrent", "peers", v, 1, MAX_PEERS)
 }
 
 /// Where the swarms write their files: memory when the machine has /dev/shm.
@@ -122,77 +124,60 @@ pub fn measure(
     })
 }
 
-pub fn table(rows: &[Row]) -> Table {
-    let mut t = Table::new(&[
-        "N",
-        "C/S N·F/u_s (s)",
-        "P2P bound (s)",
-        "first (s)",
-        "median (s)",
-        "measured (s)",
-        "ratio",
-        "run (s)",
-        "threads/node",
-        "RSS KiB/node",
-        "fds/node",
-        "sha1",
-    ]);
+pub fn table(rows: &[Row]) -> CostTable {
+    let mut t = CostTable::new(
+        &[
+            "N",
+            "C/S N·F/u_s (s)",
+            "P2P bound (s)",
+            "first (s)",
+            "median (s)",
+            "measured (s)",
+            "ratio",
+            "run (s)",
+        ],
+        &["sha1"],
+    );
     for r in rows {
-        t.row(&[
-            &r.n,
-            &format!("{:.1}", r.cs_s),
-            &format!("{:.2}", r.bound.seconds),
-            &format!("{:.2}", r.first_s),
-            &format!("{:.2}", r.median_s),
-            &r.measured_s.map_or("-".into(), |m| format!("{m:.2}")),
-            &format!("{:.3}", r.ratio()),
-            &format!("{:.1}", r.wall_s),
-            &format!("{:.1}", r.peak.threads),
-            &format!("{:.0}", r.peak.rss_kib),
-            &format!("{:.1}", r.peak.fds),
-            &if r.verified { "ok" } else { "WRONG" },
-        ]);
+        t.row(
+            &[
+                &r.n,
+                &format!("{:.1}", r.cs_s),
+                &format!("{:.2}", r.bound.seconds),
+                &format!("{:.2}", r.first_s),
+                &format!("{:.2}", r.median_s),
+                &r.measured_s.map_or("-".into(), |m| format!("{m:.2}")),
+                &format!("{:.3}", r.ratio()),
+                &format!("{:.1}", r.wall_s),
+            ],
+            &r.peak,
+            &[&if r.verified { "ok" } else { "WRONG" }],
+        );
     }
     t
 }
 
-/// Run time from N to 4N, for every such pair in `rows`: (N, 4N, ratio).
-pub fn growth(rows: &[Row]) -> Vec<(usize, usize, f64)> {
-    let mut g = Vec::new();
-    for a in rows {
-        if let Some(b) = rows.iter().find(|b| b.n == 4 * a.n) {
-            g.push((a.n, b.n, b.wall_s / a.wall_s));
-        }
-    }
-    g
-}
-
 /// The textbook figure at these sizes: measured times beside both bounds.
 pub fn chart(rows: &[Row], path: &Path) -> Result<(), String> {
-    let pts = |f: &dyn Fn(&Row) -> f64| rows.iter().map(|r| (r.n as f64, f(r))).collect();
-    let series = [
-        Series {
-            name: "client-server N·F/u_s".into(),
-            color: "#1f77b4",
-            style: Style::Line,
-            points: pts(&|r| r.cs_s),
-        },
-        Series {
-            name: "P2P bound".into(),
-            color: "#2ca02c",
-            style: Style::Line,
-            points: pts(&|r| r.bound.seconds),
-        },
-        Series {
-            name: "swarm, measured".into(),
-            color: "#d62728",
-            style: Style::Points,
-            points: rows
-                .iter()
-                .filter_map(|r| Some((r.n as f64, r.measured_s?)))
-                .collect(),
-        },
-    ];
+    let measured = rows
+        .iter()
+        .filter_map(|r| Some((r.n as f64, r.measured_s?)))
+        .collect();
+    let mut series = scale::series(
+        rows,
+        &[
+            ("client-server N·F/u_s", "#1f77b4", Style::Line, &|r| {
+                r.cs_s
+            }),
+            ("P2P bound", "#2ca02c", Style::Line, &|r| r.bound.seconds),
+        ],
+    );
+    series.push(Series::new(
+        "swarm, measured",
+        "#d62728",
+        Style::Points,
+        measured,
+    ));
     let mb = rows.first().map_or(0, |r| r.file_size / MIB);
     let doc = svg(
         &format!("BitTorrent: distribution time of a {mb} MiB file as the swarm grows"),
@@ -200,15 +185,12 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<(), String> {
         "seconds",
         &series,
     );
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, doc).map_err(|e| format!("{}: {e}", path.display()))
+    save(path, &doc)
 }
 
-/// The sizes of [`SIZES`] up to `max`.
+/// The sizes of the curve up to `max`: 8, 16, 32, 64, 128.
 pub fn sizes(max: usize) -> Vec<usize> {
-    SIZES.iter().copied().filter(|&n| n <= max).collect()
+    scale::times(FIRST, 2, max)
 }
 
 /// `lab-bittorrent --scale`: one swarm per size, the table, N -> 4N, the chart.
@@ -224,24 +206,22 @@ pub fn run(
         file_size / MIB,
         sizes(max)
     );
-    let mut rows = Vec::new();
-    for n in sizes(max) {
-        let r = measure(n, file_size, time_scale, seed, None)?;
-        println!(
-            "   N = {n:>3}: {} against a bound of {:.2} s, run {:.1} s",
-            r.measured_s
-                .map_or("did not finish".into(), |m| format!("{m:.2} s")),
-            r.bound.seconds,
-            r.wall_s
-        );
-        rows.push(r);
-    }
-    println!("\n== growth");
-    table(&rows).print();
-    for (a, b, ratio) in growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-    }
-    println!("   threads, RSS and fds per node: the run's peak /proc/self figures above the start, divided by N + 1 (the seed)");
+    let rows = scale::run_sizes(
+        &sizes(max),
+        |n| measure(n, file_size, time_scale, seed, None),
+        |r| {
+            println!(
+                "   N = {:>3}: {} against a bound of {:.2} s, run {:.1} s",
+                r.n,
+                r.measured_s
+                    .map_or("did not finish".into(), |m| format!("{m:.2} s")),
+                r.bound.seconds,
+                r.wall_s
+            )
+        },
+    )?;
+    let how = "the run's peak /proc/self figures above the start, divided by N + 1 (the seed)";
+    scale::print_growth_section(&table(&rows), &rows, how);
     chart(&rows, path)?;
     println!("\nchart: {}", path.display());
     if rows.iter().all(|r| r.verified) {

@@ -17,11 +17,7 @@ pub const MAX_LOOKUPS: usize = 100_000;
 
 /// `value` limited to `lo..=hi`; says so when it had to change it.
 fn clamp(name: &str, value: usize, lo: usize, hi: usize) -> usize {
-    let v = value.clamp(lo, hi);
-    if v != value {
-        println!("lab-dht: --{name} {value} is outside the tested {lo}..={hi}; using {v}");
-    }
-    v
+    p2plab::opts::clamp("lab-dht", name, value, lo, hi)
 }
 
 pub fn options() -> Result<Option<Opts>, String> {

@@ -5,7 +5,8 @@
 
 use super::Opts;
 use p2plab::dht::scale::{measure, sizes, ScaleRow, SCALE_MAX};
-use p2plab::distribution::chart::{svg_axes, Axis, Series, Style};
+use p2plab::distribution::chart::{save, svg_axes, Axis, Style};
+use p2plab::scale;
 use std::path::Path;
 use std::time::Duration;
 
@@ -39,12 +40,11 @@ pub fn run(o: &Opts) -> Result<(), String> {
         sizes(FIRST, max)
     );
     println!("{}", ScaleRow::HEADER);
-    let mut rows = Vec::new();
-    for n in sizes(FIRST, max) {
-        let row = measure(n, o.lookups, o.seed, LIMIT)?;
-        println!("{}", row.line());
-        rows.push(row);
-    }
+    let rows = scale::run_sizes(
+        &sizes(FIRST, max),
+        |n| measure(n, o.lookups, o.seed, LIMIT),
+        |row| println!("{}", row.line()),
+    )?;
     println!("\n   build = start every node and link the ring; settle = until every successor list and finger is exact");
     println!("   threads, RSS and fds per node: growth of this process's /proc/self figures, divided by N");
     println!("   load = the machine's 1-minute load average when the ring was measured (2 cores, shared)");
@@ -54,42 +54,25 @@ pub fn run(o: &Opts) -> Result<(), String> {
 /// The two charts: hops (linear y), and build time, settle time, threads and memory per
 /// node on log-log axes, where a flat line is a cost that does not grow with N.
 fn charts(rows: &[ScaleRow]) -> Result<(), String> {
-    let pts = |f: &dyn Fn(&ScaleRow) -> f64| -> Vec<(f64, f64)> {
-        rows.iter().map(|r| (r.n as f64, f(r))).collect()
-    };
-    let series = |name: &str, color, style, points| Series {
-        name: name.into(),
-        color,
-        style,
-        points,
-    };
-    let hops = [
-        series(
-            "½·log2 N (Chord)",
-            "#1f77b4",
-            Style::Line,
-            pts(&|r| r.half_log2),
-        ),
-        series("mean hops", "#d62728", Style::Points, pts(&|r| r.mean_hops)),
-    ];
-    let cost = [
-        series("build s", "#2ca02c", Style::Points, pts(&|r| r.build_s)),
-        series("settle s", "#9467bd", Style::Squares, pts(&|r| r.settle_s)),
-        series(
-            "threads/node",
-            "#ff7f0e",
-            Style::Line,
-            pts(&|r| r.threads_per_node),
-        ),
-        series(
-            "RSS KiB/node",
-            "#8c564b",
-            Style::Line,
-            pts(&|r| r.rss_kib_per_node),
-        ),
-    ];
-    write(
-        HOPS_SVG,
+    let hops = scale::series(
+        rows,
+        &[
+            ("½·log2 N (Chord)", "#1f77b4", Style::Line, &|r| {
+                r.half_log2
+            }),
+            ("mean hops", "#d62728", Style::Points, &|r| r.mean_hops),
+        ],
+    );
+    let mut cost = scale::series(
+        rows,
+        &[
+            ("build s", "#2ca02c", Style::Points, &|r| r.build_s),
+            ("settle s", "#9467bd", Style::Squares, &|r| r.settle_s),
+        ],
+    );
+    cost.extend(scale::cost_series(rows));
+    save(
+        Path::new(HOPS_SVG),
         &svg_axes(
             "notes 6.3: a Chord lookup takes about ½·log2 N hops",
             "nodes N (log)",
@@ -99,8 +82,8 @@ fn charts(rows: &[ScaleRow]) -> Result<(), String> {
             Axis::Linear,
         ),
     )?;
-    write(
-        COST_SVG,
+    save(
+        Path::new(COST_SVG),
         &svg_axes(
             "one process, N nodes: what grows with N and what stays flat",
             "nodes N (log)",
@@ -112,11 +95,4 @@ fn charts(rows: &[ScaleRow]) -> Result<(), String> {
     )?;
     println!("\ncharts: {HOPS_SVG}, {COST_SVG}");
     Ok(())
-}
-
-fn write(path: &str, doc: &str) -> Result<(), String> {
-    if let Some(dir) = Path::new(path).parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, doc).map_err(|e| format!("{path}: {e}"))
 }

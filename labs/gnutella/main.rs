@@ -150,11 +150,7 @@ const MAX_PEERS: u64 = 1000;
 
 /// `v` within `lo..=hi`, saying so when it had to change it.
 fn clamped(option: &str, v: u64, lo: u64, hi: u64) -> u64 {
-    let c = v.clamp(lo, hi);
-    if c != v {
-        println!("lab-gnutella: --{option} {v} is outside {lo}..={hi}; using {c}");
-    }
-    c
+    opts::clamp("lab-gnutella", option, v, lo, hi)
 }
 
 fn fail(e: &str) -> ! {

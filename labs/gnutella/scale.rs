@@ -7,12 +7,12 @@
 #![allow(dead_code)]
 
 use crossbeam_channel::unbounded;
-use p2plab::distribution::chart::{svg, Series, Style};
+use p2plab::distribution::chart::{save, svg, Style};
 use p2plab::gnutella::overlay::{distances, random_regular};
 use p2plab::gnutella::{observe, policy, Config, Servent, STACK_SIZE};
 use p2plab::report::Table;
+use p2plab::scale::{self, CostTable, Measured, Point};
 use p2plab::share::Folder;
-use p2plab::usage::sizes_largest_first;
 use p2plab::usage::{self, Usage};
 use std::path::Path;
 use std::sync::Arc;
@@ -42,20 +42,24 @@ pub struct Row {
     pub stack_kib: Option<u64>,
 }
 
-impl Row {
-    pub fn total_s(&self) -> f64 {
-        self.build_s + self.sweep_s + self.stop_s
+impl Measured for Row {
+    fn point(&self) -> Point {
+        let run_s = self.build_s + self.sweep_s + self.stop_s;
+        Point::new(self.n, run_s, self.per_node)
     }
+}
 
+impl Row {
     /// The last flood of the sweep (the largest TTL).
     pub fn last(&self) -> (usize, usize, u64, u64) {
         self.floods.last().copied().unwrap_or_default()
     }
 }
 
-/// The sizes of a scale run up to `max`, largest first (see [`sizes_largest_first`]).
+/// The sizes of a scale run up to `max`, largest first (see
+/// `p2plab::scale::sizes_largest_first`).
 pub fn sizes(max: usize) -> Vec<usize> {
-    sizes_largest_first(FIRST, max)
+    scale::sizes_largest_first(FIRST, max)
 }
 
 /// Starts `n` servents (no files, degree 0: the overlay is drawn here, from `seed`),
@@ -118,94 +122,69 @@ pub fn measure(n: usize, d: usize, t_max: u8, seed: u64) -> Result<Row, String> 
 }
 
 /// The growth table: one row per overlay.
-pub fn table(rows: &[Row], t_max: u8) -> Table {
-    let mut t = Table::new(&[
-        "N",
-        "edges",
-        "build s",
-        "sweep s",
-        "stop s",
-        &format!("reached (TTL {t_max})"),
-        "messages",
-        "N·d",
-        "flood bound",
-        "threads/node",
-        "RSS KiB/node",
-        "fds/node",
-        "stack KiB",
-    ]);
+pub fn table(rows: &[Row], t_max: u8) -> CostTable {
+    let mut t = CostTable::new(
+        &[
+            "N",
+            "edges",
+            "build s",
+            "sweep s",
+            "stop s",
+            &format!("reached (TTL {t_max})"),
+            "messages",
+            "N·d",
+            "flood bound",
+        ],
+        &["stack KiB"],
+    );
     for r in rows {
         let (_, reached, msgs, _) = r.last();
-        t.row(&[
-            &r.n,
-            &r.edges,
-            &format!("{:.1}", r.build_s),
-            &format!("{:.1}", r.sweep_s),
-            &format!("{:.1}", r.stop_s),
-            &reached,
-            &msgs,
-            &(r.n * r.d),
-            &policy::flood_bound(r.d as u64, t_max as u32),
-            &format!("{:.1}", r.per_node.threads),
-            &format!("{:.0}", r.per_node.rss_kib),
-            &format!("{:.1}", r.per_node.fds),
-            &r.stack_kib.map_or("-".into(), |k| k.to_string()),
-        ]);
+        t.row(
+            &[
+                &r.n,
+                &r.edges,
+                &format!("{:.1}", r.build_s),
+                &format!("{:.1}", r.sweep_s),
+                &format!("{:.1}", r.stop_s),
+                &reached,
+                &msgs,
+                &(r.n * r.d),
+                &policy::flood_bound(r.d as u64, t_max as u32),
+            ],
+            &r.per_node,
+            &[&r.stack_kib.map_or("-".into(), |k| k.to_string())],
+        );
     }
     t
 }
 
-/// Run time from N to 4N, for every such pair in `rows`: (N, 4N, ratio).
-pub fn growth(rows: &[Row]) -> Vec<(usize, usize, f64)> {
-    let mut g = Vec::new();
-    for a in rows {
-        if let Some(b) = rows.iter().find(|b| b.n == 4 * a.n) {
-            g.push((a.n, b.n, b.total_s() / a.total_s()));
-        }
-    }
-    g
-}
-
 /// The chart: messages of the largest-TTL flood per N, beside N·d and the flood bound.
 pub fn chart(rows: &[Row], t_max: u8, path: &Path) -> Result<(), String> {
-    let pts = |f: &dyn Fn(&Row) -> f64| rows.iter().map(|r| (r.n as f64, f(r))).collect();
     let d = rows.first().map_or(4, |r| r.d);
-    let series = [
-        Series {
-            name: format!("messages of one TTL {t_max} flood"),
-            color: "#d62728",
-            style: Style::Points,
-            points: pts(&|r| r.last().2 as f64),
-        },
-        Series {
-            name: "servents reached".into(),
-            color: "#1f77b4",
-            style: Style::Squares,
-            points: pts(&|r| r.last().1 as f64),
-        },
-        Series {
-            name: format!("N·d = {d}N: each edge both ways"),
-            color: "#2ca02c",
-            style: Style::Line,
-            points: pts(&|r| (r.n * r.d) as f64),
-        },
-        Series {
-            name: format!("flood bound, TTL {t_max}"),
-            color: "#9467bd",
-            style: Style::Line,
-            points: pts(&|r| policy::flood_bound(r.d as u64, t_max as u32) as f64),
-        },
+    let bound = |r: &Row| policy::flood_bound(r.d as u64, t_max as u32) as f64;
+    let name = [
+        format!("messages of one TTL {t_max} flood"),
+        format!("N·d = {d}N: each edge both ways"),
+        format!("flood bound, TTL {t_max}"),
     ];
+    let series = scale::series(
+        rows,
+        &[
+            (&name[0], "#d62728", Style::Points, &|r| r.last().2 as f64),
+            ("servents reached", "#1f77b4", Style::Squares, &|r| {
+                r.last().1 as f64
+            }),
+            (&name[1], "#2ca02c", Style::Line, &|r| (r.n * r.d) as f64),
+            (&name[2], "#9467bd", Style::Line, &bound),
+        ],
+    );
     let doc = svg(
         &format!("Gnutella: what one TTL {t_max} flood costs as the overlay grows"),
         "servents N",
         "messages (Query copies sent); servents reached",
         &series,
     );
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, doc).map_err(|e| format!("{}: {e}", path.display()))
+    save(path, &doc)
 }
 
 /// `lab-gnutella --scale`: measure every size, print the sweep of the largest, the
@@ -217,16 +196,16 @@ pub fn run(max: usize, d: usize, t_max: u8, seed: u64, path: &Path) -> Result<()
         sizes(max),
         STACK_SIZE / 1024
     );
-    let mut rows = Vec::new();
-    for n in sizes(max) {
-        let r = measure(n, d, t_max, seed)?;
-        println!(
-            "   N = {n:>5}: built in {:.1} s, swept in {:.1} s, stopped in {:.1} s",
-            r.build_s, r.sweep_s, r.stop_s
-        );
-        rows.push(r);
-    }
-    rows.sort_by_key(|r| r.n);
+    let rows = scale::run_sizes(
+        &sizes(max),
+        |n| measure(n, d, t_max, seed),
+        |r| {
+            println!(
+                "   N = {:>5}: built in {:.1} s, swept in {:.1} s, stopped in {:.1} s",
+                r.n, r.build_s, r.sweep_s, r.stop_s
+            )
+        },
+    )?;
     if let Some(big) = rows.last() {
         println!("\n== the TTL sweep at N = {}", big.n);
         let mut t = Table::new(&[
@@ -250,12 +229,8 @@ pub fn run(max: usize, d: usize, t_max: u8, seed: u64, path: &Path) -> Result<()
         }
         t.print();
     }
-    println!("\n== growth");
-    table(&rows, t_max).print();
-    for (a, b, ratio) in growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-    }
-    println!("   threads, RSS and fds per node: growth of this process's /proc/self figures, divided by N");
+    let how = "growth of this process's /proc/self figures, divided by N";
+    scale::print_growth_section(&table(&rows, t_max), &rows, how);
     println!(
         "   stack KiB: the deepest any servent thread's stack was touched (of {} KiB)",
         STACK_SIZE / 1024

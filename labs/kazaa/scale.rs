@@ -7,10 +7,9 @@
 
 use super::catalog::{self, Rng};
 use super::world::{self, Measure, Setup, World};
-use p2plab::distribution::chart::{svg, Series, Style};
+use p2plab::distribution::chart::{save, svg, Style};
 use p2plab::kazaa::Mode;
-use p2plab::report::Table;
-use p2plab::usage::sizes_largest_first;
+use p2plab::scale::{self, CostTable, Measured, Point};
 use p2plab::usage::Usage;
 use std::path::Path;
 use std::time::Instant;
@@ -39,9 +38,10 @@ pub struct Row {
     pub per_node: Usage,
 }
 
-impl Row {
-    pub fn total_s(&self) -> f64 {
-        self.build_s + self.work_s + self.stop_s
+impl Measured for Row {
+    fn point(&self) -> Point {
+        let run_s = self.build_s + self.work_s + self.stop_s;
+        Point::new(self.nodes, run_s, self.per_node)
     }
 }
 
@@ -51,11 +51,7 @@ pub const MAX_LEADERS: usize = 64;
 /// `v` within `lo..=hi` (the tested range of option `--name`), saying so when it had to
 /// change it.
 pub fn clamp(name: &str, v: usize, lo: usize, hi: usize) -> usize {
-    let c = v.clamp(lo, hi);
-    if c != v {
-        println!("lab-kazaa: --{name} {v} is outside {lo}..={hi}; using {c}");
-    }
-    c
+    p2plab::opts::clamp("lab-kazaa", name, v, lo, hi)
 }
 
 /// Leaders for `nodes` at [`NODES_PER_LEADER`].
@@ -63,9 +59,10 @@ pub fn leaders_for(nodes: usize) -> usize {
     ((nodes as f64 / NODES_PER_LEADER).round() as usize).max(1)
 }
 
-/// The sizes of a scale run up to `max`, largest first (see [`sizes_largest_first`]).
+/// The sizes of a scale run up to `max`, largest first (see
+/// `p2plab::scale::sizes_largest_first`).
 pub fn sizes(max: usize) -> Vec<usize> {
-    sizes_largest_first(FIRST, max)
+    scale::sizes_largest_first(FIRST, max)
 }
 
 /// Builds `nodes` nodes under [`leaders_for`] leaders (full mesh, no promotion), runs
@@ -106,92 +103,69 @@ pub fn measure(nodes: usize, queries: usize, seed: u64) -> Result<Row, String> {
     })
 }
 
-pub fn table(rows: &[Row]) -> Table {
-    let mut t = Table::new(&[
-        "nodes",
-        "leaders",
-        "build s",
-        "queries s",
-        "stop s",
-        "messages/query",
-        "leaders touched",
-        "duplicates/query",
-        "hits/query",
-        "queries/s",
-        "threads/node",
-        "RSS KiB/node",
-        "fds/node",
-    ]);
+pub fn table(rows: &[Row]) -> CostTable {
+    let mut t = CostTable::new(
+        &[
+            "nodes",
+            "leaders",
+            "build s",
+            "queries s",
+            "stop s",
+            "messages/query",
+            "leaders touched",
+            "duplicates/query",
+            "hits/query",
+            "queries/s",
+        ],
+        &[],
+    );
     for r in rows {
-        t.row(&[
-            &r.nodes,
-            &r.leaders,
-            &format!("{:.1}", r.build_s),
-            &format!("{:.1}", r.work_s),
-            &format!("{:.1}", r.stop_s),
-            &format!("{:.1}", r.m.messages),
-            &format!("{:.1}", r.m.touched),
-            &format!("{:.1}", r.m.duplicates),
-            &format!("{:.1}", r.m.hits),
-            &format!("{:.1}", r.m.per_second),
-            &format!("{:.1}", r.per_node.threads),
-            &format!("{:.0}", r.per_node.rss_kib),
-            &format!("{:.1}", r.per_node.fds),
-        ]);
+        t.row(
+            &[
+                &r.nodes,
+                &r.leaders,
+                &format!("{:.1}", r.build_s),
+                &format!("{:.1}", r.work_s),
+                &format!("{:.1}", r.stop_s),
+                &format!("{:.1}", r.m.messages),
+                &format!("{:.1}", r.m.touched),
+                &format!("{:.1}", r.m.duplicates),
+                &format!("{:.1}", r.m.hits),
+                &format!("{:.1}", r.m.per_second),
+            ],
+            &r.per_node,
+            &[],
+        );
     }
     t
 }
 
-/// Run time from N to 4N, for every such pair in `rows`: (N, 4N, ratio).
-pub fn growth(rows: &[Row]) -> Vec<(usize, usize, f64)> {
-    let mut g = Vec::new();
-    for a in rows {
-        if let Some(b) = rows.iter().find(|b| b.nodes == 4 * a.nodes) {
-            g.push((a.nodes, b.nodes, b.total_s() / a.total_s()));
-        }
-    }
-    g
-}
-
 /// Messages per query and leaders per N, beside the nodes themselves.
 pub fn chart(rows: &[Row], path: &Path) -> Result<(), String> {
-    let pts = |f: &dyn Fn(&Row) -> f64| rows.iter().map(|r| (r.nodes as f64, f(r))).collect();
-    let series = [
-        Series {
-            name: "messages per query".into(),
-            color: "#d62728",
-            style: Style::Points,
-            points: pts(&|r| r.m.messages),
-        },
-        Series {
-            name: "duplicates per query".into(),
-            color: "#ff7f0e",
-            style: Style::Squares,
-            points: pts(&|r| r.m.duplicates),
-        },
-        Series {
-            name: "leaders L (all searched)".into(),
-            color: "#1f77b4",
-            style: Style::Line,
-            points: pts(&|r| r.leaders as f64),
-        },
-        Series {
-            name: "nodes N (never asked)".into(),
-            color: "#2ca02c",
-            style: Style::Line,
-            points: pts(&|r| r.nodes as f64),
-        },
-    ];
+    let series = scale::series(
+        rows,
+        &[
+            ("messages per query", "#d62728", Style::Points, &|r| {
+                r.m.messages
+            }),
+            ("duplicates per query", "#ff7f0e", Style::Squares, &|r| {
+                r.m.duplicates
+            }),
+            ("leaders L (all searched)", "#1f77b4", Style::Line, &|r| {
+                r.leaders as f64
+            }),
+            ("nodes N (never asked)", "#2ca02c", Style::Line, &|r| {
+                r.nodes as f64
+            }),
+        ],
+    );
     let doc = svg(
         "KaZaA: what one query costs as the network grows (L = N/31)",
         "nodes N",
         "messages per query; leaders; nodes",
         &series,
     );
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::write(path, doc).map_err(|e| format!("{}: {e}", path.display()))
+    save(path, &doc)
 }
 
 /// `lab-kazaa --scale`: measure every size, print the growth table and the N -> 4N
@@ -201,22 +175,18 @@ pub fn run(max: usize, queries: usize, seed: u64, path: &Path) -> Result<(), Str
         "lab-kazaa --scale: one leader per {NODES_PER_LEADER:.0} nodes, leaders in a full mesh, ttl {TTL}, {queries} queries one at a time"
     );
     println!("   nodes N = {:?}\n", sizes(max));
-    let mut rows = Vec::new();
-    for n in sizes(max) {
-        let r = measure(n, queries, seed)?;
-        println!(
-            "   N = {n:>5} under {:>2} leaders: built in {:.1} s, queries in {:.1} s, stopped in {:.1} s",
-            r.leaders, r.build_s, r.work_s, r.stop_s
-        );
-        rows.push(r);
-    }
-    rows.sort_by_key(|r| r.nodes);
-    println!("\n== growth");
-    table(&rows).print();
-    for (a, b, ratio) in growth(&rows) {
-        println!("   run time from N = {a} to {b}: × {ratio:.2}");
-    }
-    println!("   threads, RSS and fds per node: growth of this process's /proc/self figures, divided by nodes + leaders");
+    let rows = scale::run_sizes(
+        &sizes(max),
+        |n| measure(n, queries, seed),
+        |r| {
+            println!(
+                "   N = {:>5} under {:>2} leaders: built in {:.1} s, queries in {:.1} s, stopped in {:.1} s",
+                r.nodes, r.leaders, r.build_s, r.work_s, r.stop_s
+            )
+        },
+    )?;
+    let how = "growth of this process's /proc/self figures, divided by nodes + leaders";
+    scale::print_growth_section(&table(&rows), &rows, how);
     chart(&rows, path)?;
     println!("\nchart: {}", path.display());
     Ok(())

@@ -14,6 +14,8 @@ pub struct Args {
     pub seed: u64,
     pub catalogue: usize,
     pub levels: Vec<usize>,
+    /// Only the growth curve (`scale.rs`); `peers` is then its largest directory.
+    pub scale: bool,
 }
 
 /// The peer whose big file is in flight when the directory dies.

@@ -5,9 +5,11 @@
 //! of failure. Every number printed is measured in this run. Handout: README.md here.
 //! This file parses the options and calls the steps; `steps.rs` holds them, `folders.rs`
 //! makes the peers' share folders, `offline.rs` tries the directory once it is gone.
+//! `--scale` runs only the growth curve (`scale.rs`).
 
 mod folders;
 mod offline;
+mod scale;
 mod steps;
 
 use folders::Args;
@@ -24,6 +26,10 @@ fn main() -> ExitCode {
         Ok(None) => return ExitCode::SUCCESS,
         Err(e) => return opts::finish("lab-napster", Err(e)),
     };
+    if args.scale {
+        let svg = Path::new("target/napster-scale.svg");
+        return opts::finish("lab-napster", scale::run(args.peers, args.seed, svg));
+    }
     let dir = std::env::temp_dir().join(format!("p2plab-lab-napster-{}", std::process::id()));
     let result = run(&args, &dir);
     let _ = std::fs::remove_dir_all(&dir);
@@ -35,8 +41,13 @@ fn parse_args() -> Result<Option<Args>, String> {
     o.optopt(
         "",
         "peers",
-        "peers sharing files (default 8, at least 4)",
+        "peers sharing files (default 8, at least 4; with --scale the largest, default 1000, at most 3000)",
         "N",
+    );
+    o.optflag(
+        "",
+        "scale",
+        "only the growth curve: a directory with 125, 250, 500, 1000 peers (scale.rs)",
     );
     o.optopt("", "files", "files per peer (default 4)", "N");
     o.optopt(
@@ -73,14 +84,22 @@ fn parse_args() -> Result<Option<Args>, String> {
     let Some(m) = opts::parse(&mut o, std::env::args().skip(1), brief)? else {
         return Ok(None);
     };
+    let scale = m.opt_present("scale");
+    let peers = if scale {
+        let max = opts::value(&m, "peers", 1000usize)?;
+        opts::clamp("lab-napster", "peers", max, 4, scale::MAX_PEERS)
+    } else {
+        opts::value(&m, "peers", 8usize)?.max(4)
+    };
     Ok(Some(Args {
-        peers: opts::value(&m, "peers", 8usize)?.max(4),
+        peers,
         files: opts::value(&m, "files", 4usize)?.max(1),
         file_kb: opts::value(&m, "file-kb", 256usize)?.max(1),
         big_mb: opts::value(&m, "big-mb", 16usize)?.max(1),
         seed: opts::value(&m, "seed", 7)?,
         catalogue: opts::value(&m, "catalogue", 10_000)?,
         levels: opts::list(&m, "clients", &[1, 2, 4, 8, 16, 32, 64])?,
+        scale,
     }))
 }
 

@@ -2,8 +2,9 @@
 //!
 //! [`measure`] starts a [`LocalRing`] of N nodes (join waves that double the ring), waits
 //! until every successor list, predecessor and finger is exact, then looks up random ids
-//! and reads what the process costs per node from `/proc/self/status` (threads, resident
-//! memory) and `/proc/self/fd`. `lab-dht --scale` and `bench-dht` print its rows.
+//! and reads what the process costs per node ([`crate::usage::Usage`]: threads, resident
+//! memory, open files). `lab-dht --scale` and `bench-dht` print its rows; the sizes and
+//! the growth from N to 4N are the ones every scale run shares ([`crate::scale`]).
 //!
 //! Limits of one process on the lab machine, and what a node takes of them:
 //!
@@ -21,6 +22,8 @@ use super::local::LocalRing;
 use super::policy::Routing;
 use super::state::Config;
 use crate::rng::Rng;
+use crate::scale::{self, Measured, Point};
+use crate::usage::{self, Usage};
 use std::time::{Duration, Instant};
 
 /// The largest ring the labs build in one process (see the table above), and tested.
@@ -37,9 +40,8 @@ pub struct ScaleRow {
     pub mean_hops: f64,
     /// Chord's expected mean, ½·log2 N.
     pub half_log2: f64,
-    pub threads_per_node: f64,
-    pub rss_kib_per_node: f64,
-    pub fds_per_node: f64,
+    /// Threads, resident KiB and open files per node.
+    pub per_node: Usage,
     /// The machine's 1-minute load average when the ring was measured: the timings
     /// depend on what else the two cores were doing.
     pub load1: f64,
@@ -64,57 +66,29 @@ impl ScaleRow {
             self.mean_hops,
             self.half_log2,
             self.hops_error(),
-            self.threads_per_node,
-            self.rss_kib_per_node,
-            self.fds_per_node,
+            self.per_node.threads,
+            self.per_node.rss_kib,
+            self.per_node.fds,
             self.load1
         )
     }
 }
 
+impl Measured for ScaleRow {
+    fn point(&self) -> Point {
+        Point::new(self.n, self.build_s + self.settle_s, self.per_node)
+    }
+}
+
 /// The ring sizes of a scale run: `from`, 4·`from`, ... up to `max` (at most [`SCALE_MAX`]).
 pub fn sizes(from: usize, max: usize) -> Vec<usize> {
-    let max = max.min(SCALE_MAX);
-    let mut v = Vec::new();
-    let mut n = from.max(2);
-    while n <= max {
-        v.push(n);
-        n *= 4;
-    }
-    v
-}
-
-/// Threads and resident KiB of this process, from `/proc/self/status` (0 elsewhere).
-pub fn process_status() -> (usize, u64) {
-    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Threads:") as usize, field("VmRSS:"))
-}
-
-/// The 1-minute load average, from `/proc/loadavg` (0 elsewhere).
-pub fn load1() -> f64 {
-    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    text.split_whitespace()
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// Open files of this process.
-pub fn open_files() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    scale::times(from.max(2), 4, max.min(SCALE_MAX))
 }
 
 /// Builds and settles a ring of `n`, runs `lookups` random lookups, measures, stops it.
 /// Fails if the ring does not settle within `limit`.
 pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<ScaleRow, String> {
-    let (threads0, rss0) = process_status();
-    let fds0 = open_files();
+    let before = Usage::now();
     let mut cfg = Config::new(160);
     cfg.r = Config::r_for(n);
     cfg.time_scale = Config::lab_time_scale(n);
@@ -129,22 +103,18 @@ pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<S
         ));
     }
     let settle_s = t.elapsed().as_secs_f64() - build_s;
-    let (threads, rss) = process_status();
-    let fds = open_files();
+    let per_node = Usage::now().per_node(&before, n);
     let mean_hops = ring
         .mean_hops(lookups, Routing::Fingers, &mut Rng::new(seed))
         .map_err(|e| format!("N = {n}: a lookup failed: {e}"))?;
     ring.stop();
-    let per = |a: f64, b: f64| (a - b) / n as f64;
     Ok(ScaleRow {
         n,
         build_s,
         settle_s,
         mean_hops,
         half_log2: (n as f64).log2() / 2.0,
-        threads_per_node: per(threads as f64, threads0 as f64),
-        rss_kib_per_node: per(rss as f64, rss0 as f64),
-        fds_per_node: per(fds as f64, fds0 as f64),
-        load1: load1(),
+        per_node,
+        load1: usage::load1(),
     })
 }

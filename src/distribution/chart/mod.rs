@@ -12,6 +12,7 @@ pub use ascii::ascii;
 pub use axis::Axis;
 use axis::Scale;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +32,30 @@ pub struct Series {
     pub color: &'static str,
     pub style: Style,
     pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    pub fn new(
+        name: impl Into<String>,
+        color: &'static str,
+        style: Style,
+        points: Vec<(f64, f64)>,
+    ) -> Series {
+        Series {
+            name: name.into(),
+            color,
+            style,
+            points,
+        }
+    }
+}
+
+/// Writes a chart `doc` to `path`, making its folder first; the error names the path.
+pub fn save(path: &Path, doc: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, doc).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 const W: f64 = 720.0;
