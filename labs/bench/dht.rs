@@ -19,6 +19,11 @@ const SETTLE: Duration = Duration::from_secs(120);
 const SCALE_LIMIT: Duration = Duration::from_secs(600);
 
 fn main() {
+    // A ring of thousands takes minutes to settle: its progress is logged at info.
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,p2plab::dht::scale=info"),
+    )
+    .init();
     let mut opts = Options::new();
     opts.optopt("", "seed", "random seed (default 1)", "N");
     opts.optopt(
@@ -129,7 +134,13 @@ fn scale(max: usize, lookups: usize, seed: u64) {
     println!("{}", ScaleRow::HEADER);
     let mut figures: Vec<(String, f64)> = Vec::new();
     for n in sizes(64, max) {
-        let row = measure(n, lookups, seed, SCALE_LIMIT).unwrap_or_else(|e| panic!("{e}"));
+        let row = match measure(n, lookups, seed, SCALE_LIMIT) {
+            Ok(row) => row,
+            Err(e) => {
+                println!("{e}");
+                break;
+            }
+        };
         println!("{}", row.line());
         let mut put = |k: &str, v: f64| figures.push((format!("{k}_{n}"), v));
         put("build_s", row.build_s);
