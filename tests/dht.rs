@@ -8,6 +8,7 @@ mod common;
 use p2plab::dht::msg::{datagram, split_txid, MAX_DATAGRAM};
 use p2plab::dht::{
     encode_request, Config, DhtError, Id, LocalRing, Node, NodeRef, Request, Rng, Routing,
+    Unsettled,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::UdpSocket;
@@ -42,6 +43,30 @@ fn every_owner_is_the_first_node_clockwise_and_all_lookups_agree() {
             }
         }
     }
+}
+
+#[test]
+fn a_crashed_node_shows_as_two_bad_links_until_the_ring_repairs_itself() {
+    let mut ring = LocalRing::start(16, &fast(160, 3)).unwrap();
+    assert!(ring.wait_settled(true, SETTLE));
+    assert_eq!(
+        ring.unsettled(true),
+        Unsettled {
+            nodes: 16,
+            ..Unsettled::default()
+        }
+    );
+    ring.kill(vec![ring.at_position(5)]);
+    // Its neighbours learn of it only when every retry of a call has gone unanswered
+    // (seconds), so right after the crash both still point at it.
+    let u = ring.unsettled(true);
+    assert_eq!((u.nodes, u.links), (15, 2), "{u}");
+    assert!(
+        u.fingers > 0,
+        "someone's finger pointed at the dead node: {u}"
+    );
+    assert!(ring.wait_settled(true, SETTLE), "ring of 15 repairs itself");
+    assert!(ring.unsettled(true).settled(true));
 }
 
 #[test]

@@ -42,6 +42,7 @@ static A: Counting = Counting;
 const DESCRIPTORS: u64 = 1_000_000;
 
 fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut o = Options::new();
     o.optopt("", "peers", "servents (default 50)", "N");

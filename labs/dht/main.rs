@@ -49,6 +49,11 @@ pub struct Lab {
 }
 
 fn main() {
+    // A ring of thousands takes minutes to settle: its progress is logged at info.
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("warn,p2plab::dht::scale=info"),
+    )
+    .init();
     let o = match options::options() {
         Ok(Some(o)) => o,
         Ok(None) => return,

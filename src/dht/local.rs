@@ -8,7 +8,7 @@
 use super::error::DhtError;
 use super::id::Id;
 use super::node::Node;
-use super::policy::{finger_start, owner_of, NodeRef, Routing};
+use super::policy::{owner_of, NodeRef, Routing};
 use super::state::Config;
 pub use crate::rng::Rng;
 use crate::wait::{until as wait, until_every, POLL};
@@ -21,6 +21,8 @@ pub const ID_TRIES: usize = 64;
 pub const JOIN_WAVE_LIMIT: Duration = Duration::from_secs(60);
 /// Threads that join one wave's newcomers at the same time.
 pub const JOINERS: usize = 4;
+/// Members a newcomer tries to join through before its join fails.
+pub const JOIN_TRIES: usize = 4;
 
 /// How often a ring of `n` nodes is checked while waiting: every [`POLL`] up to 16
 /// nodes, then proportionally longer. A check asks every node for a snapshot, so on a
@@ -29,11 +31,25 @@ pub fn poll_every(n: usize) -> Duration {
     POLL * (n / 16).max(1) as u32
 }
 
-/// The position of `me` in `sorted` (ascending ids).
-fn position(sorted: &[NodeRef], me: &NodeRef) -> usize {
-    let at = sorted.partition_point(|x| x.id < me.id);
-    debug_assert_eq!(sorted.get(at), Some(me), "member");
-    at
+/// Joins `node` through member `first` of `via`, or the next ones when a lookup finds
+/// no route or no answer: on a machine too busy to answer within the RPC's retries (a
+/// ring of 4,096 while other programs compile) one unlucky path must not end the build.
+fn join_through(node: &Node, via: &[std::net::SocketAddr], first: usize) -> Result<(), DhtError> {
+    let mut tries = 0;
+    loop {
+        // Members spread over the ring, so a retry goes by another path.
+        let through = via[(first + tries * via.len() / JOIN_TRIES) % via.len()];
+        match node.join(through) {
+            Err(DhtError::NoRoute(_) | DhtError::NoAnswer(_)) if tries + 1 < JOIN_TRIES => {
+                log::info!(
+                    "{}: join through {through} failed; trying another member",
+                    node.addr()
+                );
+                tries += 1;
+            }
+            r => return r,
+        }
+    }
 }
 
 pub struct LocalRing {
@@ -115,7 +131,7 @@ impl LocalRing {
                         chunk
                             .iter()
                             .enumerate()
-                            .try_for_each(|(k, node)| node.join(via[(c * per + k) % via.len()]))
+                            .try_for_each(|(k, node)| join_through(node, via, c * per + k))
                     })
                 })
                 .collect();
@@ -180,48 +196,6 @@ impl LocalRing {
     /// The true owner of `id`: the first member at or after it.
     pub fn owner(&self, id: &Id) -> NodeRef {
         *owner_of(&self.sorted(), id).expect("ring is not empty")
-    }
-
-    /// True when every node's first successor and predecessor are right: the ring is
-    /// whole, though successor lists and fingers may still be catching up.
-    pub fn linked(&self) -> bool {
-        let sorted = self.sorted();
-        let n = sorted.len();
-        Node::snapshots(&self.nodes).into_iter().all(|s| {
-            let pos = position(&sorted, &s.me);
-            let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
-            s.succs.first() == want_pred.map(|_| sorted[(pos + 1) % n]).as_ref()
-                && s.pred == want_pred
-        })
-    }
-
-    /// True when every predecessor and successor list is exact and, if `fingers`, every
-    /// finger is the successor of its start.
-    pub fn settled(&self, fingers: bool) -> bool {
-        let sorted = self.sorted();
-        let n = sorted.len();
-        let r = self.cfg.r.min(n.saturating_sub(1));
-        Node::snapshots(&self.nodes).into_iter().all(|s| {
-            let pos = position(&sorted, &s.me);
-            let want_succs: Vec<NodeRef> = (1..=r).map(|k| sorted[(pos + k) % n]).collect();
-            let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
-            if s.succs != want_succs || s.pred != want_pred {
-                return false;
-            }
-            !fingers
-                || (0..self.cfg.bits).all(|i| {
-                    let start = finger_start(&s.me.id, i, self.cfg.bits);
-                    let want = owner_of(&sorted, &start).filter(|o| **o != s.me).copied();
-                    s.fingers[i as usize] == want
-                })
-        })
-    }
-
-    /// Polls [`LocalRing::settled`] (every [`poll_every`]) until it holds or `limit` passes.
-    pub fn wait_settled(&self, fingers: bool, limit: Duration) -> bool {
-        until_every(limit, poll_every(self.nodes.len()), || {
-            self.settled(fingers)
-        })
     }
 
     /// Every value of every key, gathered from every store: what the ring must not lose.

@@ -27,7 +27,7 @@
 //! - `node/answer.rs`: what a node answers; `notify` hands keys to a new predecessor.
 //! - [`msg`]: the wire format, byte by byte, and its limits.
 //! - [`rpc`]: one call over UDP: transaction ids, retries, the per-source rate limit.
-//! - [`LocalRing`]: a ring in one process, and the "is it settled?" checks.
+//! - [`LocalRing`]: a ring in one process; `settle.rs`: the "is it settled?" checks.
 //!
 //! **Transport: UDP datagrams (数据报) with transaction ids.** Every message is one
 //! datagram: a u32 transaction id the caller chooses and the reply echoes, then the body
@@ -51,6 +51,7 @@
 //! | `id.rs` | ids on the ring and clockwise intervals |
 //! | `store.rs` | one node's share of the hash table (key → set of values), capped node-wide ([`MAX_STORE_BYTES`], the oldest evicted); STORE batches that fit a datagram |
 //! | `local.rs` | [`LocalRing`]: many nodes in one process, for labs, tests and the bench |
+//! | `settle.rs` | is the ring right yet: [`Unsettled`] counts wrong links, successor lists and fingers |
 //! | `scale.rs` | [`scale::measure`]: build and settle a ring of up to [`scale::SCALE_MAX`] nodes, and what each node costs |
 //! | `locate.rs` | [`locate::Ring`]: the ring as a `locate::Design` of notes 6.4 (keyword → provider entries) |
 //! | `error.rs` | [`DhtError`] |
@@ -102,6 +103,7 @@ mod node;
 pub mod policy;
 pub mod rpc;
 pub mod scale;
+mod settle;
 mod state;
 mod store;
 
@@ -113,5 +115,6 @@ pub use msg::{decode_reply, decode_request, encode_reply, encode_request, Reply,
 pub use node::{Node, STACK_SIZE, THREADS_PER_NODE};
 pub use policy::{closest_preceding_finger, NodeRef, Routing};
 pub use rpc::{honest, Drops};
+pub use settle::Unsettled;
 pub use state::{Config, Snapshot};
 pub use store::{Store, MAX_STORE_BYTES};

@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 
 /// The largest ring the labs build in one process (see the table above), and tested.
 pub const SCALE_MAX: usize = 4096;
+/// How often a ring that is settling says how far it has got.
+pub const SHOW_EVERY: Duration = Duration::from_secs(10);
 
 /// One ring's figures.
 #[derive(Clone, Debug)]
@@ -96,9 +98,15 @@ pub fn measure(n: usize, lookups: usize, seed: u64, limit: Duration) -> Result<S
     let t = Instant::now();
     let mut ring = LocalRing::start(n, &cfg).map_err(|e| format!("N = {n}: {e}"))?;
     let build_s = t.elapsed().as_secs_f64();
-    if !ring.wait_settled(true, limit) {
+    let mut last = None;
+    let settled = ring.wait_settled_showing(true, limit, SHOW_EVERY, |u, waited| {
+        log::info!("N = {n}: after {:.0} s settling: {u}", waited.as_secs_f64());
+        last = Some(*u);
+    });
+    if !settled {
+        let what = last.map_or(String::new(), |u| format!(" ({u})"));
         return Err(format!(
-            "N = {n}: the ring did not settle within {} s",
+            "N = {n}: the ring did not settle within {} s{what}",
             limit.as_secs()
         ));
     }

@@ -28,7 +28,8 @@
 //! rounds of 3 calls and N confirmations, and churn is still seen within a few periods.
 
 use super::jobs::{Done, Job};
-use crate::dht::policy::{by_distance_from, fill_fingers, successor_list, NodeRef};
+use crate::dht::policy::NodeRef;
+use crate::dht::policy::{by_distance_from, fill_fingers, successor_fingers, successor_list};
 use crate::dht::state::{Config, State};
 
 /// Most quiet steps of stabilize: it then runs every 2^2 = 4th tick.
@@ -169,6 +170,9 @@ impl Rounds {
                     }
                     (None, Some(owner)) if owner != *me => st.set_succs(vec![owner]),
                     (None, _) => st.set_succs(Vec::new()),
+                }
+                if let Some(s) = st.succs.first().copied() {
+                    successor_fingers(me, &mut st.fingers, &s, cfg.bits);
                 }
                 if failed.is_empty() && st.succs == before {
                     self.quiet_stab.quiet(QUIET_STABILIZE);
