@@ -92,17 +92,7 @@ impl Ring {
     fn bury(&mut self, peer: PeerId, t: &Traffic) {
         let now = t.snapshot("");
         let past = self.past.entry(peer).or_default();
-        *past = add(past, &now);
-    }
-}
-
-fn add(a: &NodeTraffic, b: &NodeTraffic) -> NodeTraffic {
-    NodeTraffic {
-        node: a.node.clone(),
-        msgs_sent: a.msgs_sent + b.msgs_sent,
-        msgs_received: a.msgs_received + b.msgs_received,
-        bytes_sent: a.bytes_sent + b.bytes_sent,
-        bytes_received: a.bytes_received + b.bytes_received,
+        *past = past.plus(&now);
     }
 }
 
@@ -272,7 +262,7 @@ impl Design for Ring {
                 let now = (self.nodes.get(&p))
                     .map(|n| n.traffic().snapshot(&name))
                     .unwrap_or_default();
-                let mut sum = add(&now, self.past.get(&p).unwrap_or(&NodeTraffic::default()));
+                let mut sum = now.plus(self.past.get(&p).unwrap_or(&NodeTraffic::default()));
                 sum.node = name;
                 sum
             })
