@@ -31,9 +31,14 @@
 //!
 //! Traffic: each node counts on its own sockets (`rpc/serve.rs`, `rpc/call.rs`), one
 //! datagram one message; the liveness PINGs are counted here, on the searcher's counters.
+//! The maintenance rounds (stabilize, notify, fix-fingers, check-predecessor,
+//! replicate) are the ring's **upkeep**: their datagrams carry the upkeep flag
+//! (`msg/mod.rs`), and both ends count them apart (`locate::Traffic`), so the lab can
+//! take them off a search's count and show them as their own figure. A join's lookup,
+//! its PUTs and their replicas, and the hand-overs of a join or leave are not upkeep.
 
 use super::{Config, DhtError, Node, Reply, Request};
-use crate::dht::msg::{datagram, decode_reply, encode_request, split_txid, MAX_DATAGRAM};
+use crate::dht::msg::{datagram, decode_reply, encode_request, split_head, Head, MAX_DATAGRAM};
 use crate::locate::{
     keywords, Design, Killed, LocateError, NodeTraffic, PeerId, Provider, SharedFile, Traffic,
 };
@@ -140,14 +145,19 @@ fn alive(addr: SocketAddr, bits: u32, t: &Traffic) -> bool {
         let s = UdpSocket::bind(SocketAddr::new(addr.ip(), 0))?;
         s.connect(addr)?;
         s.set_read_timeout(Some(PING_TIMEOUT))?;
-        let d = datagram(PING_TXID, &encode_request(bits, &Request::Ping));
+        let d = datagram(Head::call(PING_TXID), &encode_request(bits, &Request::Ping));
         s.send(&d)?;
         t.sent(d.len());
         let mut buf = vec![0u8; MAX_DATAGRAM + 1];
         let n = s.recv(&mut buf)?; // connected: only `addr` can answer
         t.received(n);
-        Ok(match split_txid(&buf[..n]) {
-            Ok((PING_TXID, body)) => {
+        Ok(match split_head(&buf[..n]) {
+            Ok((
+                Head {
+                    txid: PING_TXID, ..
+                },
+                body,
+            )) => {
                 matches!(decode_reply(body), Ok(Reply::Pong(n)) if n.addr == addr)
             }
             _ => false,
