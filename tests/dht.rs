@@ -5,7 +5,7 @@
 
 mod common;
 
-use p2plab::dht::msg::{datagram, split_txid, MAX_DATAGRAM};
+use p2plab::dht::msg::{datagram, split_head, Head, MAX_DATAGRAM};
 use p2plab::dht::{
     encode_request, Config, DhtError, Id, LocalRing, Node, NodeRef, Request, Rng, Routing,
     Unsettled,
@@ -206,8 +206,8 @@ fn raw(node: &Node, datagrams: &[Vec<u8>], want: usize) -> Vec<(u32, Vec<u8>)> {
     (0..want)
         .map(|_| {
             let n = s.recv(&mut buf).expect("a reply");
-            let (txid, body) = split_txid(&buf[..n]).unwrap();
-            (txid, body.to_vec())
+            let (head, body) = split_head(&buf[..n]).unwrap();
+            (head.txid, body.to_vec())
         })
         .collect()
 }
@@ -228,20 +228,23 @@ fn bad_input_gets_an_error_and_the_node_keeps_serving() {
     let one = |d: Vec<u8>| error_text(&raw(node, &[d], 1));
 
     // Unknown type 0x42, as transaction 5: the ERROR names it and echoes the id.
-    let r = raw(node, &[datagram(5, &[0x42, 160])], 1);
+    let r = raw(node, &[datagram(Head::call(5), &[0x42, 160])], 1);
     assert_eq!(r[0].0, 5, "the reply carries the request's transaction id");
     assert!(error_text(&r).contains("unknown message type 66"));
     // A datagram longer than MAX_DATAGRAM: refused whole, nothing decoded.
-    let t = one(datagram(1, &vec![0x01; MAX_DATAGRAM]));
+    let t = one(datagram(Head::call(1), &vec![0x01; MAX_DATAGRAM]));
     assert!(t.contains("MAX_DATAGRAM"), "{t}");
     // A GET whose key length lies (claims 0xffff bytes).
-    let t = one(datagram(2, &[0x06, 160, 0xff, 0xff, b'k']));
+    let t = one(datagram(Head::call(2), &[0x06, 160, 0xff, 0xff, b'k']));
     assert!(t.contains("MAX_KEY"), "{t}");
     // A VALUES count that the datagram cannot hold, inside a STORE.
-    let t = one(datagram(3, &[0x08, 160, 0, 1, 0, 1, b'k', 0x00, 0xff]));
+    let t = one(datagram(
+        Head::call(3),
+        &[0x08, 160, 0, 1, 0, 1, b'k', 0x00, 0xff],
+    ));
     assert!(t.contains("ends inside"), "{t}");
     // A node from another ring size.
-    let t = one(datagram(4, &encode_request(8, &Request::Ping)));
+    let t = one(datagram(Head::call(4), &encode_request(8, &Request::Ping)));
     assert!(t.contains("8-bit ring"), "{t}");
     // NOTIFY from a node claiming an id that is not the hash of its address: an
     // attacker choosing the id just after ours to become our predecessor.
@@ -250,7 +253,10 @@ fn bad_input_gets_an_error_and_the_node_keeps_serving() {
         id: node.id().sub(&Id::pow2(0), 160),
         addr: "127.0.0.1:9".parse().unwrap(),
     };
-    let t = one(datagram(6, &encode_request(160, &Request::Notify(liar))));
+    let t = one(datagram(
+        Head::call(6),
+        &encode_request(160, &Request::Notify(liar)),
+    ));
     assert!(t.contains("not the hash of its address"), "{t}");
     assert_eq!(node.snapshot().pred, before, "the liar was not adopted");
     // A leave notice for the node's predecessor, sent by someone else: refused, and the
@@ -260,7 +266,7 @@ fn bad_input_gets_an_error_and_the_node_keeps_serving() {
         leaver: pred,
         pred: None,
     };
-    let t = one(datagram(7, &encode_request(160, &notice)));
+    let t = one(datagram(Head::call(7), &encode_request(160, &notice)));
     assert!(t.contains("must come from it"), "{t}");
     assert_eq!(
         node.snapshot().pred,
@@ -274,8 +280,11 @@ fn bad_input_gets_an_error_and_the_node_keeps_serving() {
     let ok = raw(
         node,
         &[
-            datagram(10, &encode_request(160, &Request::Ping)),
-            datagram(11, &encode_request(160, &Request::GetSuccessors)),
+            datagram(Head::call(10), &encode_request(160, &Request::Ping)),
+            datagram(
+                Head::call(11),
+                &encode_request(160, &Request::GetSuccessors),
+            ),
         ],
         2,
     );
@@ -297,14 +306,14 @@ fn a_lookup_step_naming_a_node_with_a_made_up_id_is_refused() {
     let server = std::thread::spawn(move || {
         let mut buf = vec![0u8; MAX_DATAGRAM + 1];
         let (n, from) = fake.recv_from(&mut buf).unwrap();
-        let (txid, req) = split_txid(&buf[..n]).unwrap();
+        let (head, req) = split_head(&buf[..n]).unwrap();
         assert!(p2plab::dht::decode_request(req).is_ok());
         let liar = NodeRef {
             id: Id::from_u64(42, 160),
             addr: "127.0.0.1:9".parse().unwrap(),
         };
         let rep = p2plab::dht::encode_reply(&p2plab::dht::Reply::Next(vec![liar]));
-        fake.send_to(&datagram(txid, &rep), from).unwrap();
+        fake.send_to(&datagram(head, &rep), from).unwrap();
     });
     let newcomer = Node::start("127.0.0.1:0", fast(160, 3)).unwrap();
     let err = newcomer.join(fake_addr).unwrap_err();
@@ -340,7 +349,10 @@ fn a_peer_that_floods_requests_is_rate_limited_and_the_others_are_still_served()
 
     // The flooder: valid GETs as fast as it can send them, and it never reads a reply.
     let flooder = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let get = datagram(1, &encode_request(160, &Request::Get(b"k".to_vec())));
+    let get = datagram(
+        Head::call(1),
+        &encode_request(160, &Request::Get(b"k".to_vec())),
+    );
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
     let (started_tx, started) = crossbeam_channel::bounded::<()>(1);
     let flood = std::thread::spawn(move || {
@@ -370,14 +382,14 @@ fn a_peer_that_floods_requests_is_rate_limited_and_the_others_are_still_served()
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(1);
-    let ping = datagram(77, &encode_request(160, &Request::Ping));
+    let ping = datagram(Head::call(77), &encode_request(160, &Request::Ping));
     let mut buf = vec![0u8; MAX_DATAGRAM + 1];
     let mut answered = false;
     while !answered && Instant::now() < deadline {
         fresh.send(&ping).unwrap();
         if let Ok(n) = fresh.recv(&mut buf) {
             answered = matches!(
-                split_txid(&buf[..n]).map(|(t, b)| (t, p2plab::dht::decode_reply(b))),
+                split_head(&buf[..n]).map(|(h, b)| (h.txid, p2plab::dht::decode_reply(b))),
                 Ok((77, Ok(p2plab::dht::Reply::Pong(n)))) if n == node.me()
             );
         }
@@ -428,7 +440,7 @@ fn a_node_flooded_with_stores_keeps_its_cap_and_evicts_the_oldest() {
             })
             .collect();
         let body = encode_request(160, &Request::Store(entries));
-        let reply = raw(&node, &[datagram(d as u32, &body)], 1);
+        let reply = raw(&node, &[datagram(Head::call(d as u32), &body)], 1);
         assert_eq!(
             p2plab::dht::decode_reply(&reply[0].1).unwrap(),
             p2plab::dht::Reply::Ok

@@ -1,9 +1,11 @@
 //! bench-problems: the side-by-side table of notes 6.4 as bench figures.
 //!
-//! Runs `lab-problems`'s steps with its defaults (64 peers, seed 7, N = 16 … 128 for the
+//! Runs `lab-problems`'s steps with its defaults (64 peers, seed 7, N = 16 … 256 for the
 //! scaling runs), prints the same tables, and writes every figure of the side-by-side
-//! table to `target/bench/problems.json` (`<design>_<figure>`), so that a change to any
-//! design shows up as a changed number.
+//! table to `target/bench/problems.json` (`<design>_<figure>`: upkeep per node
+//! included), and each scaling point's measured and expected messages per search,
+//! busiest share and upkeep (`<design>_<figure>_n<N>`), so that a change to any design
+//! shows up as a changed number.
 
 mod designs;
 mod lab;
@@ -37,7 +39,7 @@ fn run() -> Result<(), String> {
     let args = Args {
         peers: 64.min(lab::MAX_PEERS),
         designs,
-        sizes: vec![16, 32, 64, 128],
+        sizes: lab::DEFAULT_SIZES.to_vec(),
         svg: PathBuf::from("target/bench/problems.svg"),
         seed: 7,
         no_load: false,

@@ -9,14 +9,17 @@ use p2plab::locate::Design;
 use p2plab::report::Table;
 use std::path::PathBuf;
 
+use std::time::{Duration, Instant};
+
 /// The largest network the lab starts (each design, one after the other, in one process).
 pub const MAX_PEERS: usize = 256;
-use std::time::{Duration, Instant};
+/// N of the scaling runs by default: up to the largest, where log2 N and N differ most.
+pub const DEFAULT_SIZES: [usize; 5] = [16, 32, 64, 128, 256];
 
 /// Searches per design at each size of the scaling runs: enough for a stable mean.
 const SCALING_SEARCHES: usize = 24;
-/// Idle time over which a scaling run measures the network's own background traffic.
-const BACKGROUND_WINDOW: Duration = Duration::from_millis(300);
+/// Idle time over which a scaling run measures the network's upkeep, per node.
+const SCALING_IDLE: Duration = Duration::from_millis(500);
 /// Joins plus leaves per second in the directory-load sweep, at a fixed search rate.
 const CHURN_RATES: [f64; 4] = [0.0, 20.0, 80.0, 320.0];
 const SEARCH_RATE: f64 = 50.0;
@@ -131,12 +134,13 @@ impl Lab {
                 measure::run(d, &w, &MeasureConfig::default())
             })?;
             println!(
-                "   {:<22} {:.1} s: found {}/{} searches, {} messages each; {}",
+                "   {:<22} {:.1} s: found {}/{} searches, {} messages each, upkeep {} messages/s per node; {}",
                 col.design,
                 t.elapsed().as_secs_f64(),
                 col.found,
                 col.answerable,
                 num(col.msgs_per_search.get(), 1),
+                num(col.upkeep_per_node, 1),
                 match &col.kill {
                     Some(k) => format!(
                         "killed {}: {}/{} searches failed, {} of {} rare songs lost",
@@ -198,7 +202,7 @@ impl Lab {
         );
         let cfg = MeasureConfig {
             kill: false,
-            background: Some(BACKGROUND_WINDOW),
+            idle: SCALING_IDLE,
             ..MeasureConfig::default()
         };
         for e in self.a.designs.clone() {
@@ -217,13 +221,15 @@ impl Lab {
                     n,
                     msgs_per_search: col.msgs_per_search.get(),
                     busiest_share: share,
+                    upkeep_per_node: col.upkeep_per_node,
                 });
                 println!(
-                    "   {:<22} N = {n:>4}: {:>8} messages per search (expected {:>8}), busiest {} ({:.1} s)",
+                    "   {:<9} N = {n:>4}: {:>7} messages per search (expected {:>7}), busiest {:>4}, upkeep {:>6} messages/s per node ({:.1} s)",
                     e.key,
                     num(col.msgs_per_search.get(), 1),
                     num(report::expected(e, &points, n), 1),
                     pct(share),
+                    num(col.upkeep_per_node, 1),
                     t.elapsed().as_secs_f64()
                 );
             }

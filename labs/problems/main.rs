@@ -47,7 +47,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     o.optopt(
         "",
         "sizes",
-        "N for the scaling chart (default 16,32,64,128; at most 256)",
+        "N for the scaling chart (default 16,32,64,128,256; at most 256)",
         "LIST",
     );
     o.optopt(
@@ -77,7 +77,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     if !(8..=lab::MAX_PEERS).contains(&peers) {
         return Err(format!("--peers must be 8 to {}", lab::MAX_PEERS));
     }
-    let sizes: Vec<usize> = opts::list(&m, "sizes", &[16, 32, 64, 128])?;
+    let sizes: Vec<usize> = opts::list(&m, "sizes", &lab::DEFAULT_SIZES)?;
     if let Some(bad) = sizes.iter().find(|n| !(8..=lab::MAX_PEERS).contains(*n)) {
         return Err(format!("--sizes: {bad} is not 8 to {}", lab::MAX_PEERS));
     }

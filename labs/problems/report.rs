@@ -8,15 +8,16 @@ use p2plab::report::Table;
 use std::path::Path;
 use std::time::Duration;
 
-/// A design's expected shape at `n`, fitted to pass through its first measured point
-/// (scaled, or shifted: [`Fit`]): the chart compares how costs grow, not their units.
+/// A design's expected messages per search at `n`: its shape as it is where the shape
+/// counts every message, else scaled through its first measured point ([`Fit`]), so
+/// the chart compares how costs grow.
 pub fn expected(e: &Entry, measured: &[Scaled], n: usize) -> f64 {
     let shape = e.expected_shape;
-    match measured.first() {
-        Some(first) if first.msgs_per_search.is_finite() => match e.fit {
-            Fit::Ratio => first.msgs_per_search / shape(first.n) * shape(n),
-            Fit::Offset => first.msgs_per_search - shape(first.n) + shape(n),
-        },
+    match (e.fit, measured.first()) {
+        (Fit::Exact, _) => shape(n),
+        (Fit::Ratio, Some(first)) if first.msgs_per_search.is_finite() => {
+            first.msgs_per_search / shape(first.n) * shape(n)
+        }
         _ => f64::NAN,
     }
 }
@@ -44,6 +45,9 @@ pub fn table(columns: &[Column], peers: usize, seed: u64) {
     });
     row(&mut t, "search p50 / p99 ms", &|c| {
         format!("{} / {}", ms(c.p50()), ms(c.p99()))
+    });
+    row(&mut t, "upkeep: msgs/s per node", &|c| {
+        num(c.upkeep_per_node, 1)
     });
     row(&mut t, "busiest node's share", &|c| {
         c.busiest
@@ -108,6 +112,7 @@ pub fn figures(
                 format!("{k}_busiest_share"),
                 c.busiest.as_ref().map_or(f64::NAN, |b| b.1),
             ),
+            (format!("{k}_upkeep_per_node"), c.upkeep_per_node),
             (format!("{k}_join_msgs"), c.join_msgs.get()),
             (format!("{k}_join_secs"), c.join_secs.get()),
             (format!("{k}_leave_msgs"), c.leave_msgs.get()),
@@ -136,6 +141,14 @@ pub fn figures(
                 p.msgs_per_search,
             ));
             out.push((format!("{}_busiest_share_n{}", e.key, p.n), p.busiest_share));
+            out.push((
+                format!("{}_expected_msgs_per_search_n{}", e.key, p.n),
+                expected(e, pts, p.n),
+            ));
+            out.push((
+                format!("{}_upkeep_per_node_n{}", e.key, p.n),
+                p.upkeep_per_node,
+            ));
         }
     }
     out
@@ -203,6 +216,8 @@ pub struct Scaled {
     pub n: usize,
     pub msgs_per_search: f64,
     pub busiest_share: f64,
+    /// Upkeep messages per second per node while idle.
+    pub upkeep_per_node: f64,
 }
 
 pub fn pct(x: f64) -> String {

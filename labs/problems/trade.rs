@@ -3,8 +3,8 @@
 //! data (获得其他组长的数据拷贝), or both. The same workload as step 1, on leaders in
 //! each mode; the table puts what a search costs beside what a join and a leave cost.
 //!
-//! Two kinds of count: every message on every socket while a search or a join ran (as in
-//! step 1: keep-alive pings of the whole network included), and the leaders' own
+//! Two kinds of count: every message on every socket while a search or a join ran, minus
+//! upkeep (as in step 1: the keep-alive pings are counted apart), and the leaders' own
 //! counters, which see only what goes between leaders (`LeaderStats`): forwarded Query
 //! frames and their Hits per search, Copy/Uncopy frames per join, leave or crash.
 
@@ -15,7 +15,7 @@ use p2plab::locate::measure::{self, Column, MeasureConfig};
 use p2plab::locate::workload::{Step, Workload};
 use p2plab::locate::Design;
 use p2plab::report::Table;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The modes, in the table's order.
 const MODES: [Mode; 3] = [Mode::Forward, Mode::Copy, Mode::Both];
@@ -39,6 +39,7 @@ pub fn run(w: &Workload, peers: usize) -> Result<Vec<Trade>, String> {
     // The special node's kill is step 1's; here only searching and churn are compared.
     let cfg = MeasureConfig {
         kill: false,
+        idle: Duration::ZERO, // step 1 has the upkeep figure
         ..MeasureConfig::default()
     };
     let churn = w.initial.len()

@@ -42,7 +42,7 @@
 //!
 //! | file | role |
 //! |---|---|
-//! | `msg/` | the messages and their codec: `encode_request`/`decode_request`, `encode_reply`/`decode_reply`, `datagram`/`split_txid`, byte-literal tests in `msg/tests.rs` |
+//! | `msg/` | the messages and their codec: `encode_request`/`decode_request`, `encode_reply`/`decode_reply`, `datagram`/`split_head` (transaction id and the upkeep flag), byte-literal tests in `msg/tests.rs` |
 //! | `rpc/` | the node's socket: `serve.rs` (the reader thread, and how the coordinator replies), `call.rs` (a call: send, wait, retry, match), `limit.rs` (per-source token buckets) |
 //! | `node/` | bind, the public handle [`Node`], stop; the coordinator, its answers, its maintenance rounds, its workers |
 //! | `state.rs` | what a node knows (predecessor, successor list, fingers, store), owned by its coordinator; [`Config`], [`Snapshot`] |

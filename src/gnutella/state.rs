@@ -59,6 +59,8 @@ pub struct State {
     pub stats: Arc<Counters>,
     /// The servent's messages and bytes: what an outbox took counts as sent.
     pub traffic: Traffic,
+    /// GUIDs of our last round of keep-alive Pings: their Pongs are upkeep too.
+    pub keepalives: Vec<Guid>,
     /// (GUID, type) of Pings and Queries -> the neighbour it came from (SELF: ours).
     pub seen: Seen<(Guid, u8), PeerId>,
     /// Servent id of a QueryHit's sender -> the neighbour the hit came from.
@@ -154,8 +156,10 @@ impl State {
     /// Every copy is traced as Sent before the first is queued: a neighbour may handle
     /// its copy before we queue the next, and whoever counts Sent against Received
     /// must never see the counts meet while copies are still to go out.
-    pub fn send_many(&mut self, targets: &[PeerId], desc: &Descriptor) {
+    /// Returns the copies queued and their bytes.
+    pub fn send_many(&mut self, targets: &[PeerId], desc: &Descriptor) -> (u64, u64) {
         let bytes = Arc::new(msg::encode(desc));
+        let mut taken = 0;
         let (guid, kind) = (desc.guid, desc.payload.kind());
         let to: Vec<(PeerId, SocketAddr)> = targets
             .iter()
@@ -178,6 +182,7 @@ impl State {
                 Pushed::Taken => {
                     bump(&self.stats.sent);
                     self.traffic.add_sent(1, bytes.len() as u64);
+                    taken += 1;
                 }
                 full_or_closed => {
                     if full_or_closed == Pushed::Full {
@@ -194,6 +199,7 @@ impl State {
             }
             self.drop_link(id, "send queue full".into(), false);
         }
+        (taken, taken * bytes.len() as u64)
     }
 
     /// Forgets a neighbour and closes its connection (its threads then end). `bye`: it

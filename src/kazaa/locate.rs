@@ -154,18 +154,8 @@ impl Groups {
         let holder = node.share_addr();
         end(&mut node);
         let past = self.past.entry(peer).or_default();
-        *past = add(past, &t.snapshot(""));
+        *past = past.plus(&t.snapshot(""));
         Ok(holder)
-    }
-}
-
-fn add(a: &NodeTraffic, b: &NodeTraffic) -> NodeTraffic {
-    NodeTraffic {
-        node: a.node.clone(),
-        msgs_sent: a.msgs_sent + b.msgs_sent,
-        msgs_received: a.msgs_received + b.msgs_received,
-        bytes_sent: a.bytes_sent + b.bytes_sent,
-        bytes_received: a.bytes_received + b.bytes_received,
     }
 }
 
@@ -260,7 +250,7 @@ impl Design for Groups {
             let now = (self.children.get(&p))
                 .map(|n| n.traffic().snapshot(""))
                 .unwrap_or_default();
-            let mut sum = add(&now, self.past.get(&p).unwrap_or(&NodeTraffic::default()));
+            let mut sum = now.plus(self.past.get(&p).unwrap_or(&NodeTraffic::default()));
             sum.node = format!("peer {p}");
             sum
         });
@@ -275,7 +265,7 @@ impl Design for Groups {
         Node::stop_all(&mut only);
         for (p, t) in counts {
             let past = self.past.entry(p).or_default();
-            *past = add(past, &t.snapshot(""));
+            *past = past.plus(&t.snapshot(""));
         }
         self.leaders.iter_mut().for_each(Leader::stop);
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -23,7 +23,7 @@
 //! | file | role |
 //! |---|---|
 //! | `mod.rs` | the [`Design`] trait and its words: [`SharedFile`], [`Provider`], [`LocateError`] |
-//! | `traffic.rs` | per-node counters of messages and bytes ([`Traffic`], [`Metered`]) and their sums |
+//! | `traffic.rs` | per-node counters of messages and bytes ([`Traffic`], [`Metered`]), the part of them that was upkeep, and their sums |
 //! | `workload.rs` | the seeded workload: skewed popularity, searches, churn |
 //! | `conformance.rs` | the checks every design must pass |
 //! | `oracle.rs` | [`Oracle`]: the right answer in memory, which the checks are tested against |
@@ -41,7 +41,9 @@ mod traffic;
 pub mod workload;
 
 pub use oracle::Oracle;
-pub use traffic::{busiest, delta, total_bytes, total_msgs, Metered, NodeTraffic, Traffic};
+pub use traffic::{
+    busiest, delta, total_bytes, total_msgs, total_upkeep_msgs, Metered, NodeTraffic, Traffic,
+};
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -148,7 +150,8 @@ pub trait Design {
     /// quarter of the ring. Peers keep running.
     fn kill_special(&mut self) -> Result<Killed, LocateError>;
 
-    /// Messages and bytes each node has sent and received so far.
+    /// Messages and bytes each node has sent and received so far, and how much of it
+    /// was upkeep (the cost of keeping the structure: maintenance, keep-alives).
     fn traffic(&self) -> Vec<NodeTraffic>;
 
     /// Stops every node and joins every thread.

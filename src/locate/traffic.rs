@@ -5,6 +5,14 @@
 //! threads count every message they read or write (atomics: no lock on the data path).
 //! Bytes are counted where they cross the socket ([`Metered`]), messages by the code
 //! that knows where one ends.
+//!
+//! **Upkeep**, the cost of keeping the structure, is counted apart as well: messages a
+//! design sends on its own while nobody searches, joins or leaves (a ring's stabilize,
+//! notify, fix-fingers, check-predecessor and replication rounds; KaZaA's and Gnutella's
+//! keep-alive pings), and the answers to them. The upkeep counts are a part of the
+//! totals, counted at both ends (the sender and the receiver each know the message is
+//! upkeep: the ring carries a flag in its datagrams for that), so that "everything
+//! minus upkeep" ([`NodeTraffic::without_upkeep`]) is what the network's users caused.
 
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,12 +22,61 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Default)]
 pub struct Traffic(Arc<Counters>);
 
+/// Each message goes into exactly one of the two halves, so a snapshot taken while
+/// messages cross never sees one counted in the total but not yet as upkeep.
 #[derive(Debug, Default)]
 struct Counters {
+    /// What users caused: searches, joins, leaves.
+    used: Half,
+    /// The structure's upkeep.
+    upkeep: Half,
+}
+
+#[derive(Debug, Default)]
+struct Half {
     msgs_sent: AtomicU64,
     msgs_received: AtomicU64,
     bytes_sent: AtomicU64,
     bytes_received: AtomicU64,
+}
+
+impl Half {
+    fn sent(&self, msgs: u64, bytes: u64) {
+        self.msgs_sent.fetch_add(msgs, Ordering::Relaxed);
+        self.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn received(&self, msgs: u64, bytes: u64) {
+        self.msgs_received.fetch_add(msgs, Ordering::Relaxed);
+        self.bytes_received.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    /// Takes back what [`Half::sent`] and [`Half::received`] added (never below 0).
+    fn take(&self, sent: bool, msgs: u64, bytes: u64) {
+        let (m, b) = if sent {
+            (&self.msgs_sent, &self.bytes_sent)
+        } else {
+            (&self.msgs_received, &self.bytes_received)
+        };
+        let sub = |c: &AtomicU64, v: u64| {
+            let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| {
+                Some(x.saturating_sub(v))
+            });
+        };
+        sub(m, msgs);
+        sub(b, bytes);
+    }
+
+    /// (msgs sent, msgs received, bytes sent, bytes received)
+    fn load(&self) -> [u64; 4] {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        [
+            get(&self.msgs_sent),
+            get(&self.msgs_received),
+            get(&self.bytes_sent),
+            get(&self.bytes_received),
+        ]
+    }
 }
 
 impl Traffic {
@@ -29,40 +86,71 @@ impl Traffic {
 
     /// One message of `bytes` (framing included) written to a peer.
     pub fn sent(&self, bytes: usize) {
-        self.0.msgs_sent.fetch_add(1, Ordering::Relaxed);
-        self.0.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
+        self.0.used.sent(1, bytes as u64);
     }
 
     /// One message of `bytes` (framing included) read from a peer.
     pub fn received(&self, bytes: usize) {
-        self.0.msgs_received.fetch_add(1, Ordering::Relaxed);
-        self.0
-            .bytes_received
-            .fetch_add(bytes as u64, Ordering::Relaxed);
+        self.0.used.received(1, bytes as u64);
     }
 
     /// `msgs` messages and `bytes` bytes written to peers (either may be 0: a [`Metered`]
     /// socket counts the bytes, its owner the messages).
     pub fn add_sent(&self, msgs: u64, bytes: u64) {
-        self.0.msgs_sent.fetch_add(msgs, Ordering::Relaxed);
-        self.0.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+        self.0.used.sent(msgs, bytes);
     }
 
     /// `msgs` messages and `bytes` bytes read from peers.
     pub fn add_received(&self, msgs: u64, bytes: u64) {
-        self.0.msgs_received.fetch_add(msgs, Ordering::Relaxed);
-        self.0.bytes_received.fetch_add(bytes, Ordering::Relaxed);
+        self.0.used.received(msgs, bytes);
+    }
+
+    /// One message of `bytes` written to a peer, counted as upkeep if `upkeep`.
+    pub fn sent_as(&self, upkeep: bool, bytes: usize) {
+        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
+        half.sent(1, bytes as u64);
+    }
+
+    /// One message of `bytes` read from a peer, counted as upkeep if `upkeep`.
+    pub fn received_as(&self, upkeep: bool, bytes: usize) {
+        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
+        half.received(1, bytes as u64);
+    }
+
+    /// Takes back one message counted by [`Traffic::sent_as`] that the socket then
+    /// refused (code that counts before it sends, so no reader sees the answer first).
+    pub fn unsent_as(&self, upkeep: bool, bytes: usize) {
+        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
+        half.take(true, 1, bytes as u64);
+    }
+
+    /// Marks as upkeep `msgs` messages of `bytes` already counted as sent: for code
+    /// that learns what a message was for after the socket counted it.
+    pub fn mark_upkeep_sent(&self, msgs: u64, bytes: u64) {
+        self.0.upkeep.sent(msgs, bytes);
+        self.0.used.take(true, msgs, bytes);
+    }
+
+    /// Marks as upkeep `msgs` messages of `bytes` already counted as received.
+    pub fn mark_upkeep_received(&self, msgs: u64, bytes: u64) {
+        self.0.upkeep.received(msgs, bytes);
+        self.0.used.take(false, msgs, bytes);
     }
 
     /// The counts now, under the name `node`.
     pub fn snapshot(&self, node: &str) -> NodeTraffic {
-        let c = &self.0;
+        let [um, ur, ub, ubr] = self.0.used.load();
+        let [km, kr, kb, kbr] = self.0.upkeep.load();
         NodeTraffic {
             node: node.to_string(),
-            msgs_sent: c.msgs_sent.load(Ordering::Relaxed),
-            msgs_received: c.msgs_received.load(Ordering::Relaxed),
-            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
-            bytes_received: c.bytes_received.load(Ordering::Relaxed),
+            msgs_sent: um + km,
+            msgs_received: ur + kr,
+            bytes_sent: ub + kb,
+            bytes_received: ubr + kbr,
+            upkeep_msgs_sent: km,
+            upkeep_msgs_received: kr,
+            upkeep_bytes_sent: kb,
+            upkeep_bytes_received: kbr,
         }
     }
 }
@@ -105,7 +193,8 @@ impl<S: Write> Write for Metered<S> {
     }
 }
 
-/// One node's counts at one moment.
+/// One node's counts at one moment. The `upkeep_` counts are the part of the others
+/// that kept the structure (see the module doc).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeTraffic {
     pub node: String,
@@ -113,6 +202,10 @@ pub struct NodeTraffic {
     pub msgs_received: u64,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    pub upkeep_msgs_sent: u64,
+    pub upkeep_msgs_received: u64,
+    pub upkeep_bytes_sent: u64,
+    pub upkeep_bytes_received: u64,
 }
 
 impl NodeTraffic {
@@ -125,14 +218,53 @@ impl NodeTraffic {
         self.bytes_sent + self.bytes_received
     }
 
-    /// What happened between `before` and `self` (the same node, later).
-    pub fn since(&self, before: &NodeTraffic) -> NodeTraffic {
+    /// Upkeep messages this node handled, in and out.
+    pub fn upkeep_msgs(&self) -> u64 {
+        self.upkeep_msgs_sent + self.upkeep_msgs_received
+    }
+
+    /// Every count minus its upkeep: the traffic the network's users caused.
+    pub fn without_upkeep(&self) -> NodeTraffic {
         NodeTraffic {
             node: self.node.clone(),
-            msgs_sent: self.msgs_sent.saturating_sub(before.msgs_sent),
-            msgs_received: self.msgs_received.saturating_sub(before.msgs_received),
-            bytes_sent: self.bytes_sent.saturating_sub(before.bytes_sent),
-            bytes_received: self.bytes_received.saturating_sub(before.bytes_received),
+            msgs_sent: self.msgs_sent.saturating_sub(self.upkeep_msgs_sent),
+            msgs_received: self.msgs_received.saturating_sub(self.upkeep_msgs_received),
+            bytes_sent: self.bytes_sent.saturating_sub(self.upkeep_bytes_sent),
+            bytes_received: self
+                .bytes_received
+                .saturating_sub(self.upkeep_bytes_received),
+            ..NodeTraffic::default()
+        }
+    }
+
+    /// Both nodes' counts added, under `self`'s name.
+    pub fn plus(&self, other: &NodeTraffic) -> NodeTraffic {
+        NodeTraffic {
+            node: self.node.clone(),
+            msgs_sent: self.msgs_sent + other.msgs_sent,
+            msgs_received: self.msgs_received + other.msgs_received,
+            bytes_sent: self.bytes_sent + other.bytes_sent,
+            bytes_received: self.bytes_received + other.bytes_received,
+            upkeep_msgs_sent: self.upkeep_msgs_sent + other.upkeep_msgs_sent,
+            upkeep_msgs_received: self.upkeep_msgs_received + other.upkeep_msgs_received,
+            upkeep_bytes_sent: self.upkeep_bytes_sent + other.upkeep_bytes_sent,
+            upkeep_bytes_received: self.upkeep_bytes_received + other.upkeep_bytes_received,
+        }
+    }
+
+    /// What happened between `before` and `self` (the same node, later).
+    pub fn since(&self, before: &NodeTraffic) -> NodeTraffic {
+        let d = |a: u64, b: u64| a.saturating_sub(b);
+        NodeTraffic {
+            node: self.node.clone(),
+            msgs_sent: d(self.msgs_sent, before.msgs_sent),
+            msgs_received: d(self.msgs_received, before.msgs_received),
+            bytes_sent: d(self.bytes_sent, before.bytes_sent),
+            bytes_received: d(self.bytes_received, before.bytes_received),
+            upkeep_msgs_sent: d(self.upkeep_msgs_sent, before.upkeep_msgs_sent),
+            upkeep_msgs_received: d(self.upkeep_msgs_received, before.upkeep_msgs_received),
+            upkeep_bytes_sent: d(self.upkeep_bytes_sent, before.upkeep_bytes_sent),
+            upkeep_bytes_received: d(self.upkeep_bytes_received, before.upkeep_bytes_received),
         }
     }
 }
@@ -140,6 +272,11 @@ impl NodeTraffic {
 /// Messages sent in the whole network: each message counted once, at its sender.
 pub fn total_msgs(nodes: &[NodeTraffic]) -> u64 {
     nodes.iter().map(|n| n.msgs_sent).sum()
+}
+
+/// Upkeep messages sent in the whole network, each counted once, at its sender.
+pub fn total_upkeep_msgs(nodes: &[NodeTraffic]) -> u64 {
+    nodes.iter().map(|n| n.upkeep_msgs_sent).sum()
 }
 
 /// Bytes sent in the whole network.
@@ -204,6 +341,32 @@ mod tests {
         let n = t.snapshot("x");
         assert_eq!((n.msgs_sent, n.bytes_sent), (1, 5));
         assert_eq!((n.msgs_received, n.bytes_received), (1, 3));
+    }
+
+    #[test]
+    fn upkeep_is_a_part_of_the_totals_and_can_be_taken_off() {
+        // A stabilize question and its answer, then a search's lookup step and its answer.
+        let (a, b) = (Traffic::new(), Traffic::new());
+        a.sent_as(true, 7);
+        b.received_as(true, 7);
+        b.sent_as(true, 40);
+        a.received_as(true, 40);
+        a.sent_as(false, 27);
+        b.received_as(false, 27);
+        b.sent_as(false, 60);
+        a.received_as(false, 60);
+        let nodes = [a.snapshot("a"), b.snapshot("b")];
+        assert_eq!((total_msgs(&nodes), total_upkeep_msgs(&nodes)), (4, 2));
+        assert_eq!((nodes[0].upkeep_msgs(), nodes[0].msgs()), (2, 4));
+        let used: Vec<NodeTraffic> = nodes.iter().map(NodeTraffic::without_upkeep).collect();
+        assert_eq!((total_msgs(&used), total_bytes(&used)), (2, 87));
+        assert_eq!(total_upkeep_msgs(&used), 0);
+        // A message counted first and understood later (a Pong to our keep-alive).
+        a.received(20);
+        a.mark_upkeep_received(1, 20);
+        let later = a.snapshot("a").since(&nodes[0]);
+        assert_eq!((later.msgs_received, later.upkeep_msgs_received), (1, 1));
+        assert_eq!(later.without_upkeep().msgs(), 0);
     }
 
     #[test]

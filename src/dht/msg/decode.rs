@@ -94,19 +94,27 @@ impl<'a> In<'a> {
     }
 }
 
-/// Splits a datagram into its transaction id and body; refuses one too short to hold
-/// an id or longer than [`MAX_DATAGRAM`].
-pub fn split_txid(d: &[u8]) -> Result<(u32, &[u8])> {
+/// Splits a datagram into its head (transaction id, flags) and body; refuses one too
+/// short to hold a head, longer than [`MAX_DATAGRAM`], or with a flags bit other than
+/// [`FLAG_UPKEEP`] set.
+pub fn split_head(d: &[u8]) -> Result<(Head, &[u8])> {
     if d.len() > MAX_DATAGRAM {
         return Err(WireError::Malformed("datagram longer than MAX_DATAGRAM"));
     }
-    if d.len() < TXID_BYTES {
+    if d.len() < HEAD_BYTES {
         return Err(WireError::Malformed(
-            "datagram shorter than its transaction id",
+            "datagram shorter than its head (transaction id and flags)",
         ));
     }
-    let (id, body) = d.split_at(TXID_BYTES);
-    Ok((u32::from_be_bytes([id[0], id[1], id[2], id[3]]), body))
+    let (head, body) = d.split_at(HEAD_BYTES);
+    if head[4] & !FLAG_UPKEEP != 0 {
+        return Err(WireError::Malformed("flags bits 1-7 must be 0"));
+    }
+    let head = Head {
+        txid: u32::from_be_bytes([head[0], head[1], head[2], head[3]]),
+        upkeep: head[4] & FLAG_UPKEEP != 0,
+    };
+    Ok((head, body))
 }
 
 /// Decodes a request body into the sender's ring size `m` and the request.

@@ -3,13 +3,14 @@
 //! cut; the other limits are the caller's business (`store.rs` splits hand-overs into
 //! batches, `node/answer.rs` pages values).
 
-use super::{ty, Reply, Request, MAX_NODES, MAX_TEXT, TXID_BYTES};
+use super::{ty, Head, Reply, Request, FLAG_UPKEEP, HEAD_BYTES, MAX_NODES, MAX_TEXT};
 use crate::dht::policy::{NodeRef, Routing};
 
-/// One datagram: the transaction id, then the body.
-pub fn datagram(txid: u32, body: &[u8]) -> Vec<u8> {
-    let mut d = Vec::with_capacity(TXID_BYTES + body.len());
-    d.extend_from_slice(&txid.to_be_bytes());
+/// One datagram: the transaction id, the flags, then the body.
+pub fn datagram(head: Head, body: &[u8]) -> Vec<u8> {
+    let mut d = Vec::with_capacity(HEAD_BYTES + body.len());
+    d.extend_from_slice(&head.txid.to_be_bytes());
+    d.push(if head.upkeep { FLAG_UPKEEP } else { 0 });
     d.extend_from_slice(body);
     d
 }

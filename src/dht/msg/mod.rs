@@ -3,9 +3,22 @@
 //! Chord's paper names the remote calls but no wire format, so this one is ours. Every
 //! message is one UDP datagram (数据报) of at most [`MAX_DATAGRAM`] bytes: a transaction
 //! id (u32 big-endian, chosen by the caller and echoed in the reply, as BEP 5's KRPC
-//! does) and then the body. No length prefix: the datagram has its own length. A reply
-//! is matched to its request by transaction id *and* source address; anything else is
-//! stale (a reply to a retry that already succeeded) and dropped.
+//! does), one byte of flags, and then the body. No length prefix: the datagram has its
+//! own length. A reply is matched to its request by transaction id *and* source
+//! address; anything else is stale (a reply to a retry that already succeeded) and
+//! dropped.
+//!
+//! **The upkeep flag.** Bit 0 of the flags says the datagram is the ring's upkeep (the
+//! cost of keeping the structure): a call of a maintenance round (stabilize's
+//! GET_PREDECESSOR, GET_SUCCESSORS and NOTIFY, fix-fingers' GET_PREDECESSOR and
+//! FIND_STEP, check-predecessor's PING, the replication round's STORE), and the reply to
+//! one, which echoes its request's flags. A search's FIND_STEP and a fix-fingers'
+//! FIND_STEP are the same bytes otherwise, so only the caller knows, and the flag tells
+//! the answerer: both ends then count the datagram as upkeep where it crosses their
+//! socket (`locate::Traffic`), and the whole network's sums are right. Everything a user
+//! asked for (a lookup, GET, PUT, a join's or leave's hand-over, a leave notice) has the
+//! bit clear. Bits 1 to 7 are zero; a datagram with any of them set is refused, so a
+//! datagram has one reading.
 //!
 //! Why 8 KiB: every routing message (a lookup step, a successor list) is under 1.5 KiB,
 //! one Ethernet frame. Only values need more, and a datagram larger than the link's MTU
@@ -16,7 +29,7 @@
 //! which is harmless because STORE merges by set union.
 //!
 //! ```text
-//! datagram:      txid u32 BE | body
+//! datagram:      txid u32 BE | flags u8 (bit 0: upkeep; bits 1-7: 0) | body
 //! request body:  type u8 | bits u8 (the sender's m) | fields
 //! reply body:    type u8 | fields
 //!
@@ -52,15 +65,17 @@
 //! 0xff  ERROR             text (the request was refused)
 //! ```
 //!
-//! Example, PING from a 160-bit node as transaction 7: `00 00 00 07` (txid) `01` (PING)
-//! `a0` (m = 160). Its answer: `00 00 00 07` `81` (PONG) and the node.
+//! Example, a search's PING from a 160-bit node as transaction 7: `00 00 00 07` (txid)
+//! `00` (flags: not upkeep) `01` (PING) `a0` (m = 160). Its answer: `00 00 00 07` `00`
+//! `81` (PONG) and the node. The same PING from check-predecessor: `00 00 00 07` `01`
+//! (flags: upkeep) `01` `a0`, answered `00 00 00 07` `01` `81` and the node.
 
 mod decode;
 mod encode;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode_reply, decode_request, split_txid};
+pub use decode::{decode_reply, decode_request, split_head};
 pub use encode::{datagram, encode_reply, encode_request};
 
 use super::id::Id;
@@ -69,10 +84,12 @@ use std::collections::BTreeSet;
 
 /// Largest datagram sent or accepted, transaction id included (see above for why).
 pub const MAX_DATAGRAM: usize = 8192;
-/// Bytes of the transaction id in front of every body.
-pub const TXID_BYTES: usize = 4;
-/// Largest body: what is left of a datagram after the transaction id.
-pub const MAX_BODY: usize = MAX_DATAGRAM - TXID_BYTES;
+/// Bytes in front of every body: the transaction id (4) and the flags (1).
+pub const HEAD_BYTES: usize = 5;
+/// Largest body: what is left of a datagram after its head.
+pub const MAX_BODY: usize = MAX_DATAGRAM - HEAD_BYTES;
+/// The flags bit of a datagram that is the ring's upkeep (see above).
+pub const FLAG_UPKEEP: u8 = 0x01;
 /// Nodes in one list: more than any successor list (r) or fallback list we send.
 pub const MAX_NODES: usize = 32;
 /// Bytes of a key (e.g. a file's SHA-1 in hex is 40).
@@ -92,6 +109,29 @@ pub const MAX_TEXT: usize = 1024;
 
 /// A key and every value stored under it: what a STORE carries.
 pub type Entry = (Vec<u8>, BTreeSet<Vec<u8>>);
+
+/// What comes before a body: the transaction id and whether the datagram is upkeep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Head {
+    pub txid: u32,
+    /// Bit 0 of the flags: a maintenance round's call, or the reply to one.
+    pub upkeep: bool,
+}
+
+impl Head {
+    /// A call a user asked for, or its reply (flags 0).
+    pub fn call(txid: u32) -> Head {
+        Head {
+            txid,
+            upkeep: false,
+        }
+    }
+
+    /// A maintenance round's call, or its reply (flags [`FLAG_UPKEEP`]).
+    pub fn upkeep(txid: u32) -> Head {
+        Head { txid, upkeep: true }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {

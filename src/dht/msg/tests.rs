@@ -21,14 +21,49 @@ fn ping_is_two_bytes() {
 }
 
 #[test]
-fn a_datagram_is_the_txid_then_the_body() {
-    // 00 00 01 02 = transaction 258, then PING from m = 160.
-    let d = datagram(258, &encode_request(160, &Request::Ping));
-    assert_eq!(d, vec![0x00, 0x00, 0x01, 0x02, 0x01, 0xa0]);
-    assert_eq!(split_txid(&d).unwrap(), (258, &[0x01, 0xa0][..]));
-    assert!(split_txid(&[0, 0, 1]).is_err(), "shorter than a txid");
+fn a_datagram_is_the_txid_the_flags_then_the_body() {
+    // 00 00 01 02 = transaction 258, 00 = flags (a user's call), then PING from m = 160.
+    let d = datagram(Head::call(258), &encode_request(160, &Request::Ping));
+    assert_eq!(d, vec![0x00, 0x00, 0x01, 0x02, 0x00, 0x01, 0xa0]);
+    assert_eq!(
+        split_head(&d).unwrap(),
+        (Head::call(258), &[0x01, 0xa0][..])
+    );
+    assert!(split_head(&[0, 0, 1, 2]).is_err(), "shorter than a head");
     let big = vec![0u8; MAX_DATAGRAM + 1];
-    assert!(split_txid(&big).is_err(), "longer than MAX_DATAGRAM");
+    assert!(split_head(&big).is_err(), "longer than MAX_DATAGRAM");
+}
+
+#[test]
+fn the_upkeep_flag_is_bit_0_of_the_fifth_byte() {
+    // check-predecessor's PING: 00 00 00 07 = transaction 7, 01 = flags (upkeep), 01 a0.
+    let d = datagram(Head::upkeep(7), &encode_request(160, &Request::Ping));
+    assert_eq!(d, vec![0x00, 0x00, 0x00, 0x07, 0x01, 0x01, 0xa0]);
+    let (head, body) = split_head(&d).unwrap();
+    assert!(head.upkeep);
+    assert_eq!((head.txid, body), (7, &[0x01, 0xa0][..]));
+    // Its PONG echoes the flags: 00 00 00 07, 01, 81 = PONG, then the node.
+    let pong = datagram(head, &encode_reply(&Reply::Pong(node(4000))));
+    assert_eq!(pong[..6], [0x00, 0x00, 0x00, 0x07, 0x01, 0x81]);
+    // A search's FIND_STEP and a fix-fingers' FIND_STEP differ in that byte alone.
+    let step = encode_request(
+        160,
+        &Request::FindStep {
+            id: Id::hash(b"k", 160),
+            routing: Routing::Fingers,
+        },
+    );
+    let (search, fix) = (
+        datagram(Head::call(9), &step),
+        datagram(Head::upkeep(9), &step),
+    );
+    let differ: Vec<usize> = (0..search.len()).filter(|&i| search[i] != fix[i]).collect();
+    assert_eq!(differ, [4]);
+    // Bits 1-7 are reserved: 0x02 or 0x81 in the flags is refused.
+    for bad in [0x02, 0x81, 0xff] {
+        let err = split_head(&[0, 0, 0, 7, bad, 0x01, 0xa0]).unwrap_err();
+        assert!(matches!(err, WireError::Malformed(m) if m.contains("flags")));
+    }
 }
 
 #[test]

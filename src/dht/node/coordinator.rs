@@ -142,7 +142,7 @@ impl Coordinator {
     }
 
     fn answer(&mut self, ev: Incoming) {
-        let Incoming { from, txid, req } = ev;
+        let Incoming { from, head, req } = ev;
         if matches!(
             req,
             Request::PredLeaving { .. } | Request::SuccLeaving { .. }
@@ -155,27 +155,27 @@ impl Coordinator {
             self.rounds.churn(); // a NOTIFY that changed our predecessor
         }
         match a {
-            Answer::Reply(rep) => self.w.out.reply(from, txid, &rep),
+            Answer::Reply(rep) => self.w.out.reply(from, head, &rep),
             Answer::ReplyThen(rep, job) => {
-                self.w.out.reply(from, txid, &rep);
+                self.w.out.reply(from, head, &rep);
                 self.maint(Some(job));
             }
             Answer::After(Job::Store { to, entries, .. }) => {
                 let job = Job::Store {
                     to,
                     entries,
-                    answer: Some((from, txid)),
+                    answer: Some((from, head)),
                 };
                 if !self.w.store_worker.ensure() || self.w.store.try_send(job).is_err() {
                     // Too busy to wait: answer now; replication rounds catch up.
-                    self.w.out.reply(from, txid, &Reply::Ok);
+                    self.w.out.reply(from, head, &Reply::Ok);
                 }
             }
             Answer::After(other) => {
                 self.maint(Some(other));
-                self.w.out.reply(from, txid, &Reply::Ok);
+                self.w.out.reply(from, head, &Reply::Ok);
             }
-            Answer::Refuse(e) => self.w.out.refuse(from, txid, &e),
+            Answer::Refuse(e) => self.w.out.refuse(from, head, &e),
         }
     }
 
@@ -192,8 +192,8 @@ impl Coordinator {
     fn on_done(&mut self, d: Done) {
         match d {
             Done::Stored {
-                answer: Some((to, txid)),
-            } => self.w.out.reply(to, txid, &Reply::Ok),
+                answer: Some((to, head)),
+            } => self.w.out.reply(to, head, &Reply::Ok),
             d => self.rounds.finished(&self.me, &self.cfg, &mut self.st, d),
         }
     }

@@ -13,6 +13,11 @@
 //!   coordinator ◄─Done── either
 //! ```
 //!
+//! The rounds' jobs (stabilize, fix-fingers, check-predecessor's ping, replicate) call
+//! through [`Caller::for_upkeep`], so their datagrams carry the upkeep flag and both
+//! ends count them as the ring's upkeep; a put passed back and the STOREs of a put or a
+//! hand-over are what a user's put, join or leave costs, and are not flagged.
+//!
 //! Why two: a node answers PUT and NOTIFY only once the STOREs they cause have been sent
 //! (so a put that returned survives its owner's crash). Those STOREs go to a worker that
 //! makes no other call, and STORE itself is always answered at once. So a chain of
@@ -22,7 +27,7 @@
 use super::fingers::{fix_round, Fixed};
 use crate::dht::id::Id;
 use crate::dht::lookup::lookup_via;
-use crate::dht::msg::{Entry, Reply, Request};
+use crate::dht::msg::{Entry, Head, Reply, Request};
 use crate::dht::policy::{better_successor, NodeRef, Routing};
 use crate::dht::rpc::Caller;
 use crate::dht::store::batches;
@@ -72,8 +77,8 @@ impl Lazy {
     }
 }
 
-/// Where a delayed reply goes: the caller's address and its transaction id.
-pub(crate) type ReplyTo = (SocketAddr, u32);
+/// Where a delayed reply goes: the caller's address and its request's head.
+pub(crate) type ReplyTo = (SocketAddr, Head);
 
 /// Outgoing calls the coordinator wants made.
 pub(crate) enum Job {
@@ -151,18 +156,18 @@ fn run(c: &Caller, job: Job) -> Done {
         Job::Stabilize {
             candidates,
             bootstrap,
-        } => stabilize(c, candidates, bootstrap),
+        } => stabilize(&c.for_upkeep(), candidates, bootstrap),
         Job::FixFingers {
             from,
             succs,
             fingers,
-        } => Done::Fingers(fix_round(c, from, &succs, fingers)),
+        } => Done::Fingers(fix_round(&c.for_upkeep(), from, &succs, fingers)),
         Job::Ping(node) => Done::Pinged {
             node,
-            alive: c.call(&node, &Request::Ping).is_ok(),
+            alive: c.for_upkeep().call(&node, &Request::Ping).is_ok(),
         },
         Job::Replicate { to, entries } => {
-            store_on(c, &to, entries);
+            store_on(&c.for_upkeep(), &to, entries);
             Done::Replicated
         }
         Job::Forward { to, req } => {

@@ -2,7 +2,7 @@
 
 use super::coordinator::Command;
 use super::Node;
-use crate::dht::msg::{encode_request, Request, MAX_DATAGRAM};
+use crate::dht::msg::{encode_request, Head, Request, MAX_DATAGRAM};
 use crate::dht::rpc::exchange;
 use crate::dht::store::batches;
 use std::net::{SocketAddr, UdpSocket};
@@ -52,7 +52,7 @@ impl Node {
                 &self.sock,
                 &mut buf,
                 to.addr,
-                i as u32,
+                Head::call(i as u32),
                 &body,
                 &self.traffic,
             );

@@ -12,11 +12,16 @@
 //!
 //! This blocks, so it runs on a node's workers (`node/jobs.rs`) and on the thread of
 //! whoever called the public handle (a lookup, a put), never on the coordinator.
+//!
+//! A caller made by [`Caller::for_upkeep`] (the maintenance rounds' calls) sets the
+//! upkeep flag of its datagrams (`msg/mod.rs`). Each datagram is counted in the node's
+//! [`Traffic`] as it crosses the socket, as upkeep if its own flag says so: a reply
+//! echoes its request's flag, so even a stale reply is counted as what it is.
 
 use crate::dht::error::DhtError;
 use crate::dht::id::Id;
 use crate::dht::msg::MAX_DATAGRAM;
-use crate::dht::msg::{datagram, decode_reply, encode_request, split_txid, Reply, Request};
+use crate::dht::msg::{datagram, decode_reply, encode_request, split_head, Head, Reply, Request};
 use crate::dht::policy::NodeRef;
 use crate::locate::Traffic;
 use std::io::ErrorKind;
@@ -53,6 +58,8 @@ struct Inner {
 pub struct Caller {
     pub me: NodeRef,
     pub bits: u32,
+    /// Its calls are the ring's upkeep (a maintenance round's), flagged as such.
+    upkeep: bool,
     inner: Arc<Inner>,
 }
 
@@ -71,7 +78,16 @@ impl Caller {
         Caller {
             me,
             bits,
+            upkeep: false,
             inner: Arc::new(inner),
+        }
+    }
+
+    /// The same node's caller for its maintenance rounds: every call is flagged upkeep.
+    pub fn for_upkeep(&self) -> Caller {
+        Caller {
+            upkeep: true,
+            ..self.clone()
         }
     }
 
@@ -83,8 +99,12 @@ impl Caller {
         }
         let (sock, mut buf) = self.take()?;
         let txid = self.inner.next_txid.fetch_add(1, Ordering::Relaxed);
+        let head = Head {
+            txid,
+            upkeep: self.upkeep,
+        };
         let body = encode_request(self.bits, req);
-        let r = exchange(&sock, &mut buf, to.addr, txid, &body, &self.inner.traffic);
+        let r = exchange(&sock, &mut buf, to.addr, head, &body, &self.inner.traffic);
         self.give_back((sock, buf));
         match r? {
             Reply::Error(text) => Err(DhtError::Remote(text)),
@@ -127,24 +147,25 @@ impl Caller {
     }
 }
 
-/// Sends `body` as transaction `txid` to `to` from `sock` and waits for the matching
-/// reply, retrying as the module doc says. Also used by a leaving node on its own
-/// socket, so that its leave notices come from the address they speak for.
+/// Sends `body` under `head` to `to` from `sock` and waits for the matching reply
+/// (same transaction id and source), retrying as the module doc says. Also used by a
+/// leaving node on its own socket, so that its leave notices come from the address
+/// they speak for.
 pub fn exchange(
     sock: &UdpSocket,
     buf: &mut [u8],
     to: SocketAddr,
-    txid: u32,
+    head: Head,
     body: &[u8],
     traffic: &Traffic,
 ) -> Result<Reply, DhtError> {
-    let d = datagram(txid, body);
+    let d = datagram(head, body);
     sock.connect(to)?;
     let mut wait = TRY_TIMEOUT;
     let mut refused = false;
     for _ in 0..TRIES {
         sock.send(&d)?;
-        traffic.sent(d.len());
+        traffic.sent_as(head.upkeep, d.len());
         let end = Instant::now() + wait;
         loop {
             let left = end.saturating_duration_since(Instant::now());
@@ -163,11 +184,12 @@ pub fn exchange(
                 }
                 Err(e) => return Err(e.into()),
             };
-            traffic.received(n);
-            let Ok((t, rep)) = split_txid(&buf[..n]) else {
+            let Ok((h, rep)) = split_head(&buf[..n]) else {
+                traffic.received(n);
                 continue;
             };
-            if from == to && t == txid {
+            traffic.received_as(h.upkeep, n);
+            if from == to && h.txid == head.txid {
                 return Ok(decode_reply(rep)?);
             }
         }
@@ -249,15 +271,27 @@ mod tests {
             let (_, from) = callee.recv_from(&mut b).unwrap();
             let ok = crate::dht::msg::encode_reply(&Reply::Ok);
             // A stale reply (transaction 6), a reply from someone else, then ours.
-            callee.send_to(&datagram(6, &ok), from).unwrap();
-            other.send_to(&datagram(7, &ok), from).unwrap();
+            callee
+                .send_to(&datagram(Head::upkeep(6), &ok), from)
+                .unwrap();
+            other
+                .send_to(&datagram(Head::upkeep(7), &ok), from)
+                .unwrap();
             let pong = crate::dht::msg::encode_reply(&Reply::Predecessor(None));
-            callee.send_to(&datagram(7, &pong), from).unwrap();
+            callee
+                .send_to(&datagram(Head::upkeep(7), &pong), from)
+                .unwrap();
         });
         let mut buf = vec![0u8; MAX_DATAGRAM + 1];
         let body = encode_request(160, &Request::GetPredecessor);
-        let rep = exchange(&me, &mut buf, to, 7, &body, &Traffic::new()).unwrap();
+        let t = Traffic::new();
+        let rep = exchange(&me, &mut buf, to, Head::upkeep(7), &body, &t).unwrap();
         assert_eq!(rep, Reply::Predecessor(None));
         server.join().unwrap();
+        // One request out; in, the stale reply and ours (the connected socket never
+        // sees the stranger's), each counted as the upkeep its flag says it is.
+        let n = t.snapshot("me");
+        assert_eq!((n.msgs_sent, n.upkeep_msgs_sent), (1, 1));
+        assert_eq!((n.msgs_received, n.upkeep_msgs_received), (2, 2));
     }
 }

@@ -6,6 +6,10 @@
 //! bytes (an unknown type, a lying length, another ring size) get an ERROR reply naming
 //! the problem, sent by the reader itself; the node keeps serving everyone else.
 //!
+//! Every datagram is counted in the node's `Traffic` where it crosses the socket, as
+//! upkeep when its upkeep flag is set (`msg/mod.rs`); a reply carries its request's
+//! flags back, so the reply to a maintenance round's call is upkeep at both ends.
+//!
 //! The coordinator replies with `send_to` on the same socket, so a reply comes from the
 //! address the request went to (callers check that). It must never wait: the socket
 //! has a send timeout of [`SEND_TIMEOUT`], and a reply that does not fit the kernel's
@@ -17,7 +21,7 @@
 use super::limit::{Limiter, BURST, RATE, SOURCES};
 use crate::dht::error::DhtError;
 use crate::dht::msg::{
-    datagram, decode_request, encode_reply, split_txid, Reply, Request, MAX_DATAGRAM,
+    datagram, decode_request, encode_reply, split_head, Head, Reply, Request, MAX_DATAGRAM,
 };
 use crate::locate::Traffic;
 use crossbeam_channel::{Sender, TrySendError};
@@ -32,10 +36,11 @@ pub const SEND_TIMEOUT: Duration = Duration::from_millis(1);
 /// stop also wakes it with an empty datagram; this is the fallback if that is lost).
 pub const STOP_CHECK: Duration = Duration::from_secs(1);
 
-/// One request for the coordinator: who asked, under which transaction id.
+/// One request for the coordinator: who asked, under which head (transaction id and
+/// upkeep flag, both echoed in the reply).
 pub struct Incoming {
     pub from: SocketAddr,
-    pub txid: u32,
+    pub head: Head,
     pub req: Request,
 }
 
@@ -83,12 +88,16 @@ pub struct Replier {
 }
 
 impl Replier {
-    /// Sends one reply; never waits longer than [`SEND_TIMEOUT`].
-    pub fn reply(&self, to: SocketAddr, txid: u32, rep: &Reply) {
-        let d = datagram(txid, &encode_reply(rep));
+    /// Sends one reply under its request's head; never waits longer than [`SEND_TIMEOUT`].
+    pub fn reply(&self, to: SocketAddr, head: Head, rep: &Reply) {
+        let d = datagram(head, &encode_reply(rep));
+        // Counted before it goes: the caller may count the reply, and a lab read both
+        // counters, before this thread runs again.
+        self.traffic.sent_as(head.upkeep, d.len());
         match self.sock.send_to(&d, to) {
-            Ok(_) => self.traffic.sent(d.len()),
+            Ok(_) => {}
             Err(e) => {
+                self.traffic.unsent_as(head.upkeep, d.len());
                 self.counters.send_dropped.fetch_add(1, Ordering::Relaxed);
                 log::debug!("dht: reply to {to} dropped: {e}");
             }
@@ -96,10 +105,10 @@ impl Replier {
     }
 
     /// Answers ERROR with the problem's text.
-    pub fn refuse(&self, to: SocketAddr, txid: u32, e: &DhtError) {
+    pub fn refuse(&self, to: SocketAddr, head: Head, e: &DhtError) {
         self.counters.refused.fetch_add(1, Ordering::Relaxed);
         log::info!("dht: refusing a request from {to}: {e}");
-        self.reply(to, txid, &Reply::Error(e.to_string()));
+        self.reply(to, head, &Reply::Error(e.to_string()));
     }
 }
 
@@ -130,17 +139,20 @@ pub fn reader(ctx: Ctx) {
                 continue;
             }
         };
-        ctx.out.traffic.received(n);
+        let d = &buf[..n];
+        let split = split_head(d);
+        let upkeep = split.as_ref().is_ok_and(|(h, _)| h.upkeep);
+        ctx.out.traffic.received_as(upkeep, n);
         if !limit.allow(from, Instant::now()) {
             c.limited.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        let d = &buf[..n];
-        let (txid, body) = match split_txid(d) {
+        let (head, body) = match split {
             Ok(x) => x,
             Err(e) if n >= 4 => {
+                // Answered as a user's call: flags that do not parse mean nothing.
                 let txid = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
-                ctx.out.refuse(from, txid, &e.into());
+                ctx.out.refuse(from, Head::call(txid), &e.into());
                 continue;
             }
             Err(_) => {
@@ -159,16 +171,16 @@ pub fn reader(ctx: Ctx) {
                     ours: ctx.bits,
                     theirs: bits,
                 };
-                ctx.out.refuse(from, txid, &e);
+                ctx.out.refuse(from, head, &e);
                 continue;
             }
             Ok((_, req)) => req,
             Err(e) => {
-                ctx.out.refuse(from, txid, &e.into());
+                ctx.out.refuse(from, head, &e.into());
                 continue;
             }
         };
-        match ctx.events.try_send(Incoming { from, txid, req }) {
+        match ctx.events.try_send(Incoming { from, head, req }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 c.queue_full.fetch_add(1, Ordering::Relaxed);

@@ -78,6 +78,7 @@ impl Coordinator {
             ping_ttl: cfg.ping_ttl,
             stats,
             traffic: cfg.traffic.clone(),
+            keepalives: Vec::new(),
             seen: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             push_routes: Seen::new(cfg.seen_capacity, cfg.seen_lifetime, now),
             // The servent id is already unique per servent: seed from it.

@@ -11,6 +11,12 @@
 //!
 //! Descriptors we start are remembered in the seen-table as ours (route SELF), so
 //! that their replies stop here. Every function takes the coordinator's [`State`].
+//!
+//! Upkeep (notes 6.4, the cost of keeping the structure): a keep-alive is a one-hop
+//! Ping (it arrives with TTL 1, hops 0), and it and its Pong are counted as upkeep at
+//! both ends (`locate::Traffic`), apart from what joins and searches cost. The reader
+//! thread has counted each descriptor already; the coordinator, which knows what a
+//! descriptor is for, marks it.
 
 use super::config::HIT_QUEUE;
 use crate::gnutella::msg::{self, Descriptor, Guid, HitResult, Kind, Payload, Pong, QueryHit};
@@ -84,9 +90,17 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
     let process = first || !st.dedup;
     match &desc.payload {
         Payload::Ping => {
+            // After our hop: it came with TTL 1, hops 0, a neighbour's keep-alive.
+            let keepalive = desc.ttl == 0 && desc.hops == 1;
+            if keepalive {
+                st.traffic.mark_upkeep_received(1, msg::HEADER_LEN as u64);
+            }
             if process {
                 let pong = Payload::Pong(pong(st, from));
-                reply(st, from, &desc, pong);
+                let (n, bytes) = reply(st, from, &desc, pong);
+                if keepalive {
+                    st.traffic.mark_upkeep_sent(n, bytes);
+                }
             }
             flood(st, from, &desc, first);
         }
@@ -113,6 +127,10 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
                 st.hosts.add(host);
             }
             if route_back(st, &desc, Kind::Ping) {
+                if st.keepalives.contains(&desc.guid) {
+                    let len = msg::encode(&desc).len() as u64;
+                    st.traffic.mark_upkeep_received(1, len);
+                }
                 st.trace(Trace::PongArrived {
                     at: st.me,
                     host,
@@ -153,7 +171,9 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             }
             let route = policy::reverse_hop(st.push_routes.get(&p.servent_id).copied(), &st.ids());
             match route {
-                Some(to) if to != SELF && desc.ttl > 0 => st.send_many(&[to], &desc),
+                Some(to) if to != SELF && desc.ttl > 0 => {
+                    st.send_many(&[to], &desc);
+                }
                 _ => no_route(st, &desc),
             }
         }
@@ -162,14 +182,15 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
 }
 
 /// Sends a Pong or QueryHit answering `req` straight back to the neighbour it came from.
-fn reply(st: &mut State, to: PeerId, req: &Descriptor, payload: Payload) {
+/// Our answer to `req`, back to `to`: the copies queued and their bytes.
+fn reply(st: &mut State, to: PeerId, req: &Descriptor, payload: Payload) -> (u64, u64) {
     let desc = Descriptor {
         guid: req.guid,
         ttl: policy::reply_ttl(req.hops),
         hops: 0,
         payload,
     };
-    st.send_many(&[to], &desc);
+    st.send_many(&[to], &desc)
 }
 
 fn flood(st: &mut State, from: PeerId, desc: &Descriptor, first: bool) {
@@ -276,13 +297,17 @@ pub fn push(st: &mut State, guid: Guid, servent_id: Guid, index: u32) {
         }),
     };
     match route {
-        Some(to) if to != SELF => st.send_many(&[to], &desc),
+        Some(to) if to != SELF => {
+            st.send_many(&[to], &desc);
+        }
         _ => info!("{}: no route for a Push", st.me),
     }
 }
 
-/// A one-hop Ping to every neighbour, remembered as ours so the Pong finds its way home.
+/// A one-hop Ping to every neighbour, remembered as ours so the Pong finds its way home;
+/// upkeep, as are the Pongs it brings (see the module doc).
 pub fn keepalive(st: &mut State) {
+    st.keepalives.clear();
     for id in st.ids() {
         let desc = Descriptor {
             guid: st.guid(),
@@ -292,6 +317,8 @@ pub fn keepalive(st: &mut State) {
         };
         st.seen
             .insert_if_new((desc.guid, Kind::Ping as u8), SELF, Instant::now());
-        st.send_many(&[id], &desc);
+        st.keepalives.push(desc.guid);
+        let (n, bytes) = st.send_many(&[id], &desc);
+        st.traffic.mark_upkeep_sent(n, bytes);
     }
 }

@@ -86,7 +86,7 @@ pub fn read_msg(r: &mut impl Read, traffic: &Traffic) -> Result<Option<Msg>, Wir
     match read_frame(r, Prefix::U32Be, MAX_FRAME)? {
         None => Ok(None),
         Some(body) => {
-            traffic.received(4 + body.len());
+            traffic.received_as(Msg::is_upkeep(&body), 4 + body.len());
             Msg::decode(&body).map(Some)
         }
     }

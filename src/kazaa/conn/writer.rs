@@ -215,12 +215,13 @@ struct Writer {
 }
 
 /// Counts each frame of a batch (a 4-byte big-endian length, then the body) as one
-/// message sent: the coordinator hands many frames over in one buffer.
+/// message sent: the coordinator hands many frames over in one buffer. A Ping is
+/// upkeep ([`Msg::is_upkeep`]).
 fn count_frames(mut batch: &[u8], traffic: &Traffic) {
     while batch.len() >= 4 {
         let body = u32::from_be_bytes([batch[0], batch[1], batch[2], batch[3]]) as usize;
         let len = (4 + body).min(batch.len());
-        traffic.sent(len);
+        traffic.sent_as(Msg::is_upkeep(&batch[4..len]), len);
         batch = &batch[len..];
     }
 }

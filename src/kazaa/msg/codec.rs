@@ -32,6 +32,12 @@ impl Msg {
         }
     }
 
+    /// Whether a frame body is upkeep (a Ping: type 0x00, and nothing else), read from
+    /// its first byte, so the sockets' counters need not decode it.
+    pub fn is_upkeep(body: &[u8]) -> bool {
+        body == [0x00]
+    }
+
     /// The body of one frame (without the length prefix).
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(32);

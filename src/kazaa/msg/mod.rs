@@ -103,6 +103,8 @@ pub struct Hit {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
+    /// The keep-alive: the network's upkeep (notes 6.4, the cost of keeping the
+    /// structure), counted apart from what searches, joins and leaves cost.
     Ping,
     Hello {
         role: Role,

@@ -254,3 +254,14 @@ fn a_promotion_carries_its_grant() {
     assert!(Msg::decode(&bytes[..7]).is_err());
     assert!(Msg::decode(&[0x08]).is_err(), "Promote without a grant");
 }
+
+#[test]
+fn only_a_ping_is_upkeep() {
+    // 00 = type Ping, no payload: the keep-alive, the one frame counted as upkeep.
+    assert_eq!(Msg::Ping.encode(), [0x00]);
+    assert!(Msg::is_upkeep(&Msg::Ping.encode()));
+    for m in [Msg::Bye, Msg::Subscribe, Msg::Indexed(0)] {
+        assert!(!Msg::is_upkeep(&m.encode()), "{}", m.name());
+    }
+    assert!(!Msg::is_upkeep(&[]), "an empty body is no Ping");
+}

@@ -3,10 +3,11 @@
 //!
 //! "Findable" is checked the way a user would: another peer searches for the newcomer's
 //! rarest song until the newcomer is named. "Gone" is the opposite: searches until the
-//! leaver is no longer named. These probe searches are not counted as the join's cost.
+//! leaver is no longer named. These probe searches are not counted as the join's cost,
+//! nor is upkeep (a ring's stabilize rounds, keep-alives) that ran while it joined.
 
-use super::{note, Column, MeasureConfig, World};
-use crate::locate::{delta, keywords, total_msgs, Design, PeerId};
+use super::{note, used, Column, MeasureConfig, World};
+use crate::locate::{keywords, total_msgs, Design, PeerId};
 use std::time::{Duration, Instant};
 
 /// Pause between probe searches: short beside every design's timers, long enough not to
@@ -62,7 +63,7 @@ pub(crate) fn join(
         return;
     }
     col.join_msgs
-        .add(total_msgs(&delta(&d.traffic(), &before)) as f64);
+        .add(total_msgs(&used(&d.traffic(), &before)) as f64);
     world.live.insert(p);
     world.gone.remove(&p);
     let Some(title) = rarest_title(world, p) else {
@@ -93,7 +94,7 @@ pub(crate) fn leave(
         note(col, format!("peer {p} could not leave: {e}"));
     }
     col.leave_msgs
-        .add(total_msgs(&delta(&d.traffic(), &before)) as f64);
+        .add(total_msgs(&used(&d.traffic(), &before)) as f64);
     world.live.remove(&p);
     world.gone.insert(p);
     if let Some(title) = rarest_title(world, p) {

@@ -7,8 +7,11 @@
 //! packet counter would: the traffic of every node before and after, the time it took,
 //! and its answer held against the truth the workload knows.
 //!
-//! Traffic deltas include whatever the design sends on its own meanwhile (a ring's
-//! stabilization, Gnutella's pings): that background is part of what a design costs.
+//! What a design sends on its own meanwhile, its **upkeep** (a ring's stabilization,
+//! KaZaA's and Gnutella's keep-alives), is counted apart where it crosses each node's
+//! socket (`traffic.rs`), and taken off: a search, a join or a leave costs every
+//! message the network sent while it ran, minus the upkeep messages. Upkeep has its own
+//! figure, measured while the network is idle: the cost of keeping the structure.
 //!
 //! Where to look first: [`run`], then [`Column`] (one column of the lab's table).
 
@@ -20,7 +23,10 @@ pub use kill::KillResult;
 pub use load::{directory_load, threads_cpu, LoadPoint};
 
 use super::workload::{Step, Workload};
-use super::{busiest, delta, total_bytes, total_msgs, Design, LocateError, NodeTraffic, PeerId};
+use super::{
+    busiest, delta, total_bytes, total_msgs, total_upkeep_msgs, Design, LocateError, NodeTraffic,
+    PeerId,
+};
 use crate::report::quantile;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -30,10 +36,9 @@ use std::time::{Duration, Instant};
 pub struct MeasureConfig {
     /// Whether the run ends by killing the special node (a scaling run needs not).
     pub kill: bool,
-    /// When set, the network's own background traffic (a ring's stabilization,
-    /// Gnutella's pings) is measured over this idle time after the joins and taken
-    /// off each search's count: what is left is what locating costs.
-    pub background: Option<Duration>,
+    /// After the first peers have joined, the network is left alone this long and its
+    /// upkeep measured ([`Column::upkeep_per_node`]); zero skips it.
+    pub idle: Duration,
     /// Longest wait for a newcomer's files to become findable, or a leaver's to go.
     pub settle_limit: Duration,
     /// Searches run at once after the special node is killed.
@@ -48,7 +53,7 @@ impl Default for MeasureConfig {
     fn default() -> MeasureConfig {
         MeasureConfig {
             kill: true,
-            background: None,
+            idle: Duration::from_secs(1),
             settle_limit: Duration::from_secs(10),
             kill_searches: 20,
             recover_limit: Duration::from_secs(10),
@@ -99,7 +104,8 @@ pub struct Column {
     pub bytes_per_search: Mean,
     /// Search round trips, sorted.
     pub latencies: Vec<Duration>,
-    /// The node that handled the most search messages, and its share of all of them.
+    /// The node that handled the most search messages (upkeep not included), and its
+    /// share of all of them.
     pub busiest: Option<(String, f64)>,
     /// Messages of one join (publishing included), and seconds until findable.
     pub join_msgs: Mean,
@@ -111,6 +117,10 @@ pub struct Column {
     pub crash_secs: Mean,
     /// What killing the special node did; `None` when the design has none.
     pub kill: Option<KillResult>,
+    /// Upkeep messages per second per live node while nobody searched, joined or left
+    /// (each message counted once, at its sender): the cost of keeping the structure.
+    /// NaN when not measured.
+    pub upkeep_per_node: f64,
     /// Things that went wrong, in words, for the lab's story.
     pub notes: Vec<String>,
 }
@@ -195,6 +205,7 @@ pub(crate) fn judged_search(
 pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Column, String> {
     let mut col = Column {
         design: d.name(),
+        upkeep_per_node: f64::NAN,
         ..Column::default()
     };
     let mut world = World {
@@ -207,15 +218,13 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
             .map_err(|e| format!("{}: peer {p} could not join: {e}", col.design))?;
         world.live.insert(p);
     }
-    // Messages per second the network sends while nobody does anything.
-    let idle_rate = match cfg.background {
-        Some(window) => {
-            let before = total_msgs(&d.traffic());
-            std::thread::sleep(window);
-            (total_msgs(&d.traffic()) - before) as f64 / window.as_secs_f64()
-        }
-        None => 0.0,
-    };
+    if !cfg.idle.is_zero() && !world.live.is_empty() {
+        let before = d.traffic();
+        let t = Instant::now();
+        std::thread::sleep(cfg.idle); // the network alone: only upkeep, by definition
+        let upkeep = total_upkeep_msgs(&delta(&d.traffic(), &before)) as f64;
+        col.upkeep_per_node = upkeep / t.elapsed().as_secs_f64() / world.live.len() as f64;
+    }
     let mut search_traffic: Vec<NodeTraffic> = Vec::new();
     for step in &w.steps {
         match step {
@@ -224,7 +233,7 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
                 let t = Instant::now();
                 let result = judged_search(d, &world, &mut col, *from, keyword);
                 let took = t.elapsed();
-                let spent = delta(&d.traffic(), &before);
+                let spent = used(&d.traffic(), &before);
                 match result {
                     Ok(found) => {
                         col.latencies.push(took);
@@ -241,9 +250,7 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
                         );
                     }
                 }
-                let background = idle_rate * took.as_secs_f64();
-                col.msgs_per_search
-                    .add((total_msgs(&spent) as f64 - background).max(0.0));
+                col.msgs_per_search.add(total_msgs(&spent) as f64);
                 col.bytes_per_search.add(total_bytes(&spent) as f64);
                 add_into(&mut search_traffic, &spent);
             }
@@ -260,6 +267,15 @@ pub fn run(d: &mut dyn Design, w: &Workload, cfg: &MeasureConfig) -> Result<Colu
     Ok(col)
 }
 
+/// What every node sent and received between `before` and `after`, minus its upkeep:
+/// what the operation in between cost the network.
+pub(crate) fn used(after: &[NodeTraffic], before: &[NodeTraffic]) -> Vec<NodeTraffic> {
+    delta(after, before)
+        .iter()
+        .map(NodeTraffic::without_upkeep)
+        .collect()
+}
+
 /// Keeps the first few problems in words; counts tell the rest.
 pub(crate) fn note(col: &mut Column, what: String) {
     const KEEP: usize = 5;
@@ -272,12 +288,7 @@ pub(crate) fn note(col: &mut Column, what: String) {
 fn add_into(sum: &mut Vec<NodeTraffic>, more: &[NodeTraffic]) {
     for m in more {
         match sum.iter_mut().find(|s| s.node == m.node) {
-            Some(s) => {
-                s.msgs_sent += m.msgs_sent;
-                s.msgs_received += m.msgs_received;
-                s.bytes_sent += m.bytes_sent;
-                s.bytes_received += m.bytes_received;
-            }
+            Some(s) => *s = s.plus(m),
             None => sum.push(m.clone()),
         }
     }

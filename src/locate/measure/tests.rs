@@ -13,6 +13,8 @@ struct Directory {
     peers: HashMap<PeerId, (Traffic, Vec<SharedFile>)>,
     alive: bool,
     forget_on_leave: bool,
+    /// A keep-alive crosses to the directory and back during every search (upkeep).
+    pings: bool,
 }
 
 impl Directory {
@@ -22,6 +24,7 @@ impl Directory {
             peers: HashMap::new(),
             alive: true,
             forget_on_leave,
+            pings: false,
         }
     }
 
@@ -57,6 +60,17 @@ impl Design for Directory {
             return Err(LocateError::NoService("the directory is down".into()));
         }
         self.round_trip(from);
+        if self.pings {
+            let t = self
+                .peers
+                .get(&from)
+                .map(|p| p.0.clone())
+                .unwrap_or_default();
+            t.sent_as(true, 5);
+            self.dir.received_as(true, 5);
+            self.dir.sent_as(true, 5);
+            t.received_as(true, 5);
+        }
         let mut out = Vec::new();
         for (&peer, (_, files)) in &self.peers {
             for f in files.iter().filter(|f| f.name.contains(kw)) {
@@ -109,6 +123,7 @@ fn quick() -> MeasureConfig {
     MeasureConfig {
         settle_limit: Duration::from_millis(200),
         recover_limit: Duration::from_millis(100),
+        idle: Duration::from_millis(10),
         ..MeasureConfig::default()
     }
 }
@@ -123,6 +138,10 @@ fn a_right_directory_finds_everything_and_carries_half_of_every_message() {
     assert_eq!((col.wrong, col.stale, col.errors), (0, 0, 0));
     // One request and one answer: two messages sent per search, 40 bytes.
     assert_eq!(col.msgs_per_search.get(), 2.0);
+    assert_eq!(
+        col.upkeep_per_node, 0.0,
+        "this directory keeps nothing alive"
+    );
     assert_eq!(col.bytes_per_search.get(), 40.0);
     let (node, share) = col.busiest.clone().unwrap();
     assert_eq!((node.as_str(), share), ("directory", 0.5));
@@ -141,6 +160,18 @@ fn a_right_directory_finds_everything_and_carries_half_of_every_message() {
     );
     assert_eq!(kill.recovered, None);
     assert_eq!(kill.lost, kill.checked);
+}
+
+#[test]
+fn upkeep_during_a_search_is_not_the_searchs_cost() {
+    let w = Workload::generate(&WorkloadConfig::new(16, 7));
+    let mut d = Directory::new(true);
+    d.pings = true;
+    let col = run(&mut d, &w, &quick()).unwrap();
+    // Four messages crossed the sockets per search; two of them were a keep-alive.
+    assert_eq!(col.msgs_per_search.get(), 2.0);
+    assert_eq!(col.bytes_per_search.get(), 40.0);
+    assert_eq!(col.busiest.unwrap().1, 0.5);
 }
 
 #[test]
