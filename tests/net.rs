@@ -60,6 +60,23 @@ fn token_bucket_counts_bytes() {
     assert_eq!(bucket.rate(), 50 * 1024 * 1024);
 }
 
+#[test]
+fn a_token_bucket_never_sends_faster_than_its_rate_whatever_its_burst() {
+    // The bound of notes 6.2 holds only if no node ever beats its upload rate: a bucket
+    // starts empty, so its burst (a quarter second) can only give back time a writer
+    // lost, never lend time ahead. 400 KiB at 1 MiB/s take at least 0.39 s, even
+    // though 256 KiB fit in the burst. (A lower bound: a slow machine only adds to it.)
+    let bucket = TokenBucket::new(1024 * 1024);
+    let t = std::time::Instant::now();
+    let mut w = LimitedWriter::new(Vec::new(), Some(bucket));
+    w.write_all(&common::bytes(400 * 1024, 3)).unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(390),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 /// Reads one line, byte by byte as a careless server would, then echoes: the opening
 /// phase is the line, and only after it is the peer `established`.
 fn line_then_echo(mut s: TcpStream) -> p2plab::net::ConnResult {
