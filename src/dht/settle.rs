@@ -8,13 +8,13 @@
 
 use super::local::LocalRing;
 use super::node::Node;
-use super::policy::{finger_start, NodeRef};
+use super::policy::{finger_start, owner_of, NodeRef};
 use crate::wait::until_every;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 /// The position of `me` in `sorted` (ascending ids).
-pub(crate) fn position(sorted: &[NodeRef], me: &NodeRef) -> usize {
+fn position(sorted: &[NodeRef], me: &NodeRef) -> usize {
     let at = sorted.partition_point(|x| x.id < me.id);
     debug_assert_eq!(sorted.get(at), Some(me), "member");
     at
@@ -64,17 +64,20 @@ impl LocalRing {
         for s in Node::snapshots(&self.nodes) {
             let pos = position(&sorted, &s.me);
             let want_pred = (n > 1).then(|| sorted[(pos + n - 1) % n]);
-            let want_succs: Vec<NodeRef> = (1..=r).map(|k| sorted[(pos + k) % n]).collect();
-            if s.pred != want_pred || s.succs.first() != want_succs.first() {
+            let want_succ = |k: usize| sorted[(pos + k + 1) % n];
+            if s.pred != want_pred || s.succs.first().copied() != (r > 0).then(|| want_succ(0)) {
                 u.links += 1;
-            } else if s.succs != want_succs {
+            } else if s.succs.len() != r
+                || !s.succs.iter().enumerate().all(|(k, x)| *x == want_succ(k))
+            {
                 u.lists += 1;
             }
             if fingers {
                 let wrong = (0..self.cfg.bits)
                     .filter(|&i| {
                         let start = finger_start(&s.me.id, i, self.cfg.bits);
-                        let want = owner_of_sorted(&sorted, &start, &s.me);
+                        // A finger never names its own node.
+                        let want = owner_of(&sorted, &start).filter(|o| **o != s.me).copied();
                         s.fingers.get(i as usize).copied().flatten() != want
                     })
                     .count();
@@ -116,19 +119,12 @@ impl LocalRing {
         let mut next = every;
         until_every(limit, super::local::poll_every(self.nodes.len()), || {
             let u = self.unsettled(fingers);
-            if t.elapsed() >= next && !u.settled(fingers) {
-                show(&u, t.elapsed());
-                next = t.elapsed() + every;
+            let (settled, waited) = (u.settled(fingers), t.elapsed());
+            if waited >= next && !settled {
+                show(&u, waited);
+                next = waited + every;
             }
-            u.settled(fingers)
+            settled
         })
     }
-}
-
-/// The owner of `start` on the sorted ring, or None when it is `me` (a finger never
-/// points at its own node).
-fn owner_of_sorted(sorted: &[NodeRef], start: &super::Id, me: &NodeRef) -> Option<NodeRef> {
-    super::policy::owner_of(sorted, start)
-        .filter(|o| *o != me)
-        .copied()
 }

@@ -5,7 +5,7 @@
 //! send events, and the handle asks for a [`Snapshot`] by a command.
 
 use super::id::{in_half_open, Id};
-use super::policy::{NodeRef, Routing};
+use super::policy::{successor_fingers, NodeRef, Routing};
 use super::rpc::POOL_SIZE;
 use super::store::{Store, MAX_STORE_BYTES};
 use std::net::SocketAddr;
@@ -147,6 +147,15 @@ impl State {
             *f = succs.first().copied();
         }
         self.succs = succs;
+    }
+
+    /// [`State::set_succs`], and the new first successor also takes every finger it
+    /// owns ([`successor_fingers`]): what stabilize and a join do when they learn it.
+    pub fn set_successors(&mut self, me: &NodeRef, bits: u32, succs: Vec<NodeRef>) {
+        self.set_succs(succs);
+        if let Some(s) = self.succs.first().copied() {
+            successor_fingers(me, &mut self.fingers, &s, bits);
+        }
     }
 
     /// Drops a node that failed to answer from every table.

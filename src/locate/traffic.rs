@@ -86,12 +86,21 @@ impl Traffic {
 
     /// One message of `bytes` (framing included) written to a peer.
     pub fn sent(&self, bytes: usize) {
-        self.0.used.sent(1, bytes as u64);
+        self.sent_as(false, bytes);
     }
 
     /// One message of `bytes` (framing included) read from a peer.
     pub fn received(&self, bytes: usize) {
-        self.0.used.received(1, bytes as u64);
+        self.received_as(false, bytes);
+    }
+
+    /// The half of the counters a message goes to.
+    fn half(&self, upkeep: bool) -> &Half {
+        if upkeep {
+            &self.0.upkeep
+        } else {
+            &self.0.used
+        }
     }
 
     /// `msgs` messages and `bytes` bytes written to peers (either may be 0: a [`Metered`]
@@ -107,21 +116,18 @@ impl Traffic {
 
     /// One message of `bytes` written to a peer, counted as upkeep if `upkeep`.
     pub fn sent_as(&self, upkeep: bool, bytes: usize) {
-        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
-        half.sent(1, bytes as u64);
+        self.half(upkeep).sent(1, bytes as u64);
     }
 
     /// One message of `bytes` read from a peer, counted as upkeep if `upkeep`.
     pub fn received_as(&self, upkeep: bool, bytes: usize) {
-        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
-        half.received(1, bytes as u64);
+        self.half(upkeep).received(1, bytes as u64);
     }
 
     /// Takes back one message counted by [`Traffic::sent_as`] that the socket then
     /// refused (code that counts before it sends, so no reader sees the answer first).
     pub fn unsent_as(&self, upkeep: bool, bytes: usize) {
-        let half = if upkeep { &self.0.upkeep } else { &self.0.used };
-        half.take(true, 1, bytes as u64);
+        self.half(upkeep).take(true, 1, bytes as u64);
     }
 
     /// Marks as upkeep `msgs` messages of `bytes` already counted as sent: for code

@@ -20,7 +20,7 @@ use super::jobs::{Done, Job, Lazy};
 use super::maintain::Rounds;
 use crate::dht::id::Id;
 use crate::dht::msg::{Entry, Reply, Request};
-use crate::dht::policy::{next_step, successor_fingers, NodeRef, Routing, Step};
+use crate::dht::policy::{next_step, NodeRef, Routing, Step};
 use crate::dht::rpc::{Incoming, Replier};
 use crate::dht::state::*;
 use crossbeam_channel::{select, Receiver, Sender};
@@ -238,8 +238,7 @@ impl Coordinator {
                 st.bootstrap = Some(bootstrap);
                 st.pred = None;
                 if succ != self.me {
-                    st.set_succs(vec![succ]);
-                    successor_fingers(&self.me, &mut st.fingers, &succ, self.cfg.bits);
+                    st.set_successors(&self.me, self.cfg.bits, vec![succ]);
                 }
                 // One stabilize round at once, so the successor learns of us (and hands
                 // us our keys) without waiting for the timer.

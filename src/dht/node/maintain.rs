@@ -29,7 +29,7 @@
 
 use super::jobs::{Done, Job};
 use crate::dht::policy::NodeRef;
-use crate::dht::policy::{by_distance_from, fill_fingers, successor_fingers, successor_list};
+use crate::dht::policy::{by_distance_from, fill_fingers, successor_list};
 use crate::dht::state::{Config, State};
 
 /// Most quiet steps of stabilize: it then runs every 2^2 = 4th tick.
@@ -164,16 +164,12 @@ impl Rounds {
                 self.stabilizing = false;
                 failed.iter().for_each(|n| st.forget(n));
                 let before = st.succs.clone();
-                match (found, rejoined) {
-                    (Some((succ, list)), _) => {
-                        st.set_succs(successor_list(me, &succ, &list, cfg.r));
-                    }
-                    (None, Some(owner)) if owner != *me => st.set_succs(vec![owner]),
-                    (None, _) => st.set_succs(Vec::new()),
-                }
-                if let Some(s) = st.succs.first().copied() {
-                    successor_fingers(me, &mut st.fingers, &s, cfg.bits);
-                }
+                let succs = match (found, rejoined) {
+                    (Some((succ, list)), _) => successor_list(me, &succ, &list, cfg.r),
+                    (None, Some(owner)) if owner != *me => vec![owner],
+                    (None, _) => Vec::new(),
+                };
+                st.set_successors(me, cfg.bits, succs);
                 if failed.is_empty() && st.succs == before {
                     self.quiet_stab.quiet(QUIET_STABILIZE);
                 } else {

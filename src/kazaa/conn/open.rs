@@ -247,7 +247,7 @@ fn send_now(s: &TcpStream, msgs: &[Msg], t: &Traffic) -> io::Result<()> {
     for m in msgs {
         let f = frame(m);
         w.write_all(&f)?;
-        t.sent_as(matches!(m, Msg::Ping), f.len());
+        t.sent_as(Msg::is_upkeep(&f[4..]), f.len());
     }
     w.flush()
 }
