@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// Block requests kept outstanding per peer: 64 × 16 KiB = 1 MiB in flight, enough
-/// to keep a loopback connection busy while the other side answers.
+/// The most block requests kept outstanding at one peer: 64 × 16 KiB = 1 MiB in
+/// flight, enough to keep a loopback connection busy while the other side answers.
+/// A slower peer gets fewer, a second of its rate (`policy/pipeline.rs`).
 pub const PIPELINE: usize = 64;
 /// Finished pieces waiting for the verifier; no new requests go out while it is this
 /// far behind (back-pressure instead of buffering). 16 pieces (4 MiB), not fewer: the
@@ -32,6 +33,7 @@ pub const VERIFY_QUEUE: usize = 16;
 pub struct ClientConfig {
     /// Where peers reach us (port 0 picks one).
     pub listen: String,
+    /// The cap on requests outstanding at one peer ([`PIPELINE`]).
     pub pipeline: usize,
     pub upload_slots: usize,
     pub max_peers: usize,
@@ -178,6 +180,8 @@ pub struct PeerStats {
     /// ... of which in a regular slot while we were still downloading.
     pub up_regular_leeching: u64,
     pub connected: bool,
+    /// Connected, and it wants pieces we have (its last word was Interested).
+    pub interested: bool,
     /// Dropped for bad pieces and not to be called again.
     pub banned: bool,
 }
@@ -226,6 +230,11 @@ pub fn peer_stats(st: &State, live: bool) -> Vec<PeerStats> {
             up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
             up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
             connected: live && st.peers.values().any(|p| p.link.peer_id == *id),
+            interested: live
+                && st
+                    .peers
+                    .values()
+                    .any(|p| p.link.peer_id == *id && p.interested),
             banned: st.banned_ids.contains(id),
         })
         .collect();

@@ -253,14 +253,17 @@ impl Coordinator {
                         p.last_useful = Instant::now();
                     }
                 }
-                if yes && !self.cfg.free_rider {
-                    let seeding = self.st.pieces.is_complete();
-                    let st = &mut self.st;
+                let seeding = self.st.pieces.is_complete();
+                let st = &mut self.st;
+                if self.cfg.free_rider {
+                    Vec::new()
+                } else if yes {
                     let slots = (self.cfg.upload_slots, seeding);
                     st.slots
                         .on_interested(&mut st.peers, key, self.cfg.choker, slots)
                 } else {
-                    Vec::new()
+                    st.slots
+                        .on_not_interested(&mut st.peers, key, self.cfg.choker, seeding)
                 }
             }
             In::Have(i) => self.st.peer_has(key, i),

@@ -20,6 +20,7 @@ use super::coordinator::Coordinator;
 use super::verify::Verdict;
 use crate::bittorrent::conn::{Link, Out, PeerKey};
 use crate::bittorrent::msg::{encode_into, Message};
+use crate::bittorrent::policy::pipeline::depth;
 use crate::bittorrent::state::{Sends, State};
 use log::{debug, info, warn};
 use std::sync::atomic::Ordering;
@@ -38,7 +39,10 @@ pub const MIN_REQUEST_DEADLINE: Duration = Duration::from_secs(1);
 const USEFUL_GRACE: Duration = crate::bittorrent::policy::choke::RECHOKE_PERIOD;
 
 impl Coordinator {
-    /// Keeps `pipeline` requests outstanding at `key`, as the picker decides.
+    /// Keeps requests outstanding at `key` for about [`QUEUE_TIME`] of its rate (at most
+    /// `pipeline`), as the picker decides.
+    ///
+    /// [`QUEUE_TIME`]: crate::bittorrent::policy::pipeline::QUEUE_TIME
     pub(super) fn fill_pipeline(&mut self, key: PeerKey) {
         if self.verifying >= VERIFY_QUEUE {
             return; // the verifier is behind: back-pressure instead of buffering
@@ -51,7 +55,8 @@ impl Coordinator {
         let pipeline = if p.snubbed {
             1
         } else {
-            self.cfg.pipeline.max(1)
+            let down = p.counters.down.load(Ordering::Relaxed);
+            depth(p.down_meter.update(down, Instant::now()), self.cfg.pipeline)
         };
         let room = pipeline.saturating_sub(p.requests.len());
         if p.peer_choking || !p.am_interested || room == 0 {

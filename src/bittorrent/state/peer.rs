@@ -4,6 +4,7 @@
 use crate::bittorrent::conn::{Link, Out, PeerCounters, Request};
 use crate::bittorrent::msg::bitfield::Bitfield;
 use crate::bittorrent::msg::{encode_into, Message};
+use crate::bittorrent::policy::pipeline::RateMeter;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -36,6 +37,8 @@ pub struct PeerEntry {
     /// Counter values at the last rechoke: rates are the difference over the period.
     pub last_down: u64,
     pub last_up: u64,
+    /// The rate it sends us, which sizes our request queue at it (`policy/pipeline.rs`).
+    pub down_meter: RateMeter,
     pub connected_at: Instant,
     /// Last block it sent us, or when we became interested in it (for snubbing).
     pub last_block: Instant,
@@ -65,6 +68,7 @@ impl PeerEntry {
             bad_pieces: 0,
             last_down: counters.down.load(Ordering::Relaxed),
             last_up: counters.up.load(Ordering::Relaxed),
+            down_meter: RateMeter::new(counters.down.load(Ordering::Relaxed)),
             counters,
             connected_at: now,
             last_block: now,

@@ -85,6 +85,45 @@ impl Slots {
         self.apply(peers)
     }
 
+    /// A peer lost interest: a slot it held is free, and waiting for the next rechoke
+    /// would leave that share of the uplink idle until then. The optimistic slot goes
+    /// to another interested peer at random, and so does a seed's regular slot. A
+    /// leecher's regular slot stays: it was earned by uploading, and only the rechoke
+    /// ranks who earns it next.
+    pub fn on_not_interested(
+        &mut self,
+        peers: &mut BTreeMap<PeerKey, PeerEntry>,
+        key: PeerKey,
+        policy: ChokePolicy,
+        seeding: bool,
+    ) -> Sends {
+        if policy == ChokePolicy::UnchokeAll {
+            return Vec::new();
+        }
+        let optimistic = self.optimistic == Some(key);
+        if optimistic {
+            self.optimistic = None;
+        } else if seeding && self.regular.contains(&key) {
+            self.regular.retain(|&k| k != key);
+        } else {
+            return Vec::new();
+        }
+        let waiting: Vec<PeerKey> = peers
+            .iter()
+            .filter(|&(k, p)| p.interested && !self.regular.contains(k))
+            .map(|(&k, _)| k)
+            .filter(|&k| self.optimistic != Some(k))
+            .collect();
+        if let Some(&next) = waiting.get(self.rng.below(waiting.len().max(1))) {
+            if optimistic {
+                self.optimistic = Some(next);
+            } else {
+                self.regular.push(next);
+            }
+        }
+        self.apply(peers)
+    }
+
     /// Records the choker's decision and says Choke/Unchoke to the peers that change.
     pub fn set(&mut self, peers: &mut BTreeMap<PeerKey, PeerEntry>, u: Unchoke) -> Sends {
         self.regular = u.regular;

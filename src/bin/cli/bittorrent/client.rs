@@ -25,7 +25,7 @@ pub(super) fn client_opts(opts: &mut Options) {
     opts.optopt(
         "",
         "pipeline",
-        "block requests in flight per peer (default 64; 1 = stop-and-wait)",
+        "most block requests in flight per peer (default 64; 1 = stop-and-wait)",
         "N",
     );
     opts.optopt(
