@@ -115,6 +115,11 @@ fn main() -> ExitCode {
         figures.push((format!("n{n}_ratio"), ratio));
         figures.push((format!("n{n}_first_done_s"), r.first_s));
         figures.push((format!("n{n}_median_done_s"), r.median_s));
+        figures.push((format!("n{n}_ramp_up_s"), r.ramp_s.unwrap_or(f64::NAN)));
+        figures.push((
+            format!("n{n}_use_after_ramp"),
+            r.mid_use.unwrap_or(f64::NAN),
+        ));
         rows.push(r);
     }
     table.print();

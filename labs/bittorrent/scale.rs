@@ -2,11 +2,15 @@
 //! file, u_s = 4 MiB/s and u_i = 1 MiB/s as in the lab. The notes' claim (6.2): a
 //! client-server distribution takes N·F/u_s, growing with N, while a P2P swarm's bound
 //! N·F/(u_s + Σu_i) flattens towards F/u_i, because every newcomer brings upload
-//! capacity. The table and the chart put each measured time beside both bounds.
+//! capacity. The table and the chart put each measured time beside both bounds, and
+//! two columns say where the time beyond the bound went (`swarm/uplink.rs`): the
+//! ramp-up (until the swarm first used 90 % of u_s + Σu_i over a second) and the share
+//! of that capacity used from then until the first peer finished.
 //! Shared with `bench-bittorrent_swarm`.
 // Shared by lab-bittorrent and bench-bittorrent_swarm; each uses a part.
 #![allow(dead_code)]
 
+use p2plab::bittorrent::swarm::uplink::UplinkUse;
 use p2plab::bittorrent::swarm::{run_swarm, Snapshot, SwarmConfig};
 use p2plab::distribution::chart::{save, svg, Series, Style};
 use p2plab::distribution::{cs_bound, Bound};
@@ -39,6 +43,11 @@ pub struct Row {
     /// behind the median is a straggler; all of them late is a slow swarm.
     pub median_s: f64,
     pub first_s: f64,
+    /// Where the time beyond the bound went (`swarm/uplink.rs`): seconds until the
+    /// swarm first used 90 % of its upload capacity, and the share it used from then
+    /// until the first peer finished.
+    pub ramp_s: Option<f64>,
+    pub mid_use: Option<f64>,
     /// Seconds of the whole run: files written, nodes started, swarm, stop, SHA-1 checks.
     pub wall_s: f64,
     /// The most threads, resident KiB and files the run held at once, per node
@@ -93,7 +102,9 @@ pub fn measure(
     cfg.timeout = Duration::from_secs(600);
     let before = Usage::now();
     let mut peak = before;
-    let mut sample = |_: &Snapshot| {
+    let mut uplink = UplinkUse::new(cfg.upload_capacity().unwrap_or(f64::NAN));
+    let mut sample = |s: &Snapshot| {
+        uplink.sample(s);
         let u = Usage::now();
         peak.threads = peak.threads.max(u.threads);
         peak.rss_kib = peak.rss_kib.max(u.rss_kib);
@@ -110,9 +121,13 @@ pub fn measure(
         .filter_map(|p| Some(p.completed?.as_secs_f64()))
         .collect();
     done.sort_by(f64::total_cmp);
+    let first_s = done.first().copied().unwrap_or(f64::NAN);
+    let ramp_s = uplink.ramp_up();
     Ok(Row {
         median_s: done.get(done.len() / 2).copied().unwrap_or(f64::NAN),
-        first_s: done.first().copied().unwrap_or(f64::NAN),
+        first_s,
+        ramp_s,
+        mid_use: ramp_s.and_then(|r| uplink.between(r, first_s)),
         n,
         file_size,
         bound: r.bound,
@@ -130,6 +145,8 @@ pub fn table(rows: &[Row]) -> CostTable {
             "N",
             "C/S N·F/u_s (s)",
             "P2P bound (s)",
+            "ramp-up (s)",
+            "use after (%)",
             "first (s)",
             "median (s)",
             "measured (s)",
@@ -144,6 +161,9 @@ pub fn table(rows: &[Row]) -> CostTable {
                 &r.n,
                 &format!("{:.1}", r.cs_s),
                 &format!("{:.2}", r.bound.seconds),
+                &r.ramp_s.map_or("-".into(), |t| format!("{t:.1}")),
+                &r.mid_use
+                    .map_or("-".into(), |u| format!("{:.1}", 100.0 * u)),
                 &format!("{:.2}", r.first_s),
                 &format!("{:.2}", r.median_s),
                 &r.measured_s.map_or("-".into(), |m| format!("{m:.2}")),

@@ -76,7 +76,7 @@ pub fn run_swarm_hosts(net: &Testnet, cfg: &SwarmConfig) -> io::Result<HostsRun>
         choker: cfg.choker,
         time_scale: cfg.time_scale,
         rng_seed: Some(cfg.seed.wrapping_mul(1000).wrapping_add(i)),
-        max_peers: 60,
+        max_peers: cfg.max_peers(),
         ..ClientConfig::default()
     };
     let (m, paths, c) = (

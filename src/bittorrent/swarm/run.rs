@@ -58,7 +58,7 @@ pub fn run_swarm(
         time_scale: cfg.time_scale,
         rng_seed: Some(cfg.seed.wrapping_mul(1000).wrapping_add(i)),
         events: Some(ev_tx.clone()),
-        max_peers: 60,
+        max_peers: cfg.max_peers(),
         ..ClientConfig::default()
     };
     let seed_cfg = ClientConfig {
@@ -100,10 +100,12 @@ pub fn run_swarm(
         if let Some(obs) = observer.as_mut() {
             if finished || last_observed.elapsed() >= OBSERVE_EVERY {
                 last_observed = Instant::now();
+                // Timed now, not at the top of the turn: on a busy machine the turn
+                // can take a while, and the figures are read now.
                 obs(&snapshot(
                     &seed,
                     &nodes,
-                    elapsed,
+                    start.elapsed(),
                     std::mem::take(&mut events),
                 ));
             }
