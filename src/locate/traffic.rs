@@ -130,14 +130,9 @@ impl Traffic {
         self.half(upkeep).take(true, 1, bytes as u64);
     }
 
-    /// Marks as upkeep `msgs` messages of `bytes` already counted as sent: for code
-    /// that learns what a message was for after the socket counted it.
-    pub fn mark_upkeep_sent(&self, msgs: u64, bytes: u64) {
-        self.0.upkeep.sent(msgs, bytes);
-        self.0.used.take(true, msgs, bytes);
-    }
-
-    /// Marks as upkeep `msgs` messages of `bytes` already counted as received.
+    /// Marks as upkeep `msgs` messages of `bytes` already counted as received: for a
+    /// reader that counts what it reads before anyone knows what it is for (a sender
+    /// always knows, and uses [`Traffic::sent_as`]).
     pub fn mark_upkeep_received(&self, msgs: u64, bytes: u64) {
         self.0.upkeep.received(msgs, bytes);
         self.0.used.take(false, msgs, bytes);
