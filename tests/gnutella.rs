@@ -8,6 +8,7 @@ use common::{eventually, TempDir};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use p2plab::gnutella::msg::{self as d, handshake, Descriptor, Payload};
 use p2plab::gnutella::{observe, Config, HostCache, Kind, Servent, Trace};
+use p2plab::locate::NodeTraffic;
 use p2plab::share::{fetch, Folder};
 use std::collections::BTreeSet;
 use std::io::{BufReader, Read, Write};
@@ -473,6 +474,66 @@ fn each_servent_counts_handshakes_and_descriptors_at_both_ends() {
         [d[1].bytes_received, d[1].bytes_sent, d[2].bytes_received],
         [query; 3]
     );
+}
+
+/// A keep-alive Ping and the Pong answering it are upkeep at both ends (notes 6.4: the
+/// cost of keeping the structure): at the pinging servent as it sends the Ping and reads
+/// the Pong, at its neighbour as it reads the Ping and sends the Pong. Without upkeep,
+/// what is left is the handshake alone, however many keep-alive rounds have run.
+#[test]
+fn a_keepalive_ping_and_its_pong_are_upkeep_at_both_ends() {
+    let dir = TempDir::new("gnutella-upkeep");
+    // Only a pings: a round trip on localhost is far shorter than a second, so each
+    // Pong is back before the next round forgets its Ping; b's first round would come
+    // long after the test.
+    let a = start(&dir.sub("a"), None, |c| {
+        c.degree = 0;
+        c.keepalive = Duration::from_secs(1);
+    });
+    let b = start(&dir.sub("b"), None, |c| {
+        c.degree = 0;
+        c.keepalive = Duration::from_secs(3600);
+    });
+    a.connect(b.addr()).unwrap();
+    let snap = || (a.traffic().snapshot("a"), b.traffic().snapshot("b"));
+    // Nothing in flight (each end read what the other sent), at least one round run,
+    // and every Ping answered: each end's coordinator has handled what its reader read.
+    let quiet = |(a, b): &(NodeTraffic, NodeTraffic)| {
+        (a.msgs_sent, a.bytes_sent) == (b.msgs_received, b.bytes_received)
+            && (b.msgs_sent, b.bytes_sent) == (a.msgs_received, a.bytes_received)
+            && a.upkeep_msgs_sent > 0
+            && a.upkeep_msgs_sent == b.upkeep_msgs_received
+            && b.upkeep_msgs_sent == a.upkeep_msgs_received
+            && a.upkeep_msgs_sent == a.upkeep_msgs_received
+    };
+    let mut last = snap();
+    assert!(
+        eventually(LIMIT, || {
+            last = snap();
+            quiet(&last)
+        }),
+        "no quiet moment after a keep-alive round: {last:?}"
+    );
+    let (a, b) = last;
+    // a's Pings, each read by b and answered with one Pong, read by a.
+    let rounds = a.upkeep_msgs_sent;
+    let upkeep = |n: &NodeTraffic| {
+        (
+            n.upkeep_msgs_sent,
+            n.upkeep_msgs_received,
+            n.upkeep_bytes_sent,
+            n.upkeep_bytes_received,
+        )
+    };
+    let (ping, pong) = (d::HEADER_LEN as u64, d::HEADER_LEN as u64 + 14);
+    assert_eq!(upkeep(&a), (rounds, rounds, rounds * ping, rounds * pong));
+    assert_eq!(upkeep(&b), (rounds, rounds, rounds * pong, rounds * ping));
+    // The dialer sent CONNECT and the final OK, b answered 200 OK: nothing else is use.
+    let used = |n: &NodeTraffic| {
+        let u = n.without_upkeep();
+        (u.msgs_sent, u.msgs_received)
+    };
+    assert_eq!([used(&a), used(&b)], [(2, 1), (1, 2)]);
 }
 
 #[test]

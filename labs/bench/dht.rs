@@ -143,22 +143,17 @@ fn scale(max: usize, lookups: usize, seed: u64) {
             return;
         }
     };
-    let mut figures: Vec<(String, f64)> = Vec::new();
-    for row in &rows {
-        let mut put = |k: &str, v: f64| figures.push((format!("{k}_{}", row.n), v));
-        put("build_s", row.build_s);
-        put("settle_s", row.settle_s);
-        put("mean_hops", row.mean_hops);
-        put("half_log2", row.half_log2);
-        put("threads_per_node", row.per_node.threads);
-        put("rss_kib_per_node", row.per_node.rss_kib);
-        put("fds_per_node", row.per_node.fds);
-        put("load1", row.load1);
-    }
-    // Build and settle time from N to 4N, named as in the other benches' scale figures.
     p2plab::scale::print_growth(&rows);
-    for (a, b, ratio) in p2plab::scale::growth(&rows) {
-        figures.push((format!("scale_run_growth_n{a}_to_n{b}"), ratio));
+    // The figures every scale section shares (run time = build + settle, cost per node,
+    // growth N -> 4N), then the ring's own under the same `scale_n{N}_` prefix.
+    let mut figures = p2plab::scale::figures(&rows);
+    for row in &rows {
+        let n = row.n;
+        figures.push((format!("scale_n{n}_build_s"), row.build_s));
+        figures.push((format!("scale_n{n}_settle_s"), row.settle_s));
+        figures.push((format!("scale_n{n}_mean_hops"), row.mean_hops));
+        figures.push((format!("scale_n{n}_half_log2"), row.half_log2));
+        figures.push((format!("scale_n{n}_load1"), row.load1));
     }
     match p2plab::report::write_bench_json("dht_scale", &figures) {
         Ok(p) => println!("\nfigures written to {}", p.display()),

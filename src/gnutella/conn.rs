@@ -48,7 +48,7 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// header blocks fit in a few segments, so a peer still at it after this is dawdling.
 pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(5);
 /// A neighbour silent this long is dropped; the coordinator pings every neighbour
-/// well within it (`coordinator::KEEPALIVE`).
+/// well within it (`Config::keepalive`).
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
 /// A neighbour that stops reading for this long is dropped.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);

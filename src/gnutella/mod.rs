@@ -79,6 +79,7 @@ pub use cache::HostCache;
 pub use locate::GnutellaNet;
 pub use msg::{new_guid, Descriptor, Guid, Kind, Payload};
 pub use node::{
-    Config, Servent, DEFAULT_DEGREE, DEFAULT_TTL, IDLE_GRACE, MAX_DEGREE, STACK_KIB_ENV, STACK_SIZE,
+    Config, Servent, DEFAULT_DEGREE, DEFAULT_TTL, IDLE_GRACE, KEEPALIVE, MAX_DEGREE, STACK_KIB_ENV,
+    STACK_SIZE,
 };
 pub use trace::{Hit, Stats, Trace};

@@ -156,10 +156,15 @@ impl State {
     /// Every copy is traced as Sent before the first is queued: a neighbour may handle
     /// its copy before we queue the next, and whoever counts Sent against Received
     /// must never see the counts meet while copies are still to go out.
-    /// Returns the copies queued and their bytes.
-    pub fn send_many(&mut self, targets: &[PeerId], desc: &Descriptor) -> (u64, u64) {
+    pub fn send_many(&mut self, targets: &[PeerId], desc: &Descriptor) {
+        self.send_as(false, targets, desc);
+    }
+
+    /// [`State::send_many`], each copy counted as upkeep if `upkeep` (a keep-alive
+    /// Ping, the Pong answering one): the sender knows what it sends for, so the
+    /// count lands in the right half at once, as the ring's and KaZaA's do.
+    pub fn send_as(&mut self, upkeep: bool, targets: &[PeerId], desc: &Descriptor) {
         let bytes = Arc::new(msg::encode(desc));
-        let mut taken = 0;
         let (guid, kind) = (desc.guid, desc.payload.kind());
         let to: Vec<(PeerId, SocketAddr)> = targets
             .iter()
@@ -181,8 +186,7 @@ impl State {
             match link.out.push(bytes.clone()) {
                 Pushed::Taken => {
                     bump(&self.stats.sent);
-                    self.traffic.add_sent(1, bytes.len() as u64);
-                    taken += 1;
+                    self.traffic.sent_as(upkeep, bytes.len());
                 }
                 full_or_closed => {
                     if full_or_closed == Pushed::Full {
@@ -199,7 +203,6 @@ impl State {
             }
             self.drop_link(id, "send queue full".into(), false);
         }
-        (taken, taken * bytes.len() as u64)
     }
 
     /// Forgets a neighbour and closes its connection (its threads then end). `bye`: it

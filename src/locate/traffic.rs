@@ -130,14 +130,9 @@ impl Traffic {
         self.half(upkeep).take(true, 1, bytes as u64);
     }
 
-    /// Marks as upkeep `msgs` messages of `bytes` already counted as sent: for code
-    /// that learns what a message was for after the socket counted it.
-    pub fn mark_upkeep_sent(&self, msgs: u64, bytes: u64) {
-        self.0.upkeep.sent(msgs, bytes);
-        self.0.used.take(true, msgs, bytes);
-    }
-
-    /// Marks as upkeep `msgs` messages of `bytes` already counted as received.
+    /// Marks as upkeep `msgs` messages of `bytes` already counted as received: for a
+    /// reader that counts what it reads before anyone knows what it is for (a sender
+    /// always knows, and uses [`Traffic::sent_as`]).
     pub fn mark_upkeep_received(&self, msgs: u64, bytes: u64) {
         self.0.upkeep.received(msgs, bytes);
         self.0.used.take(false, msgs, bytes);
@@ -245,32 +240,28 @@ impl NodeTraffic {
 
     /// Both nodes' counts added, under `self`'s name.
     pub fn plus(&self, other: &NodeTraffic) -> NodeTraffic {
-        NodeTraffic {
-            node: self.node.clone(),
-            msgs_sent: self.msgs_sent + other.msgs_sent,
-            msgs_received: self.msgs_received + other.msgs_received,
-            bytes_sent: self.bytes_sent + other.bytes_sent,
-            bytes_received: self.bytes_received + other.bytes_received,
-            upkeep_msgs_sent: self.upkeep_msgs_sent + other.upkeep_msgs_sent,
-            upkeep_msgs_received: self.upkeep_msgs_received + other.upkeep_msgs_received,
-            upkeep_bytes_sent: self.upkeep_bytes_sent + other.upkeep_bytes_sent,
-            upkeep_bytes_received: self.upkeep_bytes_received + other.upkeep_bytes_received,
-        }
+        self.each_count(other, |a, b| a + b)
     }
 
     /// What happened between `before` and `self` (the same node, later).
     pub fn since(&self, before: &NodeTraffic) -> NodeTraffic {
-        let d = |a: u64, b: u64| a.saturating_sub(b);
+        self.each_count(before, u64::saturating_sub)
+    }
+
+    /// Every count of `self` combined with the same count of `other` by `f`, under
+    /// `self`'s name: the one place that lists the counters, so that a new one is
+    /// added here and [`NodeTraffic::plus`] and [`NodeTraffic::since`] both follow.
+    fn each_count(&self, other: &NodeTraffic, f: impl Fn(u64, u64) -> u64) -> NodeTraffic {
         NodeTraffic {
             node: self.node.clone(),
-            msgs_sent: d(self.msgs_sent, before.msgs_sent),
-            msgs_received: d(self.msgs_received, before.msgs_received),
-            bytes_sent: d(self.bytes_sent, before.bytes_sent),
-            bytes_received: d(self.bytes_received, before.bytes_received),
-            upkeep_msgs_sent: d(self.upkeep_msgs_sent, before.upkeep_msgs_sent),
-            upkeep_msgs_received: d(self.upkeep_msgs_received, before.upkeep_msgs_received),
-            upkeep_bytes_sent: d(self.upkeep_bytes_sent, before.upkeep_bytes_sent),
-            upkeep_bytes_received: d(self.upkeep_bytes_received, before.upkeep_bytes_received),
+            msgs_sent: f(self.msgs_sent, other.msgs_sent),
+            msgs_received: f(self.msgs_received, other.msgs_received),
+            bytes_sent: f(self.bytes_sent, other.bytes_sent),
+            bytes_received: f(self.bytes_received, other.bytes_received),
+            upkeep_msgs_sent: f(self.upkeep_msgs_sent, other.upkeep_msgs_sent),
+            upkeep_msgs_received: f(self.upkeep_msgs_received, other.upkeep_msgs_received),
+            upkeep_bytes_sent: f(self.upkeep_bytes_sent, other.upkeep_bytes_sent),
+            upkeep_bytes_received: f(self.upkeep_bytes_received, other.upkeep_bytes_received),
         }
     }
 }
@@ -373,6 +364,31 @@ mod tests {
         let later = a.snapshot("a").since(&nodes[0]);
         assert_eq!((later.msgs_received, later.upkeep_msgs_received), (1, 1));
         assert_eq!(later.without_upkeep().msgs(), 0);
+    }
+
+    #[test]
+    fn plus_and_since_undo_each_other_on_every_count() {
+        let count = |start: u64| {
+            let t = Traffic::new();
+            for i in 0..start {
+                t.sent_as(i.is_multiple_of(2), 10 + i as usize);
+                t.received_as(i.is_multiple_of(3), 7);
+            }
+            t.snapshot("n")
+        };
+        let (a, b) = (count(5), count(3));
+        let sum = a.plus(&b);
+        assert_eq!(
+            (
+                sum.msgs_sent,
+                sum.upkeep_msgs_sent,
+                sum.upkeep_bytes_received
+            ),
+            (8, 5, 21)
+        );
+        assert_eq!(sum.since(&b), a);
+        // Counters never go below zero: a restarted node's later snapshot is smaller.
+        assert_eq!(b.since(&a).msgs(), 0);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `mod.rs` | the header, [`Descriptor`], [`encode`] / [`decode`] / [`read_descriptor`] |
+//! | `mod.rs` | the header, [`Descriptor`], [`encode`] / [`decode`] / [`read_descriptor`], [`Descriptor::encoded_len`] |
 //! | `payload.rs` | [`Kind`], [`Guid`], the six payloads and their bytes |
 //! | `handshake.rs` | the `GNUTELLA CONNECT/0.6` handshake that precedes descriptors |
 //! | `tests.rs` | byte-literal fixtures, one per descriptor, commented per field |
@@ -47,6 +47,13 @@ pub struct Descriptor {
     pub ttl: u8,
     pub hops: u8,
     pub payload: Payload,
+}
+
+impl Descriptor {
+    /// `encode(self).len()`, without encoding: the header and the payload's bytes.
+    pub fn encoded_len(&self) -> usize {
+        HEADER_LEN + self.payload.encoded_len()
+    }
 }
 
 /// The header alone, as it arrives before the payload is read.

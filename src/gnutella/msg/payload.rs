@@ -125,6 +125,32 @@ impl Payload {
             Payload::QueryHit(_) => Kind::QueryHit,
         }
     }
+
+    /// The bytes [`encode_payload`] writes for it, counted without writing them (a decoded
+    /// descriptor's size, for the traffic counters); `tests.rs` holds the two together.
+    pub fn encoded_len(&self) -> usize {
+        // Each string goes out followed by its NUL.
+        let cstr = |s: &str| s.len() + 1;
+        match self {
+            Payload::Ping => 0,
+            // port, IPv4, files, kbytes
+            Payload::Pong(_) => 2 + 4 + 4 + 4,
+            Payload::Bye(b) => 2 + cstr(&b.text),
+            // servent id, index, IPv4, port
+            Payload::Push(_) => 16 + 4 + 4 + 2,
+            Payload::Query(q) => 2 + cstr(&q.text) + q.extension.len(),
+            Payload::QueryHit(h) => {
+                // count, port, IPv4, speed; then index, size and two strings per result
+                let results: usize = h
+                    .results
+                    .iter()
+                    .take(MAX_RESULTS)
+                    .map(|r| 4 + 4 + cstr(&r.name) + cstr(&r.extension))
+                    .sum();
+                1 + 2 + 4 + 4 + results + h.trailer.len() + 16
+            }
+        }
+    }
 }
 
 fn put_u16(out: &mut Vec<u8>, v: u16) {

@@ -18,6 +18,7 @@ fn header(kind: u8, ttl: u8, hops: u8, len: u8) -> Vec<u8> {
 
 fn check(d: Descriptor, bytes: &[u8]) {
     assert_eq!(encode(&d), bytes, "encode");
+    assert_eq!(d.encoded_len(), bytes.len(), "encoded_len");
     assert_eq!(decode(bytes).unwrap(), d, "decode");
     let mut r = Cursor::new(bytes.to_vec());
     assert_eq!(read_descriptor(&mut r).unwrap().unwrap(), d, "read");
@@ -186,6 +187,45 @@ fn query_hit() {
         },
         &bytes,
     );
+}
+
+/// `check` holds `encoded_len` to every kind's fixture above; these are the edges where
+/// the encoder trims or adds: a hit with more results than its count byte holds (the
+/// first 255 go out), a vendor trailer, multi-byte UTF-8, a Query's extension.
+#[test]
+fn encoded_len_counts_what_the_encoder_trims_and_adds() {
+    let result = |i: u32| HitResult {
+        index: i,
+        size: i * 10,
+        name: format!("lied-{i}-\u{00e9}t\u{00e9}.mp3"),
+        extension: if i.is_multiple_of(2) {
+            "urn:sha1:X".into()
+        } else {
+            String::new()
+        },
+    };
+    let hit = QueryHit {
+        port: 80,
+        ip: Ipv4Addr::LOCALHOST,
+        speed: 1000,
+        results: (0..MAX_RESULTS as u32 + 3).map(result).collect(),
+        trailer: b"LIME\x02\x00\x01".to_vec(),
+        servent_id: G,
+    };
+    let query = Query {
+        min_speed: 0,
+        text: "caf\u{00e9} \u{4e16}\u{754c}".into(),
+        extension: b"urn:sha1:".to_vec(),
+    };
+    for payload in [Payload::QueryHit(hit), Payload::Query(query)] {
+        let d = Descriptor {
+            guid: G,
+            ttl: 3,
+            hops: 1,
+            payload,
+        };
+        assert_eq!(d.encoded_len(), encode(&d).len(), "{:?}", d.payload.kind());
+    }
 }
 
 #[test]

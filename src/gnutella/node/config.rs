@@ -44,6 +44,9 @@ pub fn stack_size() -> usize {
             .map_or(STACK_SIZE, |k: usize| k * 1024)
     })
 }
+/// Every neighbour gets a one-hop Ping this often, so a healthy but quiet link is not
+/// mistaken for a dead one (`conn::READ_TIMEOUT`). The default of `Config::keepalive`.
+pub const KEEPALIVE: Duration = Duration::from_secs(30);
 /// Two keepalive rounds unanswered: the neighbour is idle (see `Config::idle_grace`).
 pub const IDLE_GRACE: Duration = Duration::from_secs(60);
 /// Initial TTL of our own queries and pings.
@@ -69,9 +72,13 @@ pub struct Config {
     /// The handshake must be over this long after accept, however slowly it trickles.
     pub handshake_deadline: Duration,
     /// A full servent replaces a neighbour that answered no Ping and brought no hit for
-    /// this long (every neighbour is pinged each `coordinator::KEEPALIVE`, so a live one
+    /// this long (every neighbour is pinged each `keepalive`, so a live one
     /// is never idle this long); only when none is idle does a newcomer get a 503.
     pub idle_grace: Duration,
+    /// How often every neighbour gets a one-hop Ping ([`KEEPALIVE`]). Keep
+    /// it well under `conn::READ_TIMEOUT`, or quiet neighbours are taken for dead;
+    /// tests shorten it to see a keep-alive round without waiting 30 s.
+    pub keepalive: Duration,
     /// Connections one address may hold. Unlimited by default: labs run every servent
     /// on 127.0.0.1; on a real network one address would hold one neighbour slot or two.
     pub max_per_addr: usize,
@@ -102,6 +109,7 @@ impl Config {
             max_degree: MAX_DEGREE,
             handshake_deadline: crate::gnutella::conn::HANDSHAKE_DEADLINE,
             idle_grace: IDLE_GRACE,
+            keepalive: KEEPALIVE,
             max_per_addr: usize::MAX,
             ping_ttl: DEFAULT_TTL,
             dedup: true,

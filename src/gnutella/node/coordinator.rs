@@ -29,9 +29,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Every neighbour gets a one-hop Ping this often, so a healthy but quiet link is not
-/// mistaken for a dead one (`conn::READ_TIMEOUT`).
-pub const KEEPALIVE: Duration = Duration::from_secs(30);
 /// How often the degree is checked (and the seen-table expired) without an event.
 pub const JOIN_TICK: Duration = Duration::from_millis(200);
 /// A servent below its degree with no address left pings at most this often.
@@ -43,6 +40,8 @@ pub struct Coordinator {
     st: State,
     /// The dialer's queue (one job at a time: `State::dialing`).
     jobs: Sender<Job>,
+    /// `Config::keepalive`: how often [`relay::keepalive`] pings every neighbour.
+    keepalive: Duration,
 }
 
 impl Coordinator {
@@ -93,7 +92,11 @@ impl Coordinator {
             last_ping: None,
             last_cache: None,
         };
-        Coordinator { st, jobs }
+        Coordinator {
+            st,
+            jobs,
+            keepalive: cfg.keepalive,
+        }
     }
 
     pub fn run(mut self, events: Receiver<Event>, cmds: Receiver<Command>) {
@@ -114,7 +117,7 @@ impl Coordinator {
                     let now = Instant::now();
                     self.st.seen.expire(now);
                     self.st.push_routes.expire(now);
-                    if now.duration_since(last_keepalive) >= KEEPALIVE {
+                    if now.duration_since(last_keepalive) >= self.keepalive {
                         last_keepalive = now;
                         relay::keepalive(&mut self.st);
                     }

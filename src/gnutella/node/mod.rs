@@ -21,8 +21,8 @@ mod dial;
 mod relay;
 
 pub use config::{
-    stack_size, Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, IDLE_GRACE, MAX_DEGREE,
-    STACK_KIB_ENV, STACK_SIZE,
+    stack_size, Config, DEFAULT_DEGREE, DEFAULT_TTL, EVENT_QUEUE, IDLE_GRACE, KEEPALIVE,
+    MAX_DEGREE, STACK_KIB_ENV, STACK_SIZE,
 };
 
 use crate::gnutella::conn::{self, Ctx};

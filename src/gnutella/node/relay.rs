@@ -14,9 +14,10 @@
 //!
 //! Upkeep (notes 6.4, the cost of keeping the structure): a keep-alive is a one-hop
 //! Ping (it arrives with TTL 1, hops 0), and it and its Pong are counted as upkeep at
-//! both ends (`locate::Traffic`), apart from what joins and searches cost. The reader
-//! thread has counted each descriptor already; the coordinator, which knows what a
-//! descriptor is for, marks it.
+//! both ends (`locate::Traffic`), apart from what joins and searches cost. What we
+//! send goes into the upkeep half as it is queued (`State::send_as`). What we receive
+//! the reader thread has counted already, before anyone knew what it was for, so the
+//! coordinator, which knows, moves it there (`Traffic::mark_upkeep_received`).
 
 use super::config::HIT_QUEUE;
 use crate::gnutella::msg::{self, Descriptor, Guid, HitResult, Kind, Payload, Pong, QueryHit};
@@ -93,14 +94,12 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             // After our hop: it came with TTL 1, hops 0, a neighbour's keep-alive.
             let keepalive = desc.ttl == 0 && desc.hops == 1;
             if keepalive {
-                st.traffic.mark_upkeep_received(1, msg::HEADER_LEN as u64);
+                st.traffic
+                    .mark_upkeep_received(1, desc.encoded_len() as u64);
             }
             if process {
                 let pong = Payload::Pong(pong(st, from));
-                let (n, bytes) = reply(st, from, &desc, pong);
-                if keepalive {
-                    st.traffic.mark_upkeep_sent(n, bytes);
-                }
+                reply(st, keepalive, from, &desc, pong);
             }
             flood(st, from, &desc, first);
         }
@@ -108,7 +107,7 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             if process {
                 if let Some(hit) = answer(st, &q.text, from) {
                     let results = hit.results.len();
-                    reply(st, from, &desc, Payload::QueryHit(hit));
+                    reply(st, false, from, &desc, Payload::QueryHit(hit));
                     bump(&st.stats.hits_sent);
                     st.trace(Trace::Answered {
                         at: st.me,
@@ -128,8 +127,8 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             }
             if route_back(st, &desc, Kind::Ping) {
                 if st.keepalives.contains(&desc.guid) {
-                    let len = msg::encode(&desc).len() as u64;
-                    st.traffic.mark_upkeep_received(1, len);
+                    st.traffic
+                        .mark_upkeep_received(1, desc.encoded_len() as u64);
                 }
                 st.trace(Trace::PongArrived {
                     at: st.me,
@@ -171,9 +170,7 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
             }
             let route = policy::reverse_hop(st.push_routes.get(&p.servent_id).copied(), &st.ids());
             match route {
-                Some(to) if to != SELF && desc.ttl > 0 => {
-                    st.send_many(&[to], &desc);
-                }
+                Some(to) if to != SELF && desc.ttl > 0 => st.send_many(&[to], &desc),
                 _ => no_route(st, &desc),
             }
         }
@@ -181,16 +178,16 @@ fn dispatch(st: &mut State, from: PeerId, desc: Descriptor, first: bool) {
     }
 }
 
-/// Sends a Pong or QueryHit answering `req` straight back to the neighbour it came from.
-/// Our answer to `req`, back to `to`: the copies queued and their bytes.
-fn reply(st: &mut State, to: PeerId, req: &Descriptor, payload: Payload) -> (u64, u64) {
+/// Our Pong or QueryHit answering `req`, straight back to the neighbour `to` it came
+/// from; upkeep if `upkeep` (the Pong to a keep-alive).
+fn reply(st: &mut State, upkeep: bool, to: PeerId, req: &Descriptor, payload: Payload) {
     let desc = Descriptor {
         guid: req.guid,
         ttl: policy::reply_ttl(req.hops),
         hops: 0,
         payload,
     };
-    st.send_many(&[to], &desc)
+    st.send_as(upkeep, &[to], &desc);
 }
 
 fn flood(st: &mut State, from: PeerId, desc: &Descriptor, first: bool) {
@@ -297,9 +294,7 @@ pub fn push(st: &mut State, guid: Guid, servent_id: Guid, index: u32) {
         }),
     };
     match route {
-        Some(to) if to != SELF => {
-            st.send_many(&[to], &desc);
-        }
+        Some(to) if to != SELF => st.send_many(&[to], &desc),
         _ => info!("{}: no route for a Push", st.me),
     }
 }
@@ -318,7 +313,6 @@ pub fn keepalive(st: &mut State) {
         st.seen
             .insert_if_new((desc.guid, Kind::Ping as u8), SELF, Instant::now());
         st.keepalives.push(desc.guid);
-        let (n, bytes) = st.send_many(&[id], &desc);
-        st.traffic.mark_upkeep_sent(n, bytes);
+        st.send_as(true, &[id], &desc);
     }
 }
