@@ -223,19 +223,18 @@ pub fn peer_stats(st: &State, live: bool) -> Vec<PeerStats> {
     let mut out: Vec<PeerStats> = st
         .counters
         .iter()
-        .map(|(id, c)| PeerStats {
-            peer_id: *id,
-            down: c.down.load(Ordering::Relaxed),
-            up: c.up.load(Ordering::Relaxed),
-            up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
-            up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
-            connected: live && st.peers.values().any(|p| p.link.peer_id == *id),
-            interested: live
-                && st
-                    .peers
-                    .values()
-                    .any(|p| p.link.peer_id == *id && p.interested),
-            banned: st.banned_ids.contains(id),
+        .map(|(id, c)| {
+            let peer = st.peers.values().find(|p| p.link.peer_id == *id);
+            PeerStats {
+                peer_id: *id,
+                down: c.down.load(Ordering::Relaxed),
+                up: c.up.load(Ordering::Relaxed),
+                up_optimistic: c.up_optimistic.load(Ordering::Relaxed),
+                up_regular_leeching: c.up_regular_leeching.load(Ordering::Relaxed),
+                connected: live && peer.is_some(),
+                interested: live && peer.is_some_and(|p| p.interested),
+                banned: st.banned_ids.contains(id),
+            }
         })
         .collect();
     out.sort_by_key(|s| s.peer_id);

@@ -108,11 +108,11 @@ impl Slots {
         } else {
             return Vec::new();
         }
+        let holds = |k: &PeerKey| self.regular.contains(k) || self.optimistic == Some(*k);
         let waiting: Vec<PeerKey> = peers
             .iter()
-            .filter(|&(k, p)| p.interested && !self.regular.contains(k))
+            .filter(|&(k, p)| p.interested && !holds(k))
             .map(|(&k, _)| k)
-            .filter(|&k| self.optimistic != Some(k))
             .collect();
         if let Some(&next) = waiting.get(self.rng.below(waiting.len().max(1))) {
             if optimistic {
